@@ -1,0 +1,385 @@
+//! The [`Client`]: its fields, getters, inputs, outputs, and the transitions shared by every
+//! phase (state changes, failures, writing). Each login phase lives in `session/`.
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::time::Instant;
+
+use jid::FullJid;
+use minidom::Element;
+
+use crate::config::Config;
+use crate::entropy::Entropy;
+use crate::error::{ConfigError, DisconnectReason, UsageError};
+use crate::event::{Action, Event, SessionState};
+use crate::sasl::ChannelBinding;
+use crate::session::State;
+use crate::stanza::presence::Presence;
+use crate::timer::{Timer, TimerTable};
+use crate::xml::{self, StreamReader, XmlError};
+
+/// How the adapter connected.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Transport {
+    /// A plain TCP connection: STARTTLS follows (unless the config says
+    /// [`TlsPolicy::InsecurePlaintext`](crate::TlsPolicy::InsecurePlaintext)).
+    Plain,
+    /// TLS from the first byte (XEP-0368), with the channel-binding data the handshake gave.
+    DirectTls(Option<ChannelBinding>),
+}
+
+/// How a failure leaves the wire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Farewell {
+    /// Nothing more may be written (TLS handshake in progress, transport gone).
+    Silent,
+    /// Close our stream with `</stream:stream>`.
+    CloseStream,
+    /// Send a stream error with this RFC 6120 condition, then close our stream.
+    StreamError(&'static str),
+}
+
+/// A sans-IO XMPP client session. See the [crate docs](crate) for the contract.
+///
+/// # Methods
+///
+/// - **(A) getters**: [`state`](Self::state), [`presence`](Self::presence),
+///   [`status`](Self::status), [`bound_jid`](Self::bound_jid), [`config`](Self::config).
+/// - **(B) inputs**, each taking `now`: [`handle_input`](Self::handle_input),
+///   [`handle_eof`](Self::handle_eof), [`handle_timeout`](Self::handle_timeout),
+///   [`tls_established`](Self::tls_established), [`tls_failed`](Self::tls_failed).
+/// - **(C) commands**, each taking `now`: [`connect`](Self::connect),
+///   [`set_presence`](Self::set_presence), [`set_status`](Self::set_status),
+///   [`change_presence`](Self::change_presence), [`send`](Self::send),
+///   [`close`](Self::close). Misuse returns a [`UsageError`] and changes nothing.
+/// - **(D) outputs**: [`poll_transmit`](Self::poll_transmit),
+///   [`poll_action`](Self::poll_action), [`poll_event`](Self::poll_event),
+///   [`poll_timeout`](Self::poll_timeout).
+///
+/// After every (B) or (C) call, drain transmit, then actions, then events, then read the
+/// timeout.
+pub struct Client {
+    pub(crate) config: Config,
+    pub(crate) entropy: Box<dyn Entropy>,
+    pub(crate) state: State,
+    pub(crate) reader: StreamReader,
+    transmit: Vec<u8>,
+    actions: VecDeque<Action>,
+    events: VecDeque<Event>,
+    pub(crate) timers: TimerTable,
+    pub(crate) presence: Presence,
+    pub(crate) status: String,
+    pub(crate) bound: Option<FullJid>,
+    pub(crate) transport_tls: bool,
+    pub(crate) channel_binding: Option<ChannelBinding>,
+    id_prefix: String,
+    id_counter: u64,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("jid", &self.config.jid)
+            .field("state", &self.state.public())
+            .field("presence", &self.presence)
+            .field("status", &self.status)
+            .field("bound", &self.bound)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Client {
+    /// A client for `config`, drawing SCRAM nonces and stanza ids from `entropy`.
+    ///
+    /// Fails when the configured status text cannot be carried by XML.
+    pub fn new(config: Config, entropy: impl Entropy + 'static) -> Result<Client, ConfigError> {
+        let mut entropy: Box<dyn Entropy> = Box::new(entropy);
+        if let Err(e) = xml::check_text(&config.status) {
+            return Err(ConfigError::InvalidStatus {
+                ch: invalid_char(&e),
+            });
+        }
+        let mut prefix = [0u8; 4];
+        entropy.fill(&mut prefix);
+        let id_prefix = prefix.iter().map(|b| format!("{b:02x}")).collect();
+        Ok(Client {
+            reader: StreamReader::new(config.limits),
+            presence: config.presence,
+            status: config.status.clone(),
+            config,
+            entropy,
+            state: State::Disconnected,
+            transmit: Vec::new(),
+            actions: VecDeque::new(),
+            events: VecDeque::new(),
+            timers: TimerTable::default(),
+            bound: None,
+            transport_tls: false,
+            channel_binding: None,
+            id_prefix,
+            id_counter: 0,
+        })
+    }
+
+    // ----- (A) getters -----
+
+    /// Where the session is.
+    pub fn state(&self) -> SessionState {
+        self.state.public()
+    }
+
+    /// The account's current availability (what was last set, sent or not).
+    pub fn presence(&self) -> Presence {
+        self.presence
+    }
+
+    /// The account's current status text.
+    pub fn status(&self) -> &str {
+        &self.status
+    }
+
+    /// The full JID the server bound, once online.
+    pub fn bound_jid(&self) -> Option<&FullJid> {
+        self.bound.as_ref()
+    }
+
+    /// The configuration this client was built with.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Whether the session has ended.
+    pub fn is_closed(&self) -> bool {
+        matches!(self.state, State::Closed(_))
+    }
+
+    // ----- (B) inputs -----
+
+    /// Feeds bytes read from the transport (any chunk of the stream).
+    ///
+    /// Input before [`connect`](Self::connect) or after the session ended is ignored.
+    pub fn handle_input(&mut self, now: Instant, data: &[u8]) {
+        let mut rest = data;
+        loop {
+            match self.state {
+                State::Disconnected | State::Closed(_) => return,
+                State::TlsHandshake => {
+                    if !rest.is_empty() {
+                        self.fail(now, DisconnectReason::TlsInjection, Farewell::Silent);
+                    }
+                    return;
+                }
+                _ => {}
+            }
+            match self.reader.next(&mut rest) {
+                Ok(Some(event)) => self.on_stream_event(now, event),
+                Ok(None) => return,
+                Err(e) => {
+                    self.fail_xml(now, e);
+                    return;
+                }
+            }
+        }
+    }
+
+    /// The transport reached end of file.
+    pub fn handle_eof(&mut self, now: Instant) {
+        match self.state {
+            State::Disconnected | State::Closed(_) => {}
+            State::Closing => self.finish(now, DisconnectReason::LocalClose),
+            _ => self.fail(now, DisconnectReason::Eof, Farewell::Silent),
+        }
+    }
+
+    /// Fires the timers due at `now`. Harmless when called early.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        if self.timers.take_expired(Timer::Step, now) {
+            match self.state.step() {
+                Some(crate::error::Step::Closing) => self.finish(now, DisconnectReason::LocalClose),
+                Some(step) => {
+                    let farewell = if matches!(self.state, State::TlsHandshake) {
+                        Farewell::Silent
+                    } else {
+                        Farewell::CloseStream
+                    };
+                    self.fail(now, DisconnectReason::Timeout(step), farewell)
+                }
+                None => {}
+            }
+        }
+        if self.timers.take_expired(Timer::Keepalive, now) && matches!(self.state, State::Online) {
+            self.write_raw(now, b" ");
+        }
+    }
+
+    // ----- (D) outputs -----
+
+    /// Appends the bytes to write to `buf`; returns how many were appended.
+    #[must_use]
+    pub fn poll_transmit(&mut self, buf: &mut Vec<u8>) -> usize {
+        let n = self.transmit.len();
+        buf.append(&mut self.transmit);
+        n
+    }
+
+    /// The next action for the transport.
+    #[must_use]
+    pub fn poll_action(&mut self) -> Option<Action> {
+        self.actions.pop_front()
+    }
+
+    /// The next event for the application.
+    #[must_use]
+    pub fn poll_event(&mut self) -> Option<Event> {
+        self.events.pop_front()
+    }
+
+    /// When [`handle_timeout`](Self::handle_timeout) should be called next.
+    #[must_use]
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.timers.next()
+    }
+
+    // ----- shared machinery -----
+
+    pub(crate) fn push_event(&mut self, event: Event) {
+        self.events.push_back(event);
+    }
+
+    pub(crate) fn push_action(&mut self, action: Action) {
+        self.actions.push_back(action);
+    }
+
+    /// A fresh stanza id: a random per-client prefix and a counter.
+    pub(crate) fn next_id(&mut self) -> String {
+        self.id_counter += 1;
+        format!("h{}-{}", self.id_prefix, self.id_counter)
+    }
+
+    /// Moves to `next`, announcing the public state when it changes and arming the step
+    /// timer for the new step.
+    pub(crate) fn enter(&mut self, now: Instant, next: State) {
+        let before = self.state.public();
+        self.state = next;
+        match self.state {
+            State::Online => {
+                self.timers.stop(Timer::Step);
+                self.arm_keepalive(now);
+            }
+            State::Closing => {
+                self.timers.stop(Timer::Keepalive);
+                self.timers
+                    .set(Timer::Step, now + self.config.timeouts.close);
+            }
+            State::Closed(_) | State::Disconnected => self.timers.stop_all(),
+            _ => self
+                .timers
+                .set(Timer::Step, now + self.config.timeouts.step),
+        }
+        let after = self.state.public();
+        if after != before {
+            self.push_event(Event::StateChanged(after));
+        }
+    }
+
+    fn arm_keepalive(&mut self, now: Instant) {
+        if let Some(interval) = self.config.timeouts.keepalive {
+            self.timers.set(Timer::Keepalive, now + interval);
+        }
+    }
+
+    /// Queues raw bytes (stream header, footer, keepalive).
+    pub(crate) fn write_raw(&mut self, now: Instant, bytes: &[u8]) {
+        self.transmit.extend_from_slice(bytes);
+        if matches!(self.state, State::Online) {
+            self.arm_keepalive(now);
+        }
+    }
+
+    /// Queues an element the core built itself.
+    pub(crate) fn write(&mut self, now: Instant, el: &Element) {
+        let result = xml::write_element(el, &mut self.transmit);
+        // The core validates every text it puts into its own stanzas before building them.
+        debug_assert!(
+            result.is_ok(),
+            "the core built an unwritable element: {result:?}"
+        );
+        if matches!(self.state, State::Online) {
+            self.arm_keepalive(now);
+        }
+    }
+
+    /// Queues an element from the application, refusing what XML cannot carry.
+    pub(crate) fn write_checked(&mut self, now: Instant, el: &Element) -> Result<(), UsageError> {
+        xml::write_element(el, &mut self.transmit)
+            .map_err(|e| UsageError::InvalidElement(e.to_string()))?;
+        self.arm_keepalive(now);
+        Ok(())
+    }
+
+    /// Starts a new XML stream (at connect, after TLS, after SASL): a fresh parser and our
+    /// header.
+    pub(crate) fn open_stream(&mut self, now: Instant) {
+        self.reader = StreamReader::new(self.config.limits);
+        let header = xml::stream_header(self.config.jid.domain().as_str());
+        self.write_raw(now, &header);
+    }
+
+    /// Ends the session for `reason`. Sticky: the state becomes `Closed` for good.
+    pub(crate) fn fail(&mut self, now: Instant, reason: DisconnectReason, farewell: Farewell) {
+        if matches!(self.state, State::Closed(_)) {
+            return;
+        }
+        match farewell {
+            Farewell::Silent => {}
+            Farewell::CloseStream => self.write_raw(now, xml::stream_footer()),
+            Farewell::StreamError(condition) => {
+                let error = format!(
+                    "<stream:error><{condition} xmlns='urn:ietf:params:xml:ns:xmpp-streams'/></stream:error>"
+                );
+                self.write_raw(now, error.as_bytes());
+                self.write_raw(now, xml::stream_footer());
+            }
+        }
+        self.finish(now, reason);
+    }
+
+    /// The terminal transition: close the transport, report the reason once.
+    pub(crate) fn finish(&mut self, now: Instant, reason: DisconnectReason) {
+        if matches!(self.state, State::Closed(_)) {
+            return;
+        }
+        self.push_action(Action::CloseTransport);
+        self.enter(now, State::Closed(reason.clone()));
+        self.push_event(Event::Disconnected { reason });
+    }
+
+    fn fail_xml(&mut self, now: Instant, error: XmlError) {
+        let condition = error.condition();
+        let reason = match error {
+            XmlError::LimitExceeded(limit) => DisconnectReason::LimitExceeded(limit),
+            other => DisconnectReason::MalformedXml {
+                condition,
+                detail: other.to_string(),
+            },
+        };
+        self.fail(now, reason, Farewell::StreamError(condition));
+    }
+
+    /// The sticky error for commands after the end.
+    pub(crate) fn ended(&self) -> Option<UsageError> {
+        match &self.state {
+            State::Closed(reason) => Some(UsageError::SessionEnded(reason.clone())),
+            _ => None,
+        }
+    }
+}
+
+/// The character a writer error names (for the error types that carry one).
+pub(crate) fn invalid_char(e: &xml::InvalidXml) -> char {
+    match e {
+        xml::InvalidXml::Char { ch } => *ch,
+        _ => char::REPLACEMENT_CHARACTER,
+    }
+}

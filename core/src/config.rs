@@ -1,0 +1,192 @@
+//! Session configuration: who logs in, how strictly, and the limits on peer input.
+
+use std::fmt;
+use std::time::Duration;
+
+use jid::{BareJid, FullJid, Jid};
+
+use crate::error::ConfigError;
+use crate::stanza::presence::Presence;
+use crate::xml::Limits;
+
+/// A password. Its `Debug` output is redacted and its bytes are overwritten on drop.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a password.
+    pub fn new(value: impl Into<String>) -> Self {
+        Secret(value.into())
+    }
+
+    /// The secret text. Only the SASL code should need this.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(<redacted>)")
+    }
+}
+
+impl Drop for Secret {
+    fn drop(&mut self) {
+        // Best effort: overwrite the heap bytes before they are freed.
+        let bytes = std::mem::take(&mut self.0).into_bytes();
+        let mut bytes = bytes;
+        for b in bytes.iter_mut() {
+            *b = 0;
+        }
+        std::hint::black_box(&bytes);
+    }
+}
+
+impl From<&str> for Secret {
+    fn from(value: &str) -> Self {
+        Secret::new(value)
+    }
+}
+
+impl From<String> for Secret {
+    fn from(value: String) -> Self {
+        Secret::new(value)
+    }
+}
+
+/// How the transport is protected, as told to the core by the adapter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum TlsPolicy {
+    /// TLS is mandatory (the default): STARTTLS must be offered unless the transport is
+    /// already TLS, and no credential is sent before it is in place.
+    #[default]
+    Required,
+    /// No TLS at all, credentials in the clear. For loopback tests only; the name is meant
+    /// to be loud in code review.
+    InsecurePlaintext,
+}
+
+/// What happens to an IQ `get`/`set` the core does not answer itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum IqPolicy {
+    /// The core replies `service-unavailable` (RFC 6120 section 8.4) and still reports the
+    /// request as [`Event::Stanza`](crate::Event::Stanza) for information.
+    #[default]
+    ServiceUnavailable,
+    /// The core only reports the request; the application must answer it with
+    /// [`Client::send`](crate::Client::send).
+    Application,
+}
+
+/// Timeouts for each login step and for the idle stream.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Timeouts {
+    /// How long each login step (stream header and features, STARTTLS, TLS handshake,
+    /// authentication, binding, session) may take. Default 30 s.
+    pub step: Duration,
+    /// After this long without sending anything while online, a whitespace keepalive goes
+    /// out. `None` disables keepalives. Default 60 s.
+    pub keepalive: Option<Duration>,
+    /// How long `close` waits for the server's `</stream:stream>`. Default 5 s.
+    pub close: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Timeouts {
+            step: Duration::from_secs(30),
+            keepalive: Some(Duration::from_secs(60)),
+            close: Duration::from_secs(5),
+        }
+    }
+}
+
+/// Bounds on the SCRAM iteration count a server may ask for.
+///
+/// Too low weakens the stored key; too high lets a server burn our CPU.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IterationBounds {
+    /// Smallest accepted count. Default 4096 (RFC 5802 and RFC 7677 recommend at least 4096).
+    pub min: u32,
+    /// Largest accepted count. Default 1,000,000.
+    pub max: u32,
+}
+
+impl Default for IterationBounds {
+    fn default() -> Self {
+        IterationBounds {
+            min: 4096,
+            max: 1_000_000,
+        }
+    }
+}
+
+/// Everything a [`Client`](crate::Client) needs to log in.
+///
+/// Build it with [`Config::new`] and adjust the public fields.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Config {
+    /// The account. A full JID requests that resource at bind time.
+    pub jid: Jid,
+    /// The account's password.
+    pub password: Secret,
+    /// TLS policy. Default [`TlsPolicy::Required`].
+    pub tls: TlsPolicy,
+    /// Initial availability. Default [`Presence::Chat`].
+    pub presence: Presence,
+    /// Initial status text. Default empty (no `<status/>` is sent).
+    pub status: String,
+    /// Priority sent with every available presence (omitted when 0). Default 0.
+    pub priority: i8,
+    /// What to do with IQ requests the core does not answer. Default: `service-unavailable`.
+    pub iq_policy: IqPolicy,
+    /// Per-step timeouts and keepalive.
+    pub timeouts: Timeouts,
+    /// Accepted SCRAM iteration counts.
+    pub scram_iterations: IterationBounds,
+    /// Limits on what the server may send.
+    pub limits: Limits,
+    /// Allow SASL PLAIN (only ever over TLS, or with [`TlsPolicy::InsecurePlaintext`]).
+    /// Default true: some servers offer nothing else.
+    pub allow_plain: bool,
+}
+
+impl Config {
+    /// A configuration with the defaults for `jid` and `password`.
+    ///
+    /// Fails when the JID has no local part (an account needs one).
+    pub fn new(jid: &str, password: impl Into<Secret>) -> Result<Self, ConfigError> {
+        let jid =
+            crate::jid_util::parse_jid(jid).map_err(|e| ConfigError::InvalidJid(e.to_string()))?;
+        if jid.node().is_none() {
+            return Err(ConfigError::JidWithoutLocalPart);
+        }
+        Ok(Config {
+            jid,
+            password: password.into(),
+            tls: TlsPolicy::Required,
+            presence: Presence::Chat,
+            status: String::new(),
+            priority: 0,
+            iq_policy: IqPolicy::ServiceUnavailable,
+            timeouts: Timeouts::default(),
+            scram_iterations: IterationBounds::default(),
+            limits: Limits::default(),
+            allow_plain: true,
+        })
+    }
+
+    /// The account's bare JID.
+    pub fn bare_jid(&self) -> BareJid {
+        self.jid.to_bare()
+    }
+
+    /// The requested full JID, when the configured JID has a resource.
+    pub fn requested_full_jid(&self) -> Option<FullJid> {
+        self.jid.clone().try_into_full().ok()
+    }
+}

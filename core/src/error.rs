@@ -1,0 +1,250 @@
+//! Errors: [`UsageError`] for API misuse (returned at once, nothing changes) and
+//! [`DisconnectReason`] for the end of a session (reported once, as an event, then sticky).
+
+use crate::sasl::{Mechanism, ScramError};
+use crate::xml::Limit;
+
+/// The application called a command that is not allowed now, or with a bad argument.
+/// Nothing was sent and nothing changed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum UsageError {
+    /// The command needs `connect` first.
+    #[error("the client is not connected")]
+    NotConnected,
+    /// `connect` on a client that has already connected.
+    #[error("connect was already called on this client")]
+    AlreadyConnected,
+    /// The command needs an online session.
+    #[error("the session is not online")]
+    NotOnline,
+    /// `close` was already called.
+    #[error("the session is already closing")]
+    AlreadyClosing,
+    /// The session has ended; create a new client to reconnect.
+    #[error("the session has ended: {0}")]
+    SessionEnded(DisconnectReason),
+    /// The text contains a character XML 1.0 cannot carry (a control character).
+    #[error("text contains {ch:?}, which XML cannot carry")]
+    InvalidText {
+        /// The offending character.
+        ch: char,
+    },
+    /// The element cannot be written as XML (bad name, bad character or too deep).
+    #[error("the element cannot be sent: {0}")]
+    InvalidElement(String),
+    /// Broadcast presence goes through `set_presence` / `change_presence`, so the core's
+    /// idea of the account's presence stays true. Directed presence (with `to`) may be sent.
+    #[error("send broadcast presence with set_presence or change_presence")]
+    UsePresenceApi,
+    /// `tls_established` or `tls_failed` when no TLS handshake was requested.
+    #[error("no TLS handshake is in progress")]
+    NoTlsHandshake,
+}
+
+/// The configuration cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// The JID does not parse.
+    #[error("invalid JID: {0}")]
+    InvalidJid(String),
+    /// An account JID needs a local part (`user@domain`).
+    #[error("the JID has no local part")]
+    JidWithoutLocalPart,
+    /// The configured status text contains a character XML cannot carry.
+    #[error("the status text contains {ch:?}, which XML cannot carry")]
+    InvalidStatus {
+        /// The offending character.
+        ch: char,
+    },
+}
+
+/// The login step a timeout interrupted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Step {
+    /// Waiting for the stream header and features.
+    StreamFeatures,
+    /// Waiting for `<proceed/>` after `<starttls/>`.
+    StartTls,
+    /// Waiting for the adapter to finish the TLS handshake.
+    TlsHandshake,
+    /// SASL exchange.
+    Authentication,
+    /// Resource binding.
+    Binding,
+    /// RFC 3921 session establishment.
+    Session,
+    /// Waiting for the server's `</stream:stream>` after ours.
+    Closing,
+}
+
+impl std::fmt::Display for Step {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Step::StreamFeatures => "stream features",
+            Step::StartTls => "STARTTLS",
+            Step::TlsHandshake => "TLS handshake",
+            Step::Authentication => "authentication",
+            Step::Binding => "resource binding",
+            Step::Session => "session establishment",
+            Step::Closing => "closing",
+        })
+    }
+}
+
+/// Why a session ended. Reported once in [`Event::Disconnected`](crate::Event::Disconnected)
+/// and kept in [`SessionState::Closed`](crate::SessionState::Closed).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum DisconnectReason {
+    /// The application closed the session (the server confirmed, or the close timed out).
+    #[error("closed by the application")]
+    LocalClose,
+    /// The server closed its stream without an error.
+    #[error("the server closed the stream")]
+    ServerClosed,
+    /// The transport reached end of file without a stream close.
+    #[error("the connection was closed unexpectedly")]
+    Eof,
+    /// The server sent a stream error.
+    #[error("stream error {condition}{}", text.as_deref().map(|t| format!(": {t}")).unwrap_or_default())]
+    StreamError {
+        /// The RFC 6120 condition, e.g. `system-shutdown`.
+        condition: String,
+        /// The server's human-readable text, if any.
+        text: Option<String>,
+    },
+    /// The server asked us to connect to another host (`see-other-host`).
+    #[error("the server redirects to {host}")]
+    SeeOtherHost {
+        /// The host (and optional port) to use instead.
+        host: String,
+    },
+    /// The server rejected the credentials (SASL `<failure/>`).
+    #[error("authentication failed: {condition}{}", text.as_deref().map(|t| format!(" ({t})")).unwrap_or_default())]
+    AuthFailed {
+        /// The SASL condition, e.g. `not-authorized`.
+        condition: String,
+        /// The server's text, if any.
+        text: Option<String>,
+    },
+    /// The SCRAM exchange failed on our side: the server misbehaved or could not prove it
+    /// knows the password.
+    #[error("SCRAM failed with {mechanism}: {error}")]
+    Scram {
+        /// The mechanism in use.
+        mechanism: Mechanism,
+        /// What went wrong.
+        error: ScramError,
+    },
+    /// The credentials cannot be prepared (SASLprep refused them).
+    #[error("the credentials contain characters SASL does not allow")]
+    InvalidCredentials,
+    /// The server offered no mechanism Herald accepts.
+    #[error("no acceptable SASL mechanism among {offered:?}")]
+    NoAcceptableMechanism {
+        /// What the server offered.
+        offered: Vec<String>,
+    },
+    /// TLS is required, but the server did not offer STARTTLS on a plain transport.
+    /// No credential was sent.
+    #[error("the server does not offer STARTTLS and TLS is required")]
+    TlsNotOffered,
+    /// The server answered `<starttls/>` with `<failure/>`.
+    #[error("the server refused STARTTLS")]
+    StartTlsRefused,
+    /// The adapter reported that the TLS handshake failed.
+    #[error("TLS failed: {message}")]
+    TlsFailed {
+        /// The adapter's description (for example a certificate error).
+        message: String,
+    },
+    /// Plaintext bytes arrived after `<proceed/>`: a STARTTLS injection attempt.
+    #[error("plaintext data after <proceed/> (STARTTLS injection)")]
+    TlsInjection,
+    /// The server's XML was not acceptable; we sent the stream error `condition`.
+    #[error("malformed input ({condition}): {detail}")]
+    MalformedXml {
+        /// The stream error condition sent to the server.
+        condition: &'static str,
+        /// What was wrong.
+        detail: String,
+    },
+    /// The server broke one of the configured [`Limits`](crate::Limits).
+    #[error("the server exceeded the {0} limit")]
+    LimitExceeded(Limit),
+    /// The server sent something that makes no sense at this point of the protocol.
+    #[error("protocol violation: {0}")]
+    ProtocolViolation(String),
+    /// Resource binding failed.
+    #[error("resource binding failed: {condition}")]
+    BindFailed {
+        /// The stanza error condition.
+        condition: String,
+    },
+    /// The RFC 3921 session request failed.
+    #[error("session establishment failed: {condition}")]
+    SessionFailed {
+        /// The stanza error condition.
+        condition: String,
+    },
+    /// A login step took too long.
+    #[error("timed out during {0}")]
+    Timeout(Step),
+}
+
+impl DisconnectReason {
+    /// Whether connecting again may help.
+    ///
+    /// False after authentication failures, TLS failures, configuration problems and the
+    /// application's own close, and after stream errors that would repeat (`conflict`,
+    /// `not-authorized`, `host-unknown`, ...). True for network trouble, timeouts and
+    /// server restarts.
+    pub fn should_reconnect(&self) -> bool {
+        match self {
+            DisconnectReason::ServerClosed
+            | DisconnectReason::Eof
+            | DisconnectReason::SeeOtherHost { .. }
+            | DisconnectReason::Timeout(_)
+            | DisconnectReason::MalformedXml { .. }
+            | DisconnectReason::LimitExceeded(_)
+            | DisconnectReason::ProtocolViolation(_) => true,
+            DisconnectReason::StreamError { condition, .. } => !matches!(
+                condition.as_str(),
+                "conflict"
+                    | "not-authorized"
+                    | "host-unknown"
+                    | "improper-addressing"
+                    | "invalid-from"
+                    | "invalid-namespace"
+                    | "unsupported-version"
+                    | "unsupported-encoding"
+                    | "unsupported-feature"
+                    | "policy-violation"
+            ),
+            DisconnectReason::LocalClose
+            | DisconnectReason::AuthFailed { .. }
+            | DisconnectReason::Scram { .. }
+            | DisconnectReason::InvalidCredentials
+            | DisconnectReason::NoAcceptableMechanism { .. }
+            | DisconnectReason::TlsNotOffered
+            | DisconnectReason::StartTlsRefused
+            | DisconnectReason::TlsFailed { .. }
+            | DisconnectReason::TlsInjection
+            | DisconnectReason::BindFailed { .. }
+            | DisconnectReason::SessionFailed { .. } => false,
+        }
+    }
+
+    /// Whether the server rejected the credentials (or could not prove it knows them).
+    pub fn is_auth_failure(&self) -> bool {
+        matches!(
+            self,
+            DisconnectReason::AuthFailed { .. }
+                | DisconnectReason::Scram { .. }
+                | DisconnectReason::InvalidCredentials
+        )
+    }
+}

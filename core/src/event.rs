@@ -1,0 +1,117 @@
+//! What the core hands out: [`Event`]s for the application, [`Action`]s for the transport,
+//! and the public [`SessionState`].
+
+use jid::{FullJid, Jid};
+use minidom::Element;
+
+use crate::error::DisconnectReason;
+use crate::sasl::Mechanism;
+use crate::stanza::presence::{IncomingPresence, Presence};
+
+/// Where the session is. Returned by [`Client::state`](crate::Client::state) and announced
+/// by [`Event::StateChanged`] on every transition.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SessionState {
+    /// Not connected yet.
+    Disconnected,
+    /// Stream opened; waiting for the server's header and features.
+    Connecting,
+    /// `<starttls/>` sent; waiting for `<proceed/>`.
+    StartingTls,
+    /// The adapter is doing the TLS handshake.
+    TlsHandshake,
+    /// SASL exchange in progress.
+    Authenticating {
+        /// The mechanism chosen.
+        mechanism: Mechanism,
+    },
+    /// Authenticated; restarting the stream and binding a resource.
+    Binding,
+    /// Establishing the RFC 3921 session (only when the server requires it).
+    Session,
+    /// Logged in, initial presence sent.
+    Online,
+    /// `</stream:stream>` sent; waiting for the server's.
+    Closing,
+    /// Ended, for the reason given. Sticky.
+    Closed {
+        /// Why it ended.
+        reason: DisconnectReason,
+    },
+}
+
+impl SessionState {
+    /// A short lower-case name (`connecting`, `online`, ...), for logs and the CLI.
+    pub fn name(&self) -> &'static str {
+        match self {
+            SessionState::Disconnected => "disconnected",
+            SessionState::Connecting => "connecting",
+            SessionState::StartingTls => "starting_tls",
+            SessionState::TlsHandshake => "tls_handshake",
+            SessionState::Authenticating { .. } => "authenticating",
+            SessionState::Binding => "binding",
+            SessionState::Session => "session",
+            SessionState::Online => "online",
+            SessionState::Closing => "closing",
+            SessionState::Closed { .. } => "closed",
+        }
+    }
+}
+
+/// Work for the transport. Drained with [`Client::poll_action`](crate::Client::poll_action)
+/// after the transmit bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Action {
+    /// Start a TLS handshake for `server_name`, then call
+    /// [`Client::tls_established`](crate::Client::tls_established) or
+    /// [`Client::tls_failed`](crate::Client::tls_failed). Bytes read from the socket before
+    /// that must not be passed to the core.
+    StartTls {
+        /// The name to verify the certificate against: the JID's domain.
+        server_name: String,
+    },
+    /// Close the connection. Nothing more will be sent.
+    CloseTransport,
+}
+
+/// Something the application should know.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum Event {
+    /// The session moved to a new state.
+    StateChanged(SessionState),
+    /// Logged in: resource bound, initial presence sent.
+    Online {
+        /// The bound full JID.
+        jid: FullJid,
+    },
+    /// The account's broadcast presence went out with these values.
+    PresenceSent {
+        /// Availability sent.
+        presence: Presence,
+        /// Status text sent (empty: no `<status/>`).
+        status: String,
+    },
+    /// A contact's (or one of the account's own resources') presence.
+    Presence(IncomingPresence),
+    /// A presence came back with `type='error'`. The session and the stored presence and
+    /// status are unchanged.
+    PresenceError {
+        /// Who sent the error, if stated.
+        from: Option<Jid>,
+        /// The stanza error condition, e.g. `not-acceptable`.
+        condition: String,
+        /// The error text, if any.
+        text: Option<String>,
+    },
+    /// Any other stanza (message, IQ, subscription presence, unknown top-level element).
+    Stanza(Element),
+    /// The session ended. Emitted once; every later command returns
+    /// [`UsageError::SessionEnded`](crate::UsageError::SessionEnded).
+    Disconnected {
+        /// Why.
+        reason: DisconnectReason,
+    },
+}

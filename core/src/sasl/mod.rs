@@ -1,0 +1,11 @@
+//! SASL mechanisms: SCRAM (with and without channel binding) and PLAIN.
+
+mod mechanism;
+mod plain;
+mod scram;
+
+pub(crate) use mechanism::select_mechanism;
+pub use mechanism::{ChannelBinding, ChannelBindingType, Mechanism};
+pub(crate) use plain::plain_initial_response;
+pub use scram::ScramError;
+pub(crate) use scram::{ScramClient, ScramHash};

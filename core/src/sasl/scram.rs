@@ -1,0 +1,639 @@
+//! SCRAM client (RFC 5802, RFC 7677), with optional channel binding.
+
+use core::fmt;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use hmac::{EagerHash, Hmac, KeyInit, Mac};
+use sha1::Sha1;
+use sha2::{Digest, Sha256};
+
+use super::mechanism::ChannelBindingType;
+
+/// Longest `e=` text kept from the server; the rest is cut off.
+const MAX_SERVER_ERROR_LEN: usize = 256;
+
+/// Hash function of a SCRAM mechanism.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ScramHash {
+    /// SCRAM-SHA-1 (RFC 5802).
+    Sha1,
+    /// SCRAM-SHA-256 (RFC 7677).
+    Sha256,
+}
+
+impl ScramHash {
+    /// ClientProof and ServerSignature of RFC 5802 section 3 for `auth_message`.
+    fn proof_and_signature(
+        self,
+        password: &[u8],
+        salt: &[u8],
+        iterations: u32,
+        auth_message: &[u8],
+    ) -> (Vec<u8>, Vec<u8>) {
+        #[cfg(test)]
+        tests::PBKDF2_RUNS.with(|c| c.set(c.get() + 1));
+        match self {
+            ScramHash::Sha1 => scram_keys::<Sha1>(password, salt, iterations, auth_message),
+            ScramHash::Sha256 => scram_keys::<Sha256>(password, salt, iterations, auth_message),
+        }
+    }
+}
+
+fn scram_keys<D: EagerHash + Digest>(
+    password: &[u8],
+    salt: &[u8],
+    iterations: u32,
+    auth_message: &[u8],
+) -> (Vec<u8>, Vec<u8>) {
+    let hmac = |key: &[u8], data: &[u8]| {
+        // HMAC accepts keys of any length (long keys are hashed), so this cannot fail.
+        let mut mac = <Hmac<D> as KeyInit>::new_from_slice(key).expect("HMAC takes any key");
+        Mac::update(&mut mac, data);
+        mac.finalize().into_bytes().to_vec()
+    };
+    // SaltedPassword = Hi(password, salt, i): PBKDF2 with one output block.
+    let mut salted = vec![0u8; <D as Digest>::output_size()];
+    pbkdf2::pbkdf2_hmac::<D>(password, salt, iterations, &mut salted);
+    let client_key = hmac(&salted, b"Client Key");
+    let stored_key = <D as Digest>::digest(&client_key);
+    let mut proof = hmac(&stored_key, auth_message);
+    for (p, k) in proof.iter_mut().zip(&client_key) {
+        *p ^= *k;
+    }
+    let server_key = hmac(&salted, b"Server Key");
+    (proof, hmac(&server_key, auth_message))
+}
+
+/// The GS2 channel-binding flag of a SCRAM exchange.
+#[derive(Clone, PartialEq, Eq)]
+pub(crate) enum CbindFlag {
+    /// GS2 `n`: the client does not support channel binding.
+    NotSupported,
+    /// GS2 `y`: the client supports channel binding but thinks the server does not.
+    SupportedNotUsed,
+    /// GS2 `p=<type>`: channel binding with this type and data (a -PLUS mechanism).
+    Used {
+        /// The channel-binding type.
+        kind: ChannelBindingType,
+        /// The channel-binding data from the TLS layer.
+        data: Vec<u8>,
+    },
+}
+
+impl CbindFlag {
+    /// The GS2 header without authzid, e.g. `"n,,"` or `"p=tls-exporter,,"`.
+    fn gs2_header(&self) -> String {
+        match self {
+            CbindFlag::NotSupported => "n,,".to_owned(),
+            CbindFlag::SupportedNotUsed => "y,,".to_owned(),
+            CbindFlag::Used { kind, .. } => format!("p={},,", kind.as_str()),
+        }
+    }
+}
+
+impl fmt::Debug for CbindFlag {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CbindFlag::NotSupported => f.write_str("NotSupported"),
+            CbindFlag::SupportedNotUsed => f.write_str("SupportedNotUsed"),
+            CbindFlag::Used { kind, data } => f
+                .debug_struct("Used")
+                .field("kind", kind)
+                .field("data_len", &data.len())
+                .finish(),
+        }
+    }
+}
+
+/// Why SCRAM failed. Public: it ends up inside the session's disconnect reason.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ScramError {
+    /// The username or password has characters SASLprep prohibits.
+    #[error("username or password has characters SASLprep prohibits")]
+    Saslprep,
+    /// The server's message is malformed; the text names which part.
+    #[error("malformed SCRAM message from the server: {0}")]
+    Malformed(&'static str),
+    /// The server nonce does not extend the client nonce.
+    #[error("the server nonce does not extend the client nonce")]
+    NonceMismatch,
+    /// The iteration count is outside the configured bounds.
+    #[error("SCRAM iteration count {count} outside the allowed range {min}..={max}")]
+    IterationCount {
+        /// The count the server asked for.
+        count: u32,
+        /// The lowest count accepted.
+        min: u32,
+        /// The highest count accepted.
+        max: u32,
+    },
+    /// The server sent `e=<error>`.
+    #[error("the server rejected authentication: {0}")]
+    ServerError(String),
+    /// The server signature did not verify: the server does not know the password.
+    #[error("the server signature did not verify")]
+    SignatureMismatch,
+    /// A message arrived in the wrong step.
+    #[error("SCRAM message in the wrong step")]
+    UnexpectedMessage,
+}
+
+/// Where a [`ScramClient`] is in the exchange.
+#[derive(PartialEq, Eq)]
+enum State {
+    /// Waiting for server-first.
+    AwaitingServerFirst,
+    /// client-final sent; server-final must carry this signature.
+    AwaitingServerFinal { server_signature: Vec<u8> },
+    /// The server proved it knows the password.
+    Verified,
+    /// A step failed; the exchange is over.
+    Failed,
+}
+
+/// Client side of one SCRAM exchange.
+pub(crate) struct ScramClient {
+    hash: ScramHash,
+    /// SASLprepped and escaped username.
+    username: String,
+    /// SASLprepped password; dropped once the salted password is computed.
+    password: String,
+    cbind: CbindFlag,
+    nonce: String,
+    min_iterations: u32,
+    max_iterations: u32,
+    state: State,
+}
+
+impl fmt::Debug for ScramClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // No password, nonce or server signature; CbindFlag's Debug omits the binding data.
+        f.debug_struct("ScramClient")
+            .field("hash", &self.hash)
+            .field("username", &self.username)
+            .field("cbind", &self.cbind)
+            .field("verified", &self.is_verified())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Escapes a username for `n=` (RFC 5802 section 5.1).
+fn escape_username(name: &str) -> String {
+    name.replace('=', "=3D").replace(',', "=2C")
+}
+
+/// `printable` of RFC 5802: %x21-2B / %x2D-7E.
+fn is_printable(s: &str) -> bool {
+    s.bytes().all(|b| (0x21..=0x7E).contains(&b) && b != b',')
+}
+
+/// Constant-time comparison (for equal lengths; the length is not secret).
+fn ct_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut acc = 0u8;
+    for (x, y) in a.iter().zip(b) {
+        acc |= x ^ y;
+    }
+    core::hint::black_box(acc) == 0
+}
+
+/// Parses `i=` per RFC 5802's `posit-number` (no sign, no leading zero).
+fn parse_iterations(value: &str) -> Result<u32, ScramError> {
+    const BAD: ScramError = ScramError::Malformed("iteration count");
+    if value.is_empty() || !value.bytes().all(|b| b.is_ascii_digit()) || value.starts_with('0') {
+        return Err(BAD);
+    }
+    value.parse::<u32>().map_err(|_| BAD)
+}
+
+/// Checks that every extension after `i=` has the form `ALPHA "=" value`, and none is `m=`.
+fn check_extensions<'a>(mut rest: impl Iterator<Item = &'a str>) -> Result<(), ScramError> {
+    rest.try_for_each(|attr| {
+        let b = attr.as_bytes();
+        if b.len() < 2 || !b[0].is_ascii_alphabetic() || b[1] != b'=' {
+            Err(ScramError::Malformed("extension"))
+        } else if b[0] == b'm' {
+            Err(ScramError::Malformed("mandatory extension"))
+        } else {
+            Ok(())
+        }
+    })
+}
+
+impl ScramClient {
+    /// Starts an exchange.
+    ///
+    /// `nonce`: printable ASCII without ',' (the caller makes it from its random source).
+    /// `min_iterations`..=`max_iterations` bounds the server's iteration count.
+    pub(crate) fn new(
+        hash: ScramHash,
+        username: &str,
+        password: &str,
+        cbind: CbindFlag,
+        nonce: String,
+        min_iterations: u32,
+        max_iterations: u32,
+    ) -> Result<Self, ScramError> {
+        let username = stringprep::saslprep(username).map_err(|_| ScramError::Saslprep)?;
+        let password = stringprep::saslprep(password).map_err(|_| ScramError::Saslprep)?;
+        if nonce.is_empty() || !is_printable(&nonce) {
+            return Err(ScramError::Malformed("client nonce"));
+        }
+        Ok(ScramClient {
+            hash,
+            username: escape_username(&username),
+            password: password.into_owned(),
+            cbind,
+            nonce,
+            min_iterations,
+            max_iterations,
+            state: State::AwaitingServerFirst,
+        })
+    }
+
+    fn client_first_bare(&self) -> String {
+        format!("n={},r={}", self.username, self.nonce)
+    }
+
+    /// client-first-message including the GS2 header, e.g. `b"n,,n=user,r=fyko+d2lbbFgONRv9qkxdawL"`.
+    pub(crate) fn client_first(&self) -> Vec<u8> {
+        let mut msg = self.cbind.gs2_header();
+        msg.push_str(&self.client_first_bare());
+        msg.into_bytes()
+    }
+
+    /// Takes server-first-message, returns client-final-message (with `c=` and `p=`).
+    pub(crate) fn handle_server_first(&mut self, msg: &[u8]) -> Result<Vec<u8>, ScramError> {
+        if self.state != State::AwaitingServerFirst {
+            return Err(ScramError::UnexpectedMessage);
+        }
+        let password = core::mem::take(&mut self.password);
+        match self.server_first(msg, password.as_bytes()) {
+            Ok((client_final, server_signature)) => {
+                self.state = State::AwaitingServerFinal { server_signature };
+                Ok(client_final)
+            }
+            Err(e) => {
+                self.state = State::Failed;
+                Err(e)
+            }
+        }
+    }
+
+    fn server_first(&self, msg: &[u8], password: &[u8]) -> Result<(Vec<u8>, Vec<u8>), ScramError> {
+        let text = core::str::from_utf8(msg)
+            .map_err(|_| ScramError::Malformed("server-first not UTF-8"))?;
+        let mut attrs = text.split(',');
+        // split always yields at least one item.
+        let first = attrs.next().unwrap_or_default();
+        if first.starts_with("m=") {
+            return Err(ScramError::Malformed("mandatory extension"));
+        }
+        if let Some(err) = first.strip_prefix("e=") {
+            return Err(server_error(err));
+        }
+        let server_nonce = first
+            .strip_prefix("r=")
+            .filter(|n| is_printable(n))
+            .ok_or(ScramError::Malformed("nonce"))?;
+        if server_nonce.len() <= self.nonce.len() || !server_nonce.starts_with(&self.nonce) {
+            return Err(ScramError::NonceMismatch);
+        }
+        let salt = attrs
+            .next()
+            .and_then(|a| a.strip_prefix("s="))
+            .and_then(|s| BASE64.decode(s).ok())
+            .filter(|s| !s.is_empty())
+            .ok_or(ScramError::Malformed("salt"))?;
+        let iterations = attrs
+            .next()
+            .and_then(|a| a.strip_prefix("i="))
+            .ok_or(ScramError::Malformed("iteration count"))?;
+        let count = parse_iterations(iterations)?;
+        check_extensions(attrs)?;
+        // Bound check before PBKDF2: a huge count would stall the client.
+        if count < self.min_iterations || count > self.max_iterations {
+            let (min, max) = (self.min_iterations, self.max_iterations);
+            return Err(ScramError::IterationCount { count, min, max });
+        }
+
+        let mut cbind_input = self.cbind.gs2_header().into_bytes();
+        if let CbindFlag::Used { data, .. } = &self.cbind {
+            cbind_input.extend_from_slice(data);
+        }
+        let without_proof = format!("c={},r={}", BASE64.encode(&cbind_input), server_nonce);
+        let auth_message = format!("{},{},{}", self.client_first_bare(), text, without_proof);
+
+        let (proof, server_signature) =
+            self.hash
+                .proof_and_signature(password, &salt, count, auth_message.as_bytes());
+        let client_final = format!("{},p={}", without_proof, BASE64.encode(&proof));
+        Ok((client_final.into_bytes(), server_signature))
+    }
+
+    /// Takes server-final-message (`v=...` or `e=...`) and verifies the server signature in
+    /// constant time.
+    pub(crate) fn handle_server_final(&mut self, msg: &[u8]) -> Result<(), ScramError> {
+        let State::AwaitingServerFinal { server_signature } = &self.state else {
+            return Err(ScramError::UnexpectedMessage);
+        };
+        let result = verify_server_final(msg, server_signature);
+        self.state = if result.is_ok() {
+            State::Verified
+        } else {
+            State::Failed
+        };
+        result
+    }
+
+    /// True once [`handle_server_final`](Self::handle_server_final) succeeded.
+    pub(crate) fn is_verified(&self) -> bool {
+        matches!(self.state, State::Verified)
+    }
+}
+
+fn server_error(value: &str) -> ScramError {
+    let mut end = value.len().min(MAX_SERVER_ERROR_LEN);
+    while !value.is_char_boundary(end) {
+        end -= 1;
+    }
+    ScramError::ServerError(value[..end].to_owned())
+}
+
+fn verify_server_final(msg: &[u8], expected: &[u8]) -> Result<(), ScramError> {
+    let text =
+        core::str::from_utf8(msg).map_err(|_| ScramError::Malformed("server-final not UTF-8"))?;
+    let mut attrs = text.split(',');
+    let first = attrs.next().unwrap_or_default();
+    if let Some(err) = first.strip_prefix("e=") {
+        return Err(server_error(err));
+    }
+    let verifier = first
+        .strip_prefix("v=")
+        .ok_or(ScramError::Malformed("server-final"))?;
+    check_extensions(attrs)?;
+    let signature = BASE64
+        .decode(verifier)
+        .map_err(|_| ScramError::Malformed("server signature"))?;
+    if ct_eq(&signature, expected) {
+        Ok(())
+    } else {
+        Err(ScramError::SignatureMismatch)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ScramError::*;
+    use super::*;
+    use proptest::prelude::*;
+
+    thread_local! {
+        /// How often PBKDF2 ran on this test thread.
+        pub(super) static PBKDF2_RUNS: core::cell::Cell<u32> = const { core::cell::Cell::new(0) };
+    }
+
+    const NONCE: &str = "fyko+d2lbbFgONRv9qkxdawL";
+    const FIRST: &[u8] = b"r=fyko+d2lbbFgONRv9qkxdawL3rfcNHYJY1ZVvWVs7j,s=QSXCR+Q6sek8bf92,i=4096";
+    const FINAL: &str =
+        "c=biws,r=fyko+d2lbbFgONRv9qkxdawL3rfcNHYJY1ZVvWVs7j,p=v0X8v3Bz2T0CJGbJQyF0X+HI4Ts=";
+    const V: &[u8] = b"v=rmF9pqV8S7suAoZWja4dJRkFsKQ=";
+    const N: fn() -> CbindFlag = || CbindFlag::NotSupported;
+
+    /// SCRAM-SHA-1 client with the RFC 5802 nonce, iterations in 4096..=max.
+    fn sc(user: &str, pass: &str, cbind: CbindFlag, max: u32) -> ScramClient {
+        ScramClient::new(ScramHash::Sha1, user, pass, cbind, NONCE.into(), 4096, max).unwrap()
+    }
+
+    fn first_err(msg: &str) -> ScramError {
+        sc("user", "pencil", N(), 1_000_000)
+            .handle_server_first(msg.as_bytes())
+            .unwrap_err()
+    }
+
+    fn text(b: Vec<u8>) -> String {
+        String::from_utf8(b).unwrap()
+    }
+
+    #[test]
+    fn rfc5802_sha1_vector() {
+        let mut c = sc("user", "pencil", N(), 4096);
+        assert_eq!(
+            text(c.client_first()),
+            "n,,n=user,r=fyko+d2lbbFgONRv9qkxdawL"
+        );
+        assert_eq!(text(c.handle_server_first(FIRST).unwrap()), FINAL);
+        assert!(!c.is_verified());
+        c.handle_server_final(V).unwrap();
+        assert!(c.is_verified());
+        assert_eq!(c.handle_server_final(V), Err(UnexpectedMessage));
+        assert!(c.is_verified());
+    }
+
+    #[test]
+    fn rfc7677_sha256_vector() {
+        let nonce = "rOprNGfwEbeRWgbNEkqO".to_owned();
+        let mut c =
+            ScramClient::new(ScramHash::Sha256, "user", "pencil", N(), nonce, 4096, 4096).unwrap();
+        assert_eq!(text(c.client_first()), "n,,n=user,r=rOprNGfwEbeRWgbNEkqO");
+        let fin = c.handle_server_first(
+            b"r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096",
+        );
+        let want = "c=biws,r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,\
+                    p=dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ=";
+        assert_eq!(text(fin.unwrap()), want);
+        c.handle_server_final(b"v=6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4=")
+            .unwrap();
+        assert!(c.is_verified());
+    }
+
+    #[test]
+    fn bad_server_first() {
+        let n = NONCE;
+        let s = "s=QSXCR+Q6sek8bf92";
+        let (iter, salt) = (Malformed("iteration count"), Malformed("salt"));
+        let mext = Malformed("mandatory extension");
+        for (msg, want) in [
+            (
+                format!("r=Xyko+d2lbbFgONRv9qkxdawL3rfc,{s},i=4096"),
+                NonceMismatch,
+            ),
+            (format!("r={n},{s},i=4096"), NonceMismatch), // equal: not extended
+            (format!("r=fyko,{s},i=4096"), NonceMismatch),
+            (format!("r={n}\u{7f},{s},i=4096"), Malformed("nonce")),
+            (format!("{s},r={n}a,i=4096"), Malformed("nonce")),
+            (format!("r={n}a,{s},i=0"), iter.clone()),
+            (format!("r={n}a,{s},i=abc"), iter.clone()),
+            (format!("r={n}a,{s},i=4294967296"), iter.clone()),
+            (
+                format!("r={n}a,{s},i=99999999999999999999999"),
+                iter.clone(),
+            ),
+            (format!("r={n}a,{s},i=-4096"), iter.clone()),
+            (format!("r={n}a,{s},i=+4096"), iter.clone()),
+            (format!("r={n}a,{s},i="), iter.clone()),
+            (format!("r={n}a,{s}"), iter),
+            (format!("r={n}a,i=4096"), salt.clone()),
+            (format!("r={n}a,s=,i=4096"), salt.clone()),
+            (format!("r={n}a,s=not*base64,i=4096"), salt.clone()),
+            (format!("r={n}a,s=QSXCR+Q6sek8bf9,i=4096"), salt),
+            (format!("m=x,r={n}a,{s},i=4096"), mext.clone()),
+            (format!("r={n}a,{s},i=4096,m=x"), mext),
+            (format!("r={n}a,{s},i=4096,"), Malformed("extension")),
+            (
+                "e=other-error".to_owned(),
+                ServerError("other-error".into()),
+            ),
+        ] {
+            assert_eq!(first_err(&msg), want, "{msg}");
+        }
+        // Extensions after i= are tolerated.
+        let ext = format!("r={n}a,{s},i=4096,x=foo,y=");
+        sc("user", "pencil", N(), 4096)
+            .handle_server_first(ext.as_bytes())
+            .unwrap();
+    }
+
+    #[test]
+    fn bad_server_final() {
+        let run = |msg: &[u8]| {
+            let mut c = sc("user", "pencil", N(), 4096);
+            c.handle_server_first(FIRST).unwrap();
+            let r = c.handle_server_final(msg);
+            assert!(!c.is_verified());
+            // A failure ends the exchange, even for the right signature.
+            assert_eq!(c.handle_server_final(V), Err(UnexpectedMessage));
+            r.unwrap_err()
+        };
+        assert_eq!(run(b"v=AAAAAAAAAAAAAAAAAAAAAAAAAAA="), SignatureMismatch);
+        assert_eq!(run(b"v="), SignatureMismatch);
+        assert_eq!(run(b"e=invalid-proof"), ServerError("invalid-proof".into()));
+        assert_eq!(
+            run(b"v=rmF9pqV8S7suAoZWja4dJRkFsKQ"),
+            Malformed("server signature")
+        );
+        assert_eq!(run(b"x=1"), Malformed("server-final"));
+        assert_eq!(run(b""), Malformed("server-final"));
+        assert_eq!(run(b"v=\xff"), Malformed("server-final not UTF-8"));
+        let long = format!("e={}", "\u{e9}".repeat(1000));
+        assert!(matches!(run(long.as_bytes()), ServerError(e) if e.len() == 256));
+    }
+
+    #[test]
+    fn iteration_count_bounds_checked_before_pbkdf2() {
+        for (count, max) in [(u32::MAX, 1_000_000), (10_000_000, 1_000_000), (4095, 5000)] {
+            PBKDF2_RUNS.with(|r| r.set(0));
+            let msg = format!("r={NONCE}abc,s=QSXCR+Q6sek8bf92,i={count}");
+            let err = sc("u", "p", N(), max).handle_server_first(msg.as_bytes());
+            assert_eq!(
+                err,
+                Err(IterationCount {
+                    count,
+                    min: 4096,
+                    max
+                })
+            );
+            assert_eq!(PBKDF2_RUNS.with(|r| r.get()), 0, "PBKDF2 ran for i={count}");
+        }
+        sc("user", "pencil", N(), 4096)
+            .handle_server_first(FIRST)
+            .unwrap();
+        assert_eq!(PBKDF2_RUNS.with(|r| r.get()), 1);
+    }
+
+    #[test]
+    fn username_escaping_and_saslprep() {
+        let c = sc("a=b,c", "p", N(), 4096);
+        assert_eq!(text(c.client_first()), format!("n,,n=a=3Db=2Cc,r={NONCE}"));
+        // U+00AD SOFT HYPHEN maps to nothing: same proof as "IX".
+        let a = sc("user", "I\u{00AD}X", N(), 4096).handle_server_first(FIRST);
+        let b = sc("user", "IX", N(), 4096).handle_server_first(FIRST);
+        assert_eq!(a.unwrap(), b.unwrap());
+        let new = |u: &str, p: &str, nonce: &str| {
+            ScramClient::new(ScramHash::Sha1, u, p, N(), nonce.into(), 1, 2).unwrap_err()
+        };
+        assert_eq!(new("user", "a\u{7}", "n"), Saslprep);
+        assert_eq!(new("u\u{7}", "p", "n"), Saslprep);
+        assert_eq!(new("u", "p", "a,b"), Malformed("client nonce"));
+        assert_eq!(new("u", "p", ""), Malformed("client nonce"));
+    }
+
+    #[test]
+    fn gs2_headers_and_channel_binding() {
+        let mut c = sc("user", "pencil", CbindFlag::SupportedNotUsed, 4096);
+        assert_eq!(text(c.client_first()), format!("y,,n=user,r={NONCE}"));
+        let fin = text(c.handle_server_first(FIRST).unwrap());
+        assert!(fin.starts_with("c=eSws,r="), "{fin}"); // base64("y,,")
+
+        let data = vec![0xDE, 0xAD, 0xBE, 0xEF, 0x00, 0xFF];
+        let kind = ChannelBindingType::TlsExporter;
+        let used = CbindFlag::Used {
+            kind,
+            data: data.clone(),
+        };
+        let mut c = sc("user", "pencil", used.clone(), 4096);
+        assert_eq!(
+            text(c.client_first()),
+            format!("p=tls-exporter,,n=user,r={NONCE}")
+        );
+        let mut input = b"p=tls-exporter,,".to_vec();
+        input.extend_from_slice(&data);
+        let fin = text(c.handle_server_first(FIRST).unwrap());
+        let (head, proof) = fin.rsplit_once(",p=").unwrap();
+        let want = format!(
+            "c={},r=fyko+d2lbbFgONRv9qkxdawL3rfcNHYJY1ZVvWVs7j",
+            BASE64.encode(&input)
+        );
+        assert_eq!(head, want);
+        // The binding data is covered by the proof.
+        assert_ne!(proof, FINAL.rsplit_once(",p=").unwrap().1);
+        let dbg = format!("{used:?}");
+        assert!(dbg.contains("data_len: 6") && !dbg.contains("222"), "{dbg}");
+    }
+
+    #[test]
+    fn steps_out_of_order() {
+        let mut c = sc("user", "pencil", N(), 4096);
+        assert_eq!(c.handle_server_final(V), Err(UnexpectedMessage));
+        assert_eq!(text(c.handle_server_first(FIRST).unwrap()), FINAL);
+        assert_eq!(c.handle_server_first(FIRST), Err(UnexpectedMessage));
+        c.handle_server_final(V).unwrap();
+        assert_eq!(c.handle_server_first(FIRST), Err(UnexpectedMessage));
+        let mut c = sc("user", "pencil", N(), 4096);
+        assert!(c.handle_server_first(b"garbage").is_err());
+        assert_eq!(c.handle_server_first(FIRST), Err(UnexpectedMessage));
+        assert_eq!(c.handle_server_final(V), Err(UnexpectedMessage));
+    }
+
+    #[test]
+    fn debug_redacts_secrets() {
+        let dbg = format!("{:?}", sc("user", "pencil", N(), 4096));
+        assert!(!dbg.contains("pencil") && !dbg.contains(NONCE), "{dbg}");
+    }
+
+    proptest! {
+        #[test]
+        fn arbitrary_server_bytes_never_panic(
+            first in proptest::collection::vec(any::<u8>(), 0..300),
+            fin in proptest::collection::vec(any::<u8>(), 0..300),
+            tail in "[a-z=,0-9+/]{0,60}\\PC{0,8}",
+        ) {
+            let mut c = sc("user", "pencil", N(), 4096);
+            let _ = c.handle_server_first(&first);
+            let _ = c.handle_server_final(&fin);
+            let mut c = sc("user", "pencil", N(), 4096);
+            let _ = c.handle_server_first(format!("r={NONCE}{tail}").as_bytes());
+            let mut c = sc("user", "pencil", N(), 4096);
+            c.handle_server_first(FIRST).unwrap();
+            prop_assert!(c.handle_server_final(&fin).is_err());
+            let mut c = sc("user", "pencil", N(), 4096);
+            c.handle_server_first(FIRST).unwrap();
+            let v = format!("v={tail}");
+            prop_assert!(c.handle_server_final(v.as_bytes()).is_err());
+        }
+    }
+}

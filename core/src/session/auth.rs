@@ -1,0 +1,217 @@
+//! SASL authentication (RFC 6120 section 6): choose a mechanism, run the exchange, verify
+//! the server (SCRAM `v=`), then restart the stream.
+
+use std::time::Instant;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use minidom::Element;
+
+use crate::client::{Client, Farewell};
+use crate::error::DisconnectReason;
+use crate::sasl::{
+    Mechanism, ScramClient, ScramError, ScramHash, plain_initial_response, select_mechanism,
+};
+use crate::session::stream::{Features, NS_SASL};
+use crate::session::{Auth, Phase, State};
+
+impl Client {
+    pub(super) fn start_auth(&mut self, now: Instant, features: &Features) {
+        let offered = features.mechanisms.clone().unwrap_or_default();
+        let choice = select_mechanism(
+            &offered,
+            features.channel_bindings.as_deref(),
+            self.channel_binding.as_ref(),
+            self.transport_tls,
+            self.config.allow_plain,
+        );
+        let Some((mechanism, cbind)) = choice else {
+            self.fail(
+                now,
+                DisconnectReason::NoAcceptableMechanism { offered },
+                Farewell::CloseStream,
+            );
+            return;
+        };
+        let username = self
+            .config
+            .jid
+            .node()
+            .map(|n| n.as_str().to_string())
+            .unwrap_or_default();
+        let prepared = match mechanism {
+            Mechanism::Plain => {
+                plain_initial_response(&username, self.config.password.expose()).map(|r| (r, None))
+            }
+            _ => {
+                let hash = match mechanism {
+                    Mechanism::ScramSha256Plus | Mechanism::ScramSha256 => ScramHash::Sha256,
+                    _ => ScramHash::Sha1,
+                };
+                let mut raw = [0u8; 24];
+                self.entropy.fill(&mut raw);
+                let bounds = self.config.scram_iterations;
+                ScramClient::new(
+                    hash,
+                    &username,
+                    self.config.password.expose(),
+                    cbind,
+                    BASE64.encode(raw),
+                    bounds.min,
+                    bounds.max,
+                )
+                .map(|scram| (scram.client_first(), Some(scram)))
+            }
+        };
+        let (initial, scram) = match prepared {
+            Ok(p) => p,
+            Err(_) => {
+                self.fail(
+                    now,
+                    DisconnectReason::InvalidCredentials,
+                    Farewell::CloseStream,
+                );
+                return;
+            }
+        };
+        let auth = format!(
+            "<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='{}'>{}</auth>",
+            mechanism.as_str(),
+            BASE64.encode(initial)
+        );
+        self.write_raw(now, auth.as_bytes());
+        self.enter(
+            now,
+            State::Authenticating(Auth {
+                mechanism,
+                scram,
+                got_server_first: false,
+            }),
+        );
+    }
+
+    pub(super) fn on_sasl_element(&mut self, now: Instant, el: &Element) {
+        if !el.has_ns(NS_SASL) {
+            self.fail(
+                now,
+                DisconnectReason::ProtocolViolation(format!(
+                    "unexpected <{}/> during authentication",
+                    el.name()
+                )),
+                Farewell::StreamError("unsupported-stanza-type"),
+            );
+            return;
+        }
+        match el.name() {
+            "challenge" => self.on_challenge(now, el),
+            "success" => self.on_success(now, el),
+            "failure" => {
+                let mut condition = "undefined-condition".to_string();
+                let mut text = None;
+                for child in el.children() {
+                    if child.name() == "text" {
+                        text = Some(child.text());
+                    } else {
+                        condition = child.name().to_string();
+                    }
+                }
+                self.fail(
+                    now,
+                    DisconnectReason::AuthFailed { condition, text },
+                    Farewell::CloseStream,
+                );
+            }
+            other => {
+                let reason = DisconnectReason::ProtocolViolation(format!(
+                    "unexpected SASL element <{other}/>"
+                ));
+                self.fail(
+                    now,
+                    reason,
+                    Farewell::StreamError("unsupported-stanza-type"),
+                );
+            }
+        }
+    }
+
+    fn on_challenge(&mut self, now: Instant, el: &Element) {
+        let State::Authenticating(auth) = &mut self.state else {
+            return;
+        };
+        let mechanism = auth.mechanism;
+        let data = match decode(el) {
+            Ok(d) => d,
+            Err(e) => return self.fail_scram(now, mechanism, e),
+        };
+        let Some(scram) = auth.scram.as_mut() else {
+            // PLAIN has no challenges.
+            return self.fail_scram(now, mechanism, ScramError::UnexpectedMessage);
+        };
+        let response = if !auth.got_server_first {
+            auth.got_server_first = true;
+            scram.handle_server_first(&data)
+        } else {
+            // Some servers send server-final as a challenge and expect an empty response.
+            scram.handle_server_final(&data).map(|()| Vec::new())
+        };
+        match response {
+            Ok(bytes) if bytes.is_empty() => {
+                self.write_raw(now, b"<response xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>")
+            }
+            Ok(bytes) => {
+                let xml = format!(
+                    "<response xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>{}</response>",
+                    BASE64.encode(bytes)
+                );
+                self.write_raw(now, xml.as_bytes());
+            }
+            Err(e) => self.fail_scram(now, mechanism, e),
+        }
+    }
+
+    fn on_success(&mut self, now: Instant, el: &Element) {
+        let State::Authenticating(auth) = &mut self.state else {
+            return;
+        };
+        let mechanism = auth.mechanism;
+        if let Some(scram) = auth.scram.as_mut().filter(|s| !s.is_verified()) {
+            // Success without v= would skip the server's proof that it knows the password.
+            let checked = match decode(el) {
+                Ok(data) if data.is_empty() => {
+                    Err(ScramError::Malformed("success without server signature"))
+                }
+                Ok(data) => scram.handle_server_final(&data),
+                Err(e) => Err(e),
+            };
+            if let Err(error) = checked {
+                // The exchange is over: nothing to abort, just close.
+                let reason = DisconnectReason::Scram { mechanism, error };
+                return self.fail(now, reason, Farewell::CloseStream);
+            }
+        }
+        self.open_stream(now);
+        self.enter(now, State::ExpectHeader(Phase::AfterAuth));
+    }
+
+    fn fail_scram(&mut self, now: Instant, mechanism: Mechanism, error: ScramError) {
+        // RFC 6120 6.4.5: abort the running exchange, then close.
+        self.write_raw(now, b"<abort xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>");
+        self.fail(
+            now,
+            DisconnectReason::Scram { mechanism, error },
+            Farewell::CloseStream,
+        );
+    }
+}
+
+/// The base64 payload of a SASL element; `=` (or nothing) is empty.
+fn decode(el: &Element) -> Result<Vec<u8>, ScramError> {
+    let text = el.text();
+    let text = text.trim();
+    if text.is_empty() || text == "=" {
+        return Ok(Vec::new());
+    }
+    BASE64
+        .decode(text)
+        .map_err(|_| ScramError::Malformed("SASL payload is not base64"))
+}

@@ -1,0 +1,94 @@
+//! Resource binding (RFC 6120 section 7), the legacy RFC 3921 session when the server
+//! requires it, and the move to `Online` with exactly one initial presence.
+
+use std::time::Instant;
+
+use jid::FullJid;
+use minidom::Element;
+
+use crate::client::{Client, Farewell};
+use crate::error::DisconnectReason;
+use crate::event::Event;
+use crate::jid_util::parse_jid;
+use crate::session::State;
+use crate::stanza::NS_CLIENT;
+use crate::stanza::iq::{NS_BIND, bind_request, session_request};
+use crate::stanza::presence::stanza_error;
+
+impl Client {
+    pub(super) fn start_bind(&mut self, now: Instant, session_required: bool) {
+        let id = self.next_id();
+        let resource = self.config.jid.resource().map(|r| r.as_str().to_string());
+        let request = bind_request(&id, resource.as_deref());
+        self.write(now, &request);
+        self.enter(
+            now,
+            State::ExpectBindResult {
+                id,
+                session_required,
+            },
+        );
+    }
+
+    /// An element while binding or establishing the session: our IQ's answer, or an early
+    /// stanza handled as if online.
+    pub(super) fn on_binding_element(&mut self, now: Instant, el: Element) {
+        let (pending, binding, session_required) = match &self.state {
+            State::ExpectBindResult {
+                id,
+                session_required,
+            } => (id.as_str(), true, *session_required),
+            State::ExpectSessionResult { id } => (id.as_str(), false, false),
+            _ => return,
+        };
+        let answers_us = el.is("iq", NS_CLIENT)
+            && el.attr("id") == Some(pending)
+            && matches!(el.attr("type"), Some("result") | Some("error"));
+        if !answers_us {
+            return self.on_stanza(now, el, true);
+        }
+        if el.attr("type") == Some("error") {
+            let (condition, _) = stanza_error(&el);
+            let reason = if binding {
+                DisconnectReason::BindFailed { condition }
+            } else {
+                DisconnectReason::SessionFailed { condition }
+            };
+            return self.fail(now, reason, Farewell::CloseStream);
+        }
+        if !binding {
+            return self.go_online(now);
+        }
+        let Some(jid) = bound_jid(&el) else {
+            let reason = DisconnectReason::ProtocolViolation(
+                "the bind result carries no valid full JID".into(),
+            );
+            return self.fail(now, reason, Farewell::CloseStream);
+        };
+        self.bound = Some(jid);
+        if session_required {
+            let id = self.next_id();
+            self.write(now, &session_request(&id));
+            self.enter(now, State::ExpectSessionResult { id });
+        } else {
+            self.go_online(now);
+        }
+    }
+
+    /// Online: exactly one initial presence, with the values current at this moment.
+    fn go_online(&mut self, now: Instant) {
+        self.enter(now, State::Online);
+        if let Some(jid) = self.bound.clone() {
+            self.push_event(Event::Online { jid });
+        }
+        self.send_own_presence(now);
+    }
+}
+
+fn bound_jid(iq: &Element) -> Option<FullJid> {
+    let text = iq
+        .get_child("bind", NS_BIND)?
+        .get_child("jid", NS_BIND)?
+        .text();
+    parse_jid(text.trim()).ok()?.try_into_full().ok()
+}

@@ -1,0 +1,125 @@
+//! The online session: incoming stanzas, and the presence / status commands with the
+//! semantics of the IPWorks `Presence`, `Status` and `ChangePresence` (DESIGN section 5).
+
+use std::time::Instant;
+
+use minidom::Element;
+
+use crate::client::{Client, invalid_char};
+use crate::config::IqPolicy;
+use crate::error::UsageError;
+use crate::event::Event;
+use crate::session::State;
+use crate::stanza::NS_CLIENT;
+use crate::stanza::iq::{is_ping, result_for, service_unavailable_for};
+use crate::stanza::presence::{Presence, PresenceKind, build_own_presence, classify_presence};
+use crate::xml::check_text;
+
+impl Client {
+    /// Sets the availability. Online, one presence stanza goes out at once with the current
+    /// status; before or during login the value only changes what the initial presence will
+    /// carry. Setting the current value sends nothing.
+    pub fn set_presence(&mut self, now: Instant, presence: Presence) -> Result<(), UsageError> {
+        self.change_presence(now, presence, &self.status.clone())
+    }
+
+    /// Sets the status text (any text, `""` clears it). Same rules as
+    /// [`set_presence`](Self::set_presence); text XML cannot carry is a
+    /// [`UsageError::InvalidText`].
+    pub fn set_status(&mut self, now: Instant, status: &str) -> Result<(), UsageError> {
+        self.change_presence(now, self.presence, status)
+    }
+
+    /// Sets availability and status together; online, exactly one stanza goes out (none when
+    /// both equal the current values).
+    pub fn change_presence(
+        &mut self,
+        now: Instant,
+        presence: Presence,
+        status: &str,
+    ) -> Result<(), UsageError> {
+        self.check_command_allowed()?;
+        check_text(status).map_err(|e| UsageError::InvalidText {
+            ch: invalid_char(&e),
+        })?;
+        if presence == self.presence && status == self.status {
+            return Ok(());
+        }
+        self.presence = presence;
+        self.status = status.to_string();
+        if matches!(self.state, State::Online) {
+            self.send_own_presence(now);
+        }
+        Ok(())
+    }
+
+    /// Sends a stanza the application built (message, IQ, directed presence).
+    ///
+    /// Needs an online session. Broadcast presence (a `<presence/>` without `to`) is refused
+    /// with [`UsageError::UsePresenceApi`] so that [`presence`](Self::presence) stays true;
+    /// an element XML cannot carry is refused with [`UsageError::InvalidElement`].
+    pub fn send(&mut self, now: Instant, stanza: &Element) -> Result<(), UsageError> {
+        if let Some(e) = self.ended() {
+            return Err(e);
+        }
+        if !matches!(self.state, State::Online) {
+            return Err(UsageError::NotOnline);
+        }
+        if stanza.is("presence", NS_CLIENT) && stanza.attr("to").is_none() {
+            return Err(UsageError::UsePresenceApi);
+        }
+        self.write_checked(now, stanza)
+    }
+
+    fn check_command_allowed(&self) -> Result<(), UsageError> {
+        match self.state {
+            State::Closed(_) => Err(self.ended().unwrap_or(UsageError::AlreadyClosing)),
+            State::Closing => Err(UsageError::AlreadyClosing),
+            _ => Ok(()),
+        }
+    }
+
+    /// Sends the account's presence with the current values.
+    pub(super) fn send_own_presence(&mut self, now: Instant) {
+        let stanza = build_own_presence(self.presence, &self.status, self.config.priority);
+        self.write(now, &stanza);
+        self.push_event(Event::PresenceSent {
+            presence: self.presence,
+            status: self.status.clone(),
+        });
+    }
+
+    /// A stanza while online (or while closing, when `can_reply` is false: after our
+    /// `</stream:stream>` nothing may be written).
+    pub(super) fn on_stanza(&mut self, now: Instant, el: Element, can_reply: bool) {
+        if el.is("presence", NS_CLIENT) {
+            let domain = self.config.jid.domain().as_str().to_string();
+            match classify_presence(&el, &domain) {
+                PresenceKind::Availability(p) => self.push_event(Event::Presence(p)),
+                PresenceKind::Error {
+                    from,
+                    condition,
+                    text,
+                } => self.push_event(Event::PresenceError {
+                    from,
+                    condition,
+                    text,
+                }),
+                PresenceKind::Other => self.push_event(Event::Stanza(el)),
+            }
+            return;
+        }
+        if el.is("iq", NS_CLIENT) && matches!(el.attr("type"), Some("get") | Some("set")) {
+            if is_ping(&el) {
+                if can_reply {
+                    self.write(now, &result_for(&el));
+                }
+                return;
+            }
+            if can_reply && self.config.iq_policy == IqPolicy::ServiceUnavailable {
+                self.write(now, &service_unavailable_for(&el));
+            }
+        }
+        self.push_event(Event::Stanza(el));
+    }
+}

@@ -1,0 +1,72 @@
+//! IQ stanzas the core sends and answers itself: bind, session, ping, error replies.
+
+use minidom::Element;
+
+use crate::stanza::{NS_CLIENT, NS_STANZAS, attr_name};
+
+/// Resource binding (RFC 6120 section 7).
+pub(crate) const NS_BIND: &str = "urn:ietf:params:xml:ns:xmpp-bind";
+/// Legacy session establishment (RFC 3921 section 3).
+pub(crate) const NS_SESSION: &str = "urn:ietf:params:xml:ns:xmpp-session";
+/// XMPP Ping (XEP-0199).
+pub(crate) const NS_PING: &str = "urn:xmpp:ping";
+
+fn iq(kind: &'static str, id: &str) -> Element {
+    Element::builder("iq", NS_CLIENT)
+        .attr(attr_name("type"), kind)
+        .attr(attr_name("id"), id)
+        .build()
+}
+
+/// `<iq type='set'><bind><resource/></bind></iq>`, the resource omitted when the server
+/// should pick one.
+pub(crate) fn bind_request(id: &str, resource: Option<&str>) -> Element {
+    let mut bind = Element::builder("bind", NS_BIND).build();
+    if let Some(resource) = resource {
+        bind.append_child(
+            Element::builder("resource", NS_BIND)
+                .append(resource)
+                .build(),
+        );
+    }
+    let mut el = iq("set", id);
+    el.append_child(bind);
+    el
+}
+
+/// `<iq type='set'><session/></iq>`.
+pub(crate) fn session_request(id: &str) -> Element {
+    let mut el = iq("set", id);
+    el.append_child(Element::builder("session", NS_SESSION).build());
+    el
+}
+
+/// The reply skeleton for a request: same id, addressed back to the sender.
+fn reply(request: &Element, kind: &'static str) -> Element {
+    let mut el = iq(kind, request.attr("id").unwrap_or_default());
+    if let Some(from) = request.attr("from") {
+        el.set_attr(minidom::rxml::Namespace::NONE, attr_name("to"), from);
+    }
+    el
+}
+
+/// An empty `result` for `request` (used for pings).
+pub(crate) fn result_for(request: &Element) -> Element {
+    reply(request, "result")
+}
+
+/// `service-unavailable` for a request nobody handles (RFC 6120 section 8.4).
+pub(crate) fn service_unavailable_for(request: &Element) -> Element {
+    let mut el = reply(request, "error");
+    let error = Element::builder("error", NS_CLIENT)
+        .attr(attr_name("type"), "cancel")
+        .append(Element::builder("service-unavailable", NS_STANZAS).build())
+        .build();
+    el.append_child(error);
+    el
+}
+
+/// Whether `el` is an IQ `get` carrying an XEP-0199 ping.
+pub(crate) fn is_ping(el: &Element) -> bool {
+    el.attr("type") == Some("get") && el.children().any(|c| c.is("ping", NS_PING))
+}

@@ -1,0 +1,15 @@
+//! Stanzas the core reads and writes itself.
+
+pub(crate) mod iq;
+pub(crate) mod presence;
+
+/// The client stream's default namespace.
+pub(crate) const NS_CLIENT: &str = "jabber:client";
+/// Stanza error conditions (RFC 6120 section 8.3).
+pub(crate) const NS_STANZAS: &str = "urn:ietf:params:xml:ns:xmpp-stanzas";
+
+/// An attribute name known at compile time.
+pub(crate) fn attr_name(name: &'static str) -> minidom::rxml::NcName {
+    // The callers pass literal names such as "type" and "id", all valid NCNames.
+    minidom::rxml::NcName::try_from(name).expect("literal attribute names are NCNames")
+}

@@ -1,0 +1,319 @@
+//! Presence: the five availability values of the IPWorks `Presence` property, the stanza the
+//! account sends, and the reading of contacts' presence.
+
+use std::fmt;
+
+use jid::Jid;
+use minidom::Element;
+
+use crate::jid_util::parse_jid;
+use crate::stanza::{NS_CLIENT, NS_STANZAS, attr_name};
+
+/// Availability, numbered as the IPWorks `XmppPresences` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[repr(u8)]
+pub enum Presence {
+    /// Invisible / offline: sent as `<presence type='unavailable'/>`.
+    Offline = 0,
+    /// Available (the default): `<presence/>` without `<show/>`.
+    #[default]
+    Chat = 1,
+    /// Away from the computer: `<show>away</show>`.
+    Away = 2,
+    /// Away for a long time: `<show>xa</show>`.
+    ExtendedAway = 3,
+    /// Busy, do not disturb: `<show>dnd</show>`.
+    DoNotDisturb = 4,
+}
+
+impl Presence {
+    /// All values, in numeric order.
+    pub const ALL: [Presence; 5] = [
+        Presence::Offline,
+        Presence::Chat,
+        Presence::Away,
+        Presence::ExtendedAway,
+        Presence::DoNotDisturb,
+    ];
+
+    /// The IPWorks number (0 to 4).
+    pub fn as_number(self) -> u8 {
+        self as u8
+    }
+
+    /// The `<show/>` text, `None` for `Chat` (sent without `<show/>`) and `Offline`.
+    pub fn show(self) -> Option<&'static str> {
+        match self {
+            Presence::Offline | Presence::Chat => None,
+            Presence::Away => Some("away"),
+            Presence::ExtendedAway => Some("xa"),
+            Presence::DoNotDisturb => Some("dnd"),
+        }
+    }
+
+    /// Short name used by the CLI: `offline`, `chat`, `away`, `xa`, `dnd`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Presence::Offline => "offline",
+            Presence::Chat => "chat",
+            Presence::Away => "away",
+            Presence::ExtendedAway => "xa",
+            Presence::DoNotDisturb => "dnd",
+        }
+    }
+
+    /// Whether this value means the account is available (anything but `Offline`).
+    pub fn is_available(self) -> bool {
+        self != Presence::Offline
+    }
+
+    /// Reads a received `<show/>` leniently: no show, `chat` and unknown values are `Chat`.
+    pub fn from_show(show: Option<&str>) -> Presence {
+        match show.map(str::trim) {
+            Some("away") => Presence::Away,
+            Some("xa") => Presence::ExtendedAway,
+            Some("dnd") => Presence::DoNotDisturb,
+            _ => Presence::Chat,
+        }
+    }
+}
+
+/// A number outside 0..=4, or a name that is not a presence value.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("not a presence value: {0} (expected 0-4 or offline, chat, away, xa, dnd)")]
+pub struct InvalidPresence(pub String);
+
+impl TryFrom<u8> for Presence {
+    type Error = InvalidPresence;
+    fn try_from(value: u8) -> Result<Self, Self::Error> {
+        Presence::ALL
+            .get(usize::from(value))
+            .copied()
+            .ok_or_else(|| InvalidPresence(value.to_string()))
+    }
+}
+
+impl From<Presence> for u8 {
+    fn from(value: Presence) -> u8 {
+        value.as_number()
+    }
+}
+
+impl std::str::FromStr for Presence {
+    type Err = InvalidPresence;
+    /// Accepts the names (`chat`, `away`, `xa`, `dnd`, `offline`, plus `extended_away`,
+    /// `do_not_disturb`, `available`, `unavailable`) and the numbers 0 to 4.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let lower = s.trim().to_ascii_lowercase();
+        match lower.as_str() {
+            "offline" | "unavailable" | "0" => Ok(Presence::Offline),
+            "chat" | "available" | "online" | "1" => Ok(Presence::Chat),
+            "away" | "2" => Ok(Presence::Away),
+            "xa" | "extended_away" | "extendedaway" | "3" => Ok(Presence::ExtendedAway),
+            "dnd" | "do_not_disturb" | "donotdisturb" | "busy" | "4" => Ok(Presence::DoNotDisturb),
+            _ => Err(InvalidPresence(s.to_string())),
+        }
+    }
+}
+
+impl fmt::Display for Presence {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Builds the account's broadcast presence. The caller has checked `status` with
+/// [`check_text`](crate::xml::check_text).
+pub(crate) fn build_own_presence(presence: Presence, status: &str, priority: i8) -> Element {
+    let mut builder = Element::builder("presence", NS_CLIENT);
+    if presence == Presence::Offline {
+        builder = builder.attr(attr_name("type"), "unavailable");
+    }
+    let mut el = builder.build();
+    if let Some(show) = presence.show() {
+        el.append_child(Element::builder("show", NS_CLIENT).append(show).build());
+    }
+    if !status.is_empty() {
+        el.append_child(Element::builder("status", NS_CLIENT).append(status).build());
+    }
+    if presence.is_available() && priority != 0 {
+        el.append_child(
+            Element::builder("priority", NS_CLIENT)
+                .append(priority.to_string())
+                .build(),
+        );
+    }
+    el
+}
+
+/// A contact's presence as received.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct IncomingPresence {
+    /// The sender (usually a full JID: user, domain, resource).
+    pub from: Jid,
+    /// Availability on the same five values; `type='unavailable'` is `Offline`.
+    pub availability: Presence,
+    /// The `<show/>` text as sent, if any (unknown values are kept here and read as `Chat`).
+    pub show: Option<String>,
+    /// The status text (the first `<status/>`), empty when absent.
+    pub status: String,
+    /// The priority, 0 when absent; out-of-range values are clamped, unparsable ones are 0.
+    pub priority: i8,
+}
+
+impl IncomingPresence {
+    /// The sender's local part (user), if any.
+    pub fn user(&self) -> Option<&str> {
+        self.from.node().map(|n| n.as_str())
+    }
+
+    /// The sender's domain.
+    pub fn domain(&self) -> &str {
+        self.from.domain().as_str()
+    }
+
+    /// The sender's resource, if any.
+    pub fn resource(&self) -> Option<&str> {
+        self.from.resource().map(|r| r.as_str())
+    }
+}
+
+/// What a received `<presence/>` means to the core.
+#[derive(Debug)]
+pub(crate) enum PresenceKind {
+    /// Availability (no type, or `unavailable`).
+    Availability(IncomingPresence),
+    /// `type='error'`: the condition and text.
+    Error {
+        from: Option<Jid>,
+        condition: String,
+        text: Option<String>,
+    },
+    /// Subscription management, probes, unknown types, or an unreadable `from`: handed to
+    /// the application as a raw stanza.
+    Other,
+}
+
+/// Reads a `<presence/>` leniently: odd values never fail the stanza.
+pub(crate) fn classify_presence(el: &Element, own_domain: &str) -> PresenceKind {
+    let ptype = el.attr("type");
+    match ptype {
+        Some("error") => {
+            let (condition, text) = stanza_error(el);
+            PresenceKind::Error {
+                from: el.attr("from").and_then(|f| parse_jid(f).ok()),
+                condition,
+                text,
+            }
+        }
+        None | Some("unavailable") => {
+            // A presence without `from` comes from the account's own server.
+            let from = match el.attr("from") {
+                Some(f) => match parse_jid(f) {
+                    Ok(j) => j,
+                    Err(_) => return PresenceKind::Other,
+                },
+                None => match parse_jid(own_domain) {
+                    Ok(j) => j,
+                    Err(_) => return PresenceKind::Other,
+                },
+            };
+            let show = child_text(el, "show");
+            let availability = if ptype == Some("unavailable") {
+                Presence::Offline
+            } else {
+                Presence::from_show(show.as_deref())
+            };
+            PresenceKind::Availability(IncomingPresence {
+                from,
+                availability,
+                show,
+                status: child_text(el, "status").unwrap_or_default(),
+                priority: child_text(el, "priority")
+                    .map(|p| parse_priority(&p))
+                    .unwrap_or(0),
+            })
+        }
+        Some(_) => PresenceKind::Other,
+    }
+}
+
+fn child_text(el: &Element, name: &str) -> Option<String> {
+    el.get_child(name, NS_CLIENT).map(Element::text)
+}
+
+fn parse_priority(text: &str) -> i8 {
+    match text.trim().parse::<i64>() {
+        Ok(v) => v.clamp(i64::from(i8::MIN), i64::from(i8::MAX)) as i8,
+        Err(_) => 0,
+    }
+}
+
+/// The condition and text of a stanza's `<error/>` child (RFC 6120 section 8.3).
+pub(crate) fn stanza_error(el: &Element) -> (String, Option<String>) {
+    let Some(error) = el.get_child("error", NS_CLIENT) else {
+        return ("undefined-condition".to_string(), None);
+    };
+    let mut condition = None;
+    let mut text = None;
+    for child in error.children().filter(|c| c.has_ns(NS_STANZAS)) {
+        if child.name() == "text" {
+            text = Some(child.text());
+        } else if condition.is_none() {
+            condition = Some(child.name().to_string());
+        }
+    }
+    (
+        condition.unwrap_or_else(|| "undefined-condition".to_string()),
+        text,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_round_trip_as_in_the_seed() {
+        for (n, p) in Presence::ALL.iter().enumerate() {
+            assert_eq!(Presence::try_from(n as u8).unwrap(), *p);
+            assert_eq!(u8::from(*p), n as u8);
+        }
+        assert_eq!(Presence::Offline as u8, 0);
+        assert_eq!(Presence::Chat as u8, 1);
+        assert_eq!(Presence::Away as u8, 2);
+        assert_eq!(Presence::ExtendedAway as u8, 3);
+        assert_eq!(Presence::DoNotDisturb as u8, 4);
+        assert!(Presence::try_from(5).is_err());
+    }
+
+    #[test]
+    fn names_parse() {
+        assert_eq!("xa".parse::<Presence>().unwrap(), Presence::ExtendedAway);
+        assert_eq!("DND".parse::<Presence>().unwrap(), Presence::DoNotDisturb);
+        assert_eq!("3".parse::<Presence>().unwrap(), Presence::ExtendedAway);
+        assert!("sleepy".parse::<Presence>().is_err());
+    }
+
+    #[test]
+    fn default_is_chat() {
+        assert_eq!(Presence::default(), Presence::Chat);
+    }
+
+    #[test]
+    fn priority_is_lenient() {
+        assert_eq!(parse_priority(" 5 "), 5);
+        assert_eq!(parse_priority("300"), 127);
+        assert_eq!(parse_priority("-300"), -128);
+        assert_eq!(parse_priority("high"), 0);
+    }
+
+    #[test]
+    fn show_is_lenient() {
+        assert_eq!(Presence::from_show(None), Presence::Chat);
+        assert_eq!(Presence::from_show(Some("chat")), Presence::Chat);
+        assert_eq!(Presence::from_show(Some("sleeping")), Presence::Chat);
+        assert_eq!(Presence::from_show(Some("xa")), Presence::ExtendedAway);
+    }
+}

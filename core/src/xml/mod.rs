@@ -1,0 +1,9 @@
+//! The XML stream: a limit-enforcing reader over rxml and a validating writer.
+
+mod limits;
+mod reader;
+mod writer;
+
+pub use limits::{Limit, Limits};
+pub(crate) use reader::{StreamEvent, StreamHeader, StreamReader, XmlError};
+pub(crate) use writer::{InvalidXml, check_text, stream_footer, stream_header, write_element};
