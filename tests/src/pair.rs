@@ -98,10 +98,15 @@ impl Pair {
 
     /// Connects over a plain transport and drives until nothing moves.
     pub fn connect(&mut self) -> &mut Self {
+        self.start();
+        self.drive()
+    }
+
+    /// Calls `connect` on the client without driving (to act during the login).
+    pub fn start(&mut self) -> &mut Self {
         self.client
             .connect(self.now, Transport::Plain)
             .expect("connect on a fresh client");
-        self.drive();
         self
     }
 
@@ -109,37 +114,57 @@ impl Pair {
     /// events and actions until nothing moves (bounded).
     pub fn drive(&mut self) -> &mut Self {
         for _ in 0..1000 {
-            let mut moved = self.pump_client();
-            let batch = self.server.take_output();
-            if !batch.is_empty() && !self.transport_closed {
-                moved = true;
-                let batch = match self.tamper.as_mut() {
-                    Some(t) => t(batch),
-                    None => batch,
-                };
-                for chunk in self.cut(&batch) {
-                    if self.transport_closed {
-                        break;
-                    }
-                    self.delivered.extend_from_slice(&chunk);
-                    self.client.handle_input(self.now, &chunk);
-                    self.pump_client();
-                }
-            }
-            // Only after the whole batch: plaintext that followed <proceed/> in it is an
-            // injection attempt the client must have seen as plaintext.
-            if self.pending_start_tls() && !self.transport_closed {
-                self.server.tls_done();
-                self.client
-                    .tls_established(self.now, self.channel_binding.clone())
-                    .expect("a handshake was requested");
-                moved = true;
-            }
-            if !moved {
+            if !self.step() {
                 return self;
             }
         }
         panic!("the pair did not settle in 1000 rounds");
+    }
+
+    /// One round: the client's output to the server, one batch of the server's output to
+    /// the client (cut by [`Chunking`]), then a pending TLS handshake. False when nothing
+    /// moved.
+    pub fn step(&mut self) -> bool {
+        let mut moved = self.pump_client();
+        let batch = self.server.take_output();
+        if !batch.is_empty() && !self.transport_closed {
+            moved = true;
+            let batch = match self.tamper.as_mut() {
+                Some(t) => t(batch),
+                None => batch,
+            };
+            for chunk in self.cut(&batch) {
+                if self.transport_closed {
+                    break;
+                }
+                self.delivered.extend_from_slice(&chunk);
+                self.client.handle_input(self.now, &chunk);
+                self.pump_client();
+            }
+        }
+        // Only after the whole batch: plaintext that followed <proceed/> in it is an
+        // injection attempt the client must have seen as plaintext.
+        if self.pending_start_tls() && !self.transport_closed {
+            self.server.tls_done();
+            self.client
+                .tls_established(self.now, self.channel_binding.clone())
+                .expect("a handshake was requested");
+            moved = true;
+        }
+        moved
+    }
+
+    /// Steps until `done` holds for the client (bounded); false if it never did.
+    pub fn step_until(&mut self, mut done: impl FnMut(&Client) -> bool) -> bool {
+        for _ in 0..1000 {
+            if done(&self.client) {
+                return true;
+            }
+            if !self.step() {
+                return done(&self.client);
+            }
+        }
+        false
     }
 
     /// Whether the client asked for a handshake the pair has not run yet.

@@ -172,48 +172,42 @@ impl StreamReader {
             if self.phase == Phase::Closed {
                 return Ok(None);
             }
-            let window_len = match self.phase {
-                Phase::Between => {
-                    // Budget is at least 1: whitespace_run <= max_whitespace_run here.
-                    let budget = self.limits.max_whitespace_run + 1 - self.whitespace_run;
-                    let spaces = input
-                        .iter()
-                        .take(budget)
-                        .take_while(|b| is_xml_space(**b))
-                        .count();
-                    if spaces == 0 {
-                        match input.first() {
-                            Some(b'<') => {
-                                self.phase = Phase::InElement;
-                                self.element_bytes = 0;
-                                continue;
-                            }
-                            Some(_) => {
-                                return Err(XmlError::BadFormat("text between top-level elements"));
-                            }
-                            // Nothing to feed, but the parser may still have events to give.
-                            None => 0,
-                        }
-                    } else {
-                        spaces
+            let window_len = if self.phase == Phase::Between {
+                // At least 1: whitespace_run <= max_whitespace_run here.
+                let budget = self.limits.max_whitespace_run.saturating_add(1) - self.whitespace_run;
+                let spaces = input
+                    .iter()
+                    .take(budget)
+                    .take_while(|b| is_xml_space(**b))
+                    .count();
+                match input.first() {
+                    Some(b'<') if spaces == 0 => {
+                        self.phase = Phase::InElement;
+                        self.element_bytes = 0;
+                        continue;
                     }
+                    Some(_) if spaces == 0 => {
+                        return Err(XmlError::BadFormat("text between top-level elements"));
+                    }
+                    // With no input left, the parser may still have events to give.
+                    _ => spaces,
                 }
-                // Budget is at least 1: element_bytes <= max_stanza_bytes here.
-                _ => input
-                    .len()
-                    .min(self.limits.max_stanza_bytes + 1 - self.element_bytes),
+            } else {
+                // At least 1: element_bytes <= max_stanza_bytes here.
+                let budget = self.limits.max_stanza_bytes.saturating_add(1) - self.element_bytes;
+                input.len().min(budget)
             };
             let mut window = &input[..window_len];
             let result = self.parser.parse(&mut window, false);
             let consumed = window_len - window.len();
             *input = &input[consumed..];
             if self.phase == Phase::Between {
-                self.whitespace_run += consumed;
+                self.whitespace_run = self.whitespace_run.saturating_add(consumed);
                 if self.whitespace_run > self.limits.max_whitespace_run {
                     return Err(XmlError::LimitExceeded(Limit::WhitespaceRun));
                 }
             } else {
-                self.element_bytes += consumed;
+                self.element_bytes = self.element_bytes.saturating_add(consumed);
                 if self.element_bytes > self.limits.max_stanza_bytes {
                     return Err(XmlError::LimitExceeded(Limit::StanzaSize));
                 }
@@ -313,5 +307,268 @@ fn header(attrs: &AttrMap) -> StreamHeader {
         id: plain("id"),
         version: plain("version"),
         lang: attrs.get(rxml::XMLNS_XML, "lang").cloned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    const HEADER: &str = "<?xml version='1.0'?><stream:stream xmlns='jabber:client' \
+        xmlns:stream='http://etherx.jabber.org/streams' from='example.com' id='s1' \
+        version='1.0' xml:lang='en'>";
+
+    /// A realistic server stream, from XML declaration to closing tag.
+    fn server_stream() -> Vec<u8> {
+        after_header(
+            "\n<stream:features><mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>\
+             <mechanism>SCRAM-SHA-1</mechanism><mechanism>PLAIN</mechanism></mechanisms>\
+             </stream:features> \r\n\t \
+             <message from='a@example.com/r' to=\"b@example.com\" type='chat'>\
+             <body>Fish &amp; chips &#x20AC;5 \u{2014} \u{fc}n\u{ef}c\u{f6}d\u{e9} \u{1F41F} \
+             <![CDATA[<not markup> & ]]> end</body>\
+             <x xmlns='urn:x' a='&lt;&quot;&#9;' xml:lang='de'><y/><y>t<z>u</z>v</y></x></message>\
+             \n\n<iq type='result' id='r1'><query xmlns='jabber:iq:roster'>\
+             <item jid='c@d' name='\u{c7}a'/></query></iq> <presence/>\n</stream:stream>",
+        )
+    }
+
+    fn after_header(rest: &str) -> Vec<u8> {
+        format!("{HEADER}{rest}").into_bytes()
+    }
+
+    type Outcome = (Vec<StreamEvent>, Option<XmlError>);
+
+    /// Feeds `chunks` in order, looping `next` on each chunk until it is used up.
+    fn feed(limits: Limits, chunks: &[&[u8]]) -> Outcome {
+        let mut reader = StreamReader::new(limits);
+        let mut events = Vec::new();
+        for chunk in chunks {
+            let mut input = *chunk;
+            loop {
+                match reader.next(&mut input) {
+                    Ok(Some(ev)) => events.push(ev),
+                    Ok(None) => break,
+                    Err(e) => {
+                        assert_eq!(reader.next(&mut &b"<a/>"[..]), Err(e.clone()), "poisoned");
+                        return (events, Some(e));
+                    }
+                }
+            }
+            let closed = events.last() == Some(&StreamEvent::Close);
+            assert!(closed || input.is_empty(), "Ok(None) left input");
+        }
+        (events, None)
+    }
+
+    fn feed_whole(limits: Limits, bytes: &[u8]) -> Outcome {
+        feed(limits, &[bytes])
+    }
+
+    fn element(event: &StreamEvent) -> &Element {
+        match event {
+            StreamEvent::Element(el) => el,
+            other => panic!("not an element: {other:?}"),
+        }
+    }
+
+    /// Splits `bytes` at the given points (taken modulo the length).
+    fn split_at_points<'a>(bytes: &'a [u8], points: &[usize]) -> Vec<&'a [u8]> {
+        let mut cuts: Vec<usize> = points.iter().map(|p| p % (bytes.len() + 1)).collect();
+        cuts.sort_unstable();
+        let ends = cuts.iter().copied().chain([bytes.len()]);
+        let starts = [0].into_iter().chain(cuts.iter().copied());
+        starts.zip(ends).map(|(a, b)| &bytes[a..b]).collect()
+    }
+
+    #[test]
+    fn parses_a_server_stream() {
+        let (events, error) = feed_whole(Limits::default(), &server_stream());
+        assert_eq!((events.len(), error), (6, None));
+        let StreamEvent::Header(h) = &events[0] else {
+            panic!()
+        };
+        let header = [&h.from, &h.id, &h.version, &h.lang].map(|v| v.as_deref());
+        assert_eq!(
+            header,
+            [Some("example.com"), Some("s1"), Some("1.0"), Some("en")]
+        );
+        assert!(element(&events[1]).is("features", NS_STREAMS));
+        let msg = element(&events[2]);
+        assert!(msg.is("message", "jabber:client") && msg.attr("to") == Some("b@example.com"));
+        let body = msg.get_child("body", "jabber:client").unwrap();
+        let text = "Fish & chips \u{20AC}5 \u{2014} \u{fc}n\u{ef}c\u{f6}d\u{e9} \u{1F41F} \
+                    <not markup> &  end";
+        assert_eq!((body.nodes().count(), body.text().as_str()), (1, text));
+        let x = msg.get_child("x", "urn:x").unwrap();
+        assert_eq!(x.attr("a"), Some("<\"\t"));
+        assert_eq!(x.attr_ns(rxml::XMLNS_XML, "lang"), Some("de"));
+        assert_eq!(events[5], StreamEvent::Close);
+        let bytes = server_stream();
+        let one_by_one: Vec<&[u8]> = bytes.chunks(1).collect();
+        assert_eq!(feed(Limits::default(), &one_by_one), (events, None));
+    }
+
+    proptest! {
+        #[test]
+        fn any_split_gives_the_same_events(points in prop::collection::vec(any::<usize>(), 0..40)) {
+            let stream = server_stream();
+            let whole = feed_whole(Limits::default(), &stream);
+            prop_assert_eq!(feed(Limits::default(), &split_at_points(&stream, &points)), whole);
+        }
+
+        #[test]
+        fn any_split_gives_the_same_error(
+            points in prop::collection::vec(any::<usize>(), 0..20),
+            cut in any::<usize>(),
+            junk in prop::sample::select(vec![
+                "<!-- c -->", "x", "</a>", "\u{1}", "\u{FFFF}", "<a a='1' a='2'/>", "   ", "",
+            ]),
+            limits in prop::sample::select(vec![
+                Limits::default(),
+                Limits { max_stanza_bytes: 300, max_depth: 4, max_whitespace_run: 5, ..Limits::default() },
+                Limits { max_stanza_bytes: 100, max_attributes: 2, ..Limits::default() },
+            ]),
+        ) {
+            // Junk inserted anywhere, tight limits: the outcome never depends on the split.
+            let stream = server_stream();
+            let at = cut % stream.len();
+            let bytes = [&stream[..at], junk.as_bytes(), &stream[at..]].concat();
+            let whole = feed_whole(limits, &bytes);
+            prop_assert_eq!(feed(limits, &split_at_points(&bytes, &points)), whole);
+        }
+
+        #[test]
+        fn junk_never_panics(
+            bytes in prop::collection::vec(any::<u8>(), 0..512),
+            parts in prop::collection::vec(prop::sample::select(vec![
+                "<a>", "</a>", "<b x='1'>", "</b>", "<c/>", "text", " ", "&amp;", "&#0;", "<![CDATA[",
+                "]]>", "<?", "?>", "<!--", "-->", "</stream:stream>", "xmlns:p='u'", "<p:q>", "\u{e9}",
+            ]), 0..64),
+            points in prop::collection::vec(any::<usize>(), 0..8),
+        ) {
+            let tight = Limits { max_stanza_bytes: 40, max_depth: 4, ..Limits::default() };
+            let xml_like = after_header(&parts.concat());
+            let with_header = [HEADER.as_bytes(), &bytes].concat();
+            for input in [&bytes, &with_header, &xml_like] {
+                let _ = feed(Limits::default(), &split_at_points(input, &points));
+                let _ = feed(tight, &input.chunks(3).collect::<Vec<_>>());
+            }
+        }
+    }
+
+    /// The final error for `bytes` fed whole with the default limits.
+    fn error_of(bytes: &[u8]) -> Option<XmlError> {
+        feed_whole(Limits::default(), bytes).1
+    }
+
+    #[test]
+    fn error_conditions() {
+        let prolog = |p: &str| format!("<?xml version='1.0'?>{p}{}", &HEADER[21..]).into_bytes();
+        let raw = |s: &str| s.as_bytes().to_vec();
+        #[rustfmt::skip]
+        let cases = [
+            (raw("<stream xmlns='jabber:client'>"), "invalid-namespace"),
+            (raw("<s:stream xmlns:s='urn:nope'>"), "invalid-namespace"),
+            (after_header("<a></b>"), "not-well-formed"),
+            ([&after_header("<a>")[..], b"\xff</a>"].concat(), "not-well-formed"),
+            (after_header("<a x='1' x='2'/>"), "not-well-formed"),
+            (after_header("<a>&custom;</a>"), "not-well-formed"),
+            (after_header("<a/>junk<b/>"), "bad-format"),
+            (after_header("<!-- comment -->"), "restricted-xml"),
+            (after_header("<a><!-- comment --></a>"), "restricted-xml"),
+            (after_header("<?pi data?>"), "restricted-xml"),
+            (prolog("<!-- comment -->"), "restricted-xml"),
+            (prolog("<!DOCTYPE stream>"), "not-well-formed"),
+            (prolog("<!ENTITY e 'x'>"), "not-well-formed"),
+        ];
+        for (bytes, condition) in cases {
+            let error = error_of(&bytes).expect("an error");
+            let input = String::from_utf8_lossy(&bytes);
+            assert_eq!(error.condition(), condition, "{input}");
+        }
+        let junk = error_of(&after_header("<a/>junk<b/>"));
+        let text = "text between top-level elements";
+        assert_eq!(junk, Some(XmlError::BadFormat(text)));
+        let policy = XmlError::LimitExceeded(Limit::Depth).condition();
+        assert_eq!(policy, "policy-violation");
+    }
+
+    #[test]
+    fn limits() {
+        let (max, ws) = (256 * 1024, 64 * 1024);
+        // <message><body> + n bytes of text + </body></message>: n + 32 bytes.
+        let message = |n: usize| format!("<message><body>{}</body></message>", "a".repeat(n));
+        let nested = |n: usize| format!("{}{}", "<a>".repeat(n), "</a>".repeat(n));
+        let attrs = |n: usize| (0..n).map(|i| format!(" a{i}='v'")).collect::<String>();
+        let v3000 = "v".repeat(3000);
+        let big: String = (0..100).map(|i| format!(" a{i}='{v3000}'")).collect();
+        let big_header = format!("<stream:stream xmlns:stream='{NS_STREAMS}'{big}>");
+        let lim = |l| Some(XmlError::LimitExceeded(l));
+        #[rustfmt::skip]
+        let cases = [
+            (after_header(&message(max - 32)), None),
+            (after_header(&message(max - 31)), lim(Limit::StanzaSize)),
+            (big_header.into_bytes(), lim(Limit::StanzaSize)),
+            // The stream root is depth 1.
+            (after_header(&nested(31)), None),
+            (after_header(&nested(32)), lim(Limit::Depth)),
+            (after_header(&format!("<a{}/>", attrs(64))), None),
+            (after_header(&format!("<a{}/>", attrs(65))), lim(Limit::Attributes)),
+            (after_header(&format!("{0}<a/>{0}<a/>{0}", " ".repeat(ws))), None),
+            (after_header(&format!("<a/>{}<a/>", "\n".repeat(ws + 1))), lim(Limit::WhitespaceRun)),
+        ];
+        for (i, (bytes, expected)) in cases.into_iter().enumerate() {
+            assert_eq!(error_of(&bytes), expected, "case {i}");
+        }
+        let (events, _) = feed_whole(Limits::default(), &after_header(&message(max - 32)));
+        let body = element(&events[1]).get_child("body", "jabber:client");
+        let body = body.expect("a body");
+        assert_eq!((body.nodes().count(), body.text().len()), (1, max - 32));
+    }
+
+    #[test]
+    fn endless_element_head_is_cut_off_early() {
+        let mut head = String::from("<message");
+        for i in 0..100_000 {
+            head.push_str(&format!(" a{i}='value'"));
+        }
+        assert!(head.len() > 1024 * 1024);
+        let bytes = after_header(&head);
+        let mut reader = StreamReader::new(Limits::default());
+        let chunks = bytes.chunks(4096).position(|chunk| {
+            let mut input = chunk;
+            loop {
+                match reader.next(&mut input) {
+                    Ok(Some(_)) => {}
+                    Ok(None) => return false,
+                    Err(e) => return e == XmlError::LimitExceeded(Limit::StanzaSize),
+                }
+            }
+        });
+        let fed = (chunks.expect("the limit is hit") + 1) * 4096;
+        assert!(fed < 300 * 1024, "error after {fed} bytes");
+    }
+
+    #[test]
+    fn bytes_after_an_event_stay_in_input() {
+        let mut reader = StreamReader::new(Limits::default());
+        let bytes = after_header("<proceed xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>\x16\x03<j");
+        let mut input = &bytes[..];
+        let header = reader.next(&mut input).unwrap().unwrap();
+        assert!(matches!(header, StreamEvent::Header(_)));
+        let proceed = reader.next(&mut input).unwrap().unwrap();
+        assert!(element(&proceed).is("proceed", "urn:ietf:params:xml:ns:xmpp-tls"));
+        assert_eq!(input, b"\x16\x03<j");
+
+        let mut reader = StreamReader::new(Limits::default());
+        let bytes = after_header("</stream:stream>trailing");
+        let mut input = &bytes[..];
+        let header = reader.next(&mut input).unwrap().unwrap();
+        assert!(matches!(header, StreamEvent::Header(_)));
+        assert_eq!(reader.next(&mut input), Ok(Some(StreamEvent::Close)));
+        assert_eq!(reader.next(&mut input), Ok(None));
+        assert_eq!(input, b"trailing");
     }
 }

@@ -216,3 +216,203 @@ fn write_inner(
     out.push(b'>');
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::{Limits, StreamEvent, StreamReader};
+    use super::*;
+    use minidom::rxml::{Namespace, NcName};
+    use proptest::prelude::*;
+
+    fn name(s: &str) -> NcName {
+        NcName::try_from(s).unwrap()
+    }
+
+    fn written(el: &Element) -> String {
+        let mut out = Vec::new();
+        write_element(el, &mut out).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    fn child(name: &str, text: &str) -> Element {
+        Element::builder(name, NS_CLIENT).append(text).build()
+    }
+
+    #[test]
+    fn stream_header_and_footer() {
+        let header = stream_header("ex'ample.com");
+        let expected = "<?xml version='1.0'?><stream:stream xmlns='jabber:client' \
+            xmlns:stream='http://etherx.jabber.org/streams' to='ex&apos;ample.com' version='1.0'>";
+        assert_eq!(String::from_utf8(header).unwrap(), expected);
+        assert_eq!(stream_footer(), b"</stream:stream>");
+        assert!(
+            String::from_utf8(stream_header("a\u{0}b"))
+                .unwrap()
+                .contains("a\u{FFFD}b")
+        );
+    }
+
+    #[test]
+    fn presence() {
+        let presence = Element::builder("presence", NS_CLIENT)
+            .attr_ns(Namespace::XML, name("lang"), "en")
+            .attr(name("id"), "p1")
+            .append(child("show", "away"))
+            .append(child("status", "Fish & chips <3 > \"'\r\n"))
+            .append(child("priority", "5"))
+            .build();
+        let expected = "<presence id='p1' xml:lang='en'><show>away</show>\
+            <status>Fish &amp; chips &lt;3 &gt; \"'&#13;\n</status><priority>5</priority></presence>";
+        assert_eq!(written(&presence), expected);
+    }
+
+    #[test]
+    fn namespaces_and_attributes() {
+        let query = Element::builder("query", "jabber:iq:roster")
+            .append(
+                Element::builder("item", "jabber:iq:roster")
+                    .attr(name("jid"), "a@b")
+                    .build(),
+            )
+            .build();
+        let iq = Element::builder("iq", NS_CLIENT)
+            .attr(name("type"), "get")
+            .attr(name("id"), "r1")
+            .append(query)
+            .build();
+        let expected = "<iq id='r1' type='get'><query xmlns='jabber:iq:roster'>\
+            <item jid='a@b'/></query></iq>";
+        assert_eq!(written(&iq), expected);
+
+        let el = Element::builder("x", "urn:x")
+            .attr(name("v"), "&<>'\"\t\n\r")
+            .attr_ns(Namespace::from("urn:b"), name("y"), "1")
+            .attr_ns(Namespace::from("urn:b"), name("z"), "2")
+            .attr_ns(Namespace::from("urn:c"), name("y"), "3")
+            .append(Element::bare("unqualified", ""))
+            .build();
+        let expected = "<x xmlns='urn:x' xmlns:a0='urn:b' xmlns:a1='urn:c' \
+            v='&amp;&lt;&gt;&apos;&quot;&#9;&#10;&#13;' a0:y='1' a0:z='2' a1:y='3'>\
+            <unqualified xmlns=''/></x>";
+        assert_eq!(written(&el), expected);
+
+        let error = Element::builder("error", NS_STREAMS)
+            .append(Element::bare(
+                "not-well-formed",
+                "urn:ietf:params:xml:ns:xmpp-streams",
+            ))
+            .build();
+        let expected = "<stream:error>\
+            <not-well-formed xmlns='urn:ietf:params:xml:ns:xmpp-streams'/></stream:error>";
+        assert_eq!(written(&error), expected);
+    }
+
+    #[test]
+    fn invalid_input_leaves_out_unchanged() {
+        let bad_text = Element::builder("message", NS_CLIENT)
+            .append(child("body", "ok"))
+            .append(child("body", "bell\u{7}"))
+            .build();
+        let bad_attr = Element::builder("a", NS_CLIENT)
+            .attr(name("x"), "\u{FFFE}")
+            .build();
+        let xmlns_attr = Element::builder("a", NS_CLIENT)
+            .attr(name("xmlns"), "urn:x")
+            .build();
+        let mut too_deep = Element::bare("a", NS_CLIENT);
+        for _ in 0..MAX_DEPTH {
+            too_deep = Element::builder("a", NS_CLIENT).append(too_deep).build();
+        }
+        let cases = [
+            (bad_text, InvalidXml::Char { ch: '\u{7}' }),
+            (bad_attr, InvalidXml::Char { ch: '\u{FFFE}' }),
+            (
+                Element::bare("1a", NS_CLIENT),
+                InvalidXml::Name("1a".into()),
+            ),
+            (
+                Element::bare("a:b", NS_CLIENT),
+                InvalidXml::Name("a:b".into()),
+            ),
+            (xmlns_attr, InvalidXml::Name("xmlns".into())),
+            (too_deep, InvalidXml::TooDeep),
+        ];
+        for (el, error) in cases {
+            let mut out = b"before".to_vec();
+            assert_eq!(write_element(&el, &mut out), Err(error));
+            assert_eq!(out, b"before");
+        }
+        let mut deepest = Element::bare("a", NS_CLIENT);
+        for _ in 1..MAX_DEPTH {
+            deepest = Element::builder("a", NS_CLIENT).append(deepest).build();
+        }
+        assert!(write_element(&deepest, &mut Vec::new()).is_ok());
+        assert_eq!(check_text("\t\n\r \u{10FFFF}"), Ok(()));
+        assert_eq!(check_text("\u{C}"), Err(InvalidXml::Char { ch: '\u{C}' }));
+    }
+
+    /// Writes `el` inside a stream and reads it back.
+    fn round_trip(el: &Element) -> Element {
+        let mut bytes = stream_header("example.com");
+        write_element(el, &mut bytes).unwrap();
+        let mut reader = StreamReader::new(Limits::default());
+        let mut input = &bytes[..];
+        assert!(matches!(
+            reader.next(&mut input),
+            Ok(Some(StreamEvent::Header(_)))
+        ));
+        match reader.next(&mut input) {
+            Ok(Some(StreamEvent::Element(read))) => read,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    fn xml_text() -> impl Strategy<Value = String> {
+        any::<String>().prop_map(|s| s.chars().filter(|c| is_xml_char(*c)).collect())
+    }
+
+    /// An element without children, with random names, namespaces and attributes.
+    fn arb_leaf() -> impl Strategy<Value = Element> {
+        let names = || prop::sample::select(vec!["a", "body", "x-y.z_1", "\u{e9}l\u{e9}ment"]);
+        let namespaces = prop::sample::select(vec![NS_CLIENT, "", "urn:x", NS_STREAMS]);
+        let attr_ns = prop::sample::select(vec!["", XMLNS_XML, "urn:a", "urn:b"]);
+        let attrs = prop::collection::vec((attr_ns, names(), xml_text()), 0..4);
+        (names(), namespaces, attrs).prop_map(|(el_name, ns, attrs)| {
+            let mut el = Element::bare(el_name, ns);
+            for (attr_ns, attr_name, value) in attrs {
+                let attr_ns = Namespace::from(attr_ns.to_owned());
+                el.attrs_mut().insert(attr_ns, name(attr_name), value);
+            }
+            el
+        })
+    }
+
+    fn arb_element() -> impl Strategy<Value = Element> {
+        arb_leaf().prop_recursive(4, 32, 4, |inner| {
+            let node = prop_oneof![
+                inner.prop_map(Node::Element),
+                xml_text().prop_map(Node::Text)
+            ];
+            (arb_leaf(), prop::collection::vec(node, 0..4)).prop_map(|(mut parent, nodes)| {
+                for node in nodes {
+                    match node {
+                        Node::Element(el) => {
+                            parent.append_child(el);
+                        }
+                        // Merged and non-empty, as the reader produces them.
+                        Node::Text(text) if !text.is_empty() => parent.append_text(text),
+                        Node::Text(_) => {}
+                    }
+                }
+                parent
+            })
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn write_then_read_gives_the_same_element(el in arb_element()) {
+            prop_assert_eq!(round_trip(&el), el);
+        }
+    }
+}
