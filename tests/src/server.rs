@@ -385,12 +385,12 @@ impl ScriptedServer {
     }
 
     fn on_presence(&mut self, el: &Element) {
-        if el.attr("type") == Some("unavailable") && self.profile.echo_unavailable {
-            if let Some(jid) = &self.bound {
-                self.send_raw(format!(
-                    "<presence from='{jid}' to='{jid}' type='unavailable'/>"
-                ));
-            }
+        if el.attr("type") == Some("unavailable")
+            && self.profile.echo_unavailable
+            && let Some(jid) = &self.bound
+        {
+            let echo = format!("<presence from='{jid}' to='{jid}' type='unavailable'/>");
+            self.send_raw(echo);
         }
     }
 

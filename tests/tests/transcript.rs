@@ -23,12 +23,20 @@ fn prosody_like_login_presence_changes_and_close() {
     let (first, rest) = wire.split_at(HEADER.len());
     assert_eq!(first, HEADER);
     let (starttls, rest) = rest.split_at(rest.find("<?xml").unwrap());
-    assert_eq!(starttls, "<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>");
+    assert_eq!(
+        starttls,
+        "<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>"
+    );
     // Second stream (inside TLS): SCRAM-SHA-1.
     assert!(rest.starts_with(HEADER));
-    assert!(rest.contains("<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='SCRAM-SHA-1'>"));
+    assert!(
+        rest.contains("<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='SCRAM-SHA-1'>")
+    );
     // The client holds binding data and the server offers no -PLUS: "y" (RFC 5802 6).
-    assert_eq!(pair.server.auth_log, vec![("SCRAM-SHA-1".to_string(), "y,,".to_string())]);
+    assert_eq!(
+        pair.server.auth_log,
+        vec![("SCRAM-SHA-1".to_string(), "y,,".to_string())]
+    );
     // Third stream: bind, then exactly one initial presence with the configured values.
     let third = &rest[rest.rfind("<?xml").unwrap()..];
     let after_header = &third[HEADER.len()..];
@@ -36,7 +44,10 @@ fn prosody_like_login_presence_changes_and_close() {
     assert!(after_header[..bind_end].contains(
         "<bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><resource>desk</resource></bind>"
     ));
-    assert!(!after_header.contains("xmpp-session"), "session is optional: not sent");
+    assert!(
+        !after_header.contains("xmpp-session"),
+        "session is optional: not sent"
+    );
     assert_eq!(
         &after_header[bind_end..],
         "<presence><show>away</show><status>lunch</status></presence>"
@@ -64,7 +75,10 @@ fn prosody_like_login_presence_changes_and_close() {
             "online"
         ]
     );
-    let tail: Vec<_> = events.iter().skip_while(|e| !matches!(e, Event::Online { .. })).collect();
+    let tail: Vec<_> = events
+        .iter()
+        .skip_while(|e| !matches!(e, Event::Online { .. }))
+        .collect();
     assert_eq!(tail.len(), 2);
     match tail[0] {
         Event::Online { jid } => assert_eq!(jid.as_str(), "alice@localhost/desk"),
@@ -72,12 +86,17 @@ fn prosody_like_login_presence_changes_and_close() {
     }
     assert_eq!(
         tail[1],
-        &Event::PresenceSent { presence: Presence::Away, status: "lunch".into() }
+        &Event::PresenceSent {
+            presence: Presence::Away,
+            status: "lunch".into()
+        }
     );
 
     // A change while online: one stanza with both values.
     let mark = pair.mark();
-    pair.client.set_presence(pair.now, Presence::DoNotDisturb).unwrap();
+    pair.client
+        .set_presence(pair.now, Presence::DoNotDisturb)
+        .unwrap();
     pair.drive();
     assert_eq!(
         pair.client_sent_since(mark),
@@ -86,7 +105,9 @@ fn prosody_like_login_presence_changes_and_close() {
 
     // Offline: unavailable presence, session kept. Prosody echoes it back.
     let mark = pair.mark();
-    pair.client.change_presence(pair.now, Presence::Offline, "gone").unwrap();
+    pair.client
+        .change_presence(pair.now, Presence::Offline, "gone")
+        .unwrap();
     pair.drive();
     assert_eq!(
         pair.client_sent_since(mark),
@@ -100,9 +121,14 @@ fn prosody_like_login_presence_changes_and_close() {
 
     // And back.
     let mark = pair.mark();
-    pair.client.change_presence(pair.now, Presence::Chat, "back").unwrap();
+    pair.client
+        .change_presence(pair.now, Presence::Chat, "back")
+        .unwrap();
     pair.drive();
-    assert_eq!(pair.client_sent_since(mark), "<presence><status>back</status></presence>");
+    assert_eq!(
+        pair.client_sent_since(mark),
+        "<presence><status>back</status></presence>"
+    );
 
     // Close: unavailable presence, our footer; the server answers with its own.
     let mark = pair.mark();
@@ -115,13 +141,17 @@ fn prosody_like_login_presence_changes_and_close() {
     assert!(pair.server.client_closed);
     assert_eq!(
         pair.client.state(),
-        SessionState::Closed { reason: DisconnectReason::LocalClose }
+        SessionState::Closed {
+            reason: DisconnectReason::LocalClose
+        }
     );
     assert_eq!(pair.actions.last(), Some(&Action::CloseTransport));
     let end = pair.take_events();
     assert_eq!(
         end.last(),
-        Some(&Event::Disconnected { reason: DisconnectReason::LocalClose })
+        Some(&Event::Disconnected {
+            reason: DisconnectReason::LocalClose
+        })
     );
     assert!(pair.server.parse_error.is_none());
 }

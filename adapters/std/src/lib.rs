@@ -1,0 +1,1 @@
+//! Blocking adapter for herald-core (work in progress).

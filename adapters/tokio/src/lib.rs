@@ -1,0 +1,1 @@
+//! Tokio adapter for herald-core (work in progress).
