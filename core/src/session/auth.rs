@@ -14,6 +14,7 @@ use crate::sasl::{
 };
 use crate::session::stream::{Features, NS_SASL};
 use crate::session::{Auth, Phase, State};
+use crate::stanza::condition_and_text;
 
 impl Client {
     pub(super) fn start_auth(&mut self, now: Instant, features: &Features) {
@@ -92,45 +93,23 @@ impl Client {
 
     pub(super) fn on_sasl_element(&mut self, now: Instant, el: &Element) {
         if !el.has_ns(NS_SASL) {
-            self.fail(
-                now,
-                DisconnectReason::ProtocolViolation(format!(
-                    "unexpected <{}/> during authentication",
-                    el.name()
-                )),
-                Farewell::StreamError("unsupported-stanza-type"),
-            );
-            return;
+            return self.fail_unexpected(now, "a SASL element", el);
         }
         match el.name() {
             "challenge" => self.on_challenge(now, el),
             "success" => self.on_success(now, el),
             "failure" => {
-                let mut condition = "undefined-condition".to_string();
-                let mut text = None;
-                for child in el.children() {
-                    if child.name() == "text" {
-                        text = Some(child.text());
-                    } else {
-                        condition = child.name().to_string();
-                    }
-                }
+                let (condition, text) = condition_and_text(el, NS_SASL);
+                let condition = condition
+                    .map_or("undefined-condition", |c| c.name())
+                    .to_string();
                 self.fail(
                     now,
                     DisconnectReason::AuthFailed { condition, text },
                     Farewell::CloseStream,
                 );
             }
-            other => {
-                let reason = DisconnectReason::ProtocolViolation(format!(
-                    "unexpected SASL element <{other}/>"
-                ));
-                self.fail(
-                    now,
-                    reason,
-                    Farewell::StreamError("unsupported-stanza-type"),
-                );
-            }
+            _ => self.fail_unexpected(now, "a SASL challenge, success or failure", el),
         }
     }
 

@@ -12,6 +12,8 @@ mod tls;
 
 use std::time::Instant;
 
+use minidom::Element;
+
 use crate::client::{Client, Farewell, Transport};
 use crate::error::{DisconnectReason, Step, UsageError};
 use crate::event::SessionState;
@@ -174,6 +176,19 @@ impl Client {
         }
     }
 
+    /// The server sent `el` where the protocol expects `expected`.
+    pub(crate) fn fail_unexpected(&mut self, now: Instant, expected: &str, el: &Element) {
+        let reason = DisconnectReason::ProtocolViolation(format!(
+            "expected {expected}, got <{}/>",
+            el.name()
+        ));
+        self.fail(
+            now,
+            reason,
+            Farewell::StreamError("unsupported-stanza-type"),
+        );
+    }
+
     fn on_server_close(&mut self, now: Instant) {
         match self.state {
             State::Closing => self.finish(now, DisconnectReason::LocalClose),
@@ -181,7 +196,7 @@ impl Client {
         }
     }
 
-    fn on_stream_error(&mut self, now: Instant, el: &minidom::Element) {
+    fn on_stream_error(&mut self, now: Instant, el: &Element) {
         let reason = stream::read_stream_error(el);
         // A stream error is answered by closing our stream, never by an error of our own.
         let farewell = if matches!(self.state, State::Closing) {

@@ -8,6 +8,7 @@ use crate::client::{Client, Farewell};
 use crate::config::TlsPolicy;
 use crate::error::DisconnectReason;
 use crate::session::{Phase, State};
+use crate::stanza::condition_and_text;
 use crate::stanza::iq::{NS_BIND, NS_SESSION};
 use crate::xml::StreamHeader;
 
@@ -93,15 +94,7 @@ impl Client {
 
     pub(super) fn on_features(&mut self, now: Instant, phase: Phase, el: &Element) {
         if !el.is("features", NS_STREAM) {
-            self.fail(
-                now,
-                DisconnectReason::ProtocolViolation(format!(
-                    "expected stream features, got <{}/>",
-                    el.name()
-                )),
-                Farewell::StreamError("unsupported-stanza-type"),
-            );
-            return;
+            return self.fail_unexpected(now, "stream features", el);
         }
         let features = Features::read(el);
         match phase {
@@ -134,15 +127,7 @@ impl Client {
 
 /// Reads `<stream:error/>` into the disconnect reason.
 pub(crate) fn read_stream_error(el: &Element) -> DisconnectReason {
-    let mut condition = None;
-    let mut text = None;
-    for child in el.children().filter(|c| c.has_ns(NS_STREAM_ERRORS)) {
-        if child.name() == "text" {
-            text = Some(child.text());
-        } else if condition.is_none() {
-            condition = Some(child);
-        }
-    }
+    let (condition, text) = condition_and_text(el, NS_STREAM_ERRORS);
     match condition {
         Some(c) if c.name() == "see-other-host" => DisconnectReason::SeeOtherHost {
             host: c.text().trim().to_string(),

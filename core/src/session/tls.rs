@@ -35,14 +35,7 @@ impl Client {
                 Farewell::CloseStream,
             );
         } else {
-            self.fail(
-                now,
-                DisconnectReason::ProtocolViolation(format!(
-                    "expected <proceed/>, got <{}/>",
-                    el.name()
-                )),
-                Farewell::StreamError("unsupported-stanza-type"),
-            );
+            self.fail_unexpected(now, "<proceed/>", el);
         }
     }
 

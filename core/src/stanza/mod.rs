@@ -13,3 +13,21 @@ pub(crate) fn attr_name(name: &'static str) -> minidom::rxml::NcName {
     // The callers pass literal names such as "type" and "id", all valid NCNames.
     minidom::rxml::NcName::try_from(name).expect("literal attribute names are NCNames")
 }
+
+/// The defined condition (first child in `ns` other than `<text/>`) and the text of an
+/// RFC 6120 error element (stream or stanza error).
+pub(crate) fn condition_and_text<'a>(
+    error: &'a minidom::Element,
+    ns: &str,
+) -> (Option<&'a minidom::Element>, Option<String>) {
+    let mut condition = None;
+    let mut text = None;
+    for child in error.children().filter(|c| c.has_ns(ns)) {
+        if child.name() == "text" {
+            text = Some(child.text());
+        } else if condition.is_none() {
+            condition = Some(child);
+        }
+    }
+    (condition, text)
+}

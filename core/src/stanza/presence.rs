@@ -7,7 +7,7 @@ use jid::Jid;
 use minidom::Element;
 
 use crate::jid_util::parse_jid;
-use crate::stanza::{NS_CLIENT, NS_STANZAS, attr_name};
+use crate::stanza::{NS_CLIENT, NS_STANZAS, attr_name, condition_and_text};
 
 /// Availability, numbered as the IPWorks `XmppPresences` values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -255,19 +255,9 @@ pub(crate) fn stanza_error(el: &Element) -> (String, Option<String>) {
     let Some(error) = el.get_child("error", NS_CLIENT) else {
         return ("undefined-condition".to_string(), None);
     };
-    let mut condition = None;
-    let mut text = None;
-    for child in error.children().filter(|c| c.has_ns(NS_STANZAS)) {
-        if child.name() == "text" {
-            text = Some(child.text());
-        } else if condition.is_none() {
-            condition = Some(child.name().to_string());
-        }
-    }
-    (
-        condition.unwrap_or_else(|| "undefined-condition".to_string()),
-        text,
-    )
+    let (condition, text) = condition_and_text(error, NS_STANZAS);
+    let condition = condition.map_or("undefined-condition", |c| c.name());
+    (condition.to_string(), text)
 }
 
 #[cfg(test)]
