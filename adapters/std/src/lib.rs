@@ -1,1 +1,99 @@
-//! Blocking adapter for herald-core (work in progress).
+//! # herald-std: a blocking driver for herald-core
+//!
+//! [`Session`] owns a `std::net::TcpStream`, rustls (STARTTLS or direct TLS, web PKI roots
+//! plus an optional CA file, channel binding for SCRAM `-PLUS`), the core's timers and the
+//! reconnect policy. Your thread calls [`Session::pump`] in a loop and gets [`Event`]s back;
+//! other threads give commands through a [`Handle`].
+//!
+//! ```no_run
+//! use std::time::Duration;
+//! use herald_core::{Config, Event as CoreEvent, Presence};
+//! use herald_std::{ConnectOptions, Event, Session};
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let mut config = Config::new("alice@example.org/desk", "secret")?;
+//! config.presence = Presence::Away;
+//! config.status = "lunch".into();
+//! let mut session = Session::connect(config, ConnectOptions::default())?;
+//! loop {
+//!     for event in session.pump(Duration::from_secs(1))? {
+//!         match event {
+//!             Event::Core(CoreEvent::Online { jid }) => {
+//!                 println!("online as {jid}");
+//!                 session.change_presence(Presence::DoNotDisturb, "in a meeting")?;
+//!             }
+//!             Event::Core(CoreEvent::Presence(p)) => println!("{} is {}", p.from, p.availability),
+//!             Event::Core(CoreEvent::Disconnected { reason }) => println!("disconnected: {reason}"),
+//!             Event::Reconnecting { attempt, delay } => println!("retry {attempt} in {delay:?}"),
+//!             _ => {}
+//!         }
+//!     }
+//! }
+//! # }
+//! ```
+//!
+//! ## What `pump` does
+//!
+//! It follows the core's run loop: after every input and command it writes what
+//! `poll_transmit` gives, performs the actions (the STARTTLS handshake on the same socket,
+//! closing), hands out the events, and then waits for input with a socket read timeout no
+//! later than `poll_timeout`. Commands queued through a [`Handle`] are applied at least
+//! every 100 ms.
+//!
+//! ## Where it connects
+//!
+//! [`ConnectOptions::server`] if given, else the JID's domain on port 5222 (STARTTLS) or
+//! 5223 ([`TlsMode::Direct`]). This crate does no DNS SRV lookup. The certificate is always
+//! checked against the JID's domain.
+//!
+//! ## Reconnects
+//!
+//! With [`ConnectOptions::reconnect`] (the default), a connection that ends for a reason
+//! where [`DisconnectReason::should_reconnect`](herald_core::DisconnectReason::should_reconnect)
+//! holds is followed by [`Event::Reconnecting`], a wait (1 s doubling to 60 s, with jitter)
+//! and a new core client whose initial presence is the session's current presence and
+//! status. `see-other-host` is followed once, at once. Never after an authentication
+//! failure, a TLS or certificate failure, or [`Session::close`].
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+mod binding;
+mod driver;
+mod error;
+mod handle;
+mod options;
+mod reconnect;
+mod session;
+mod tls;
+mod trace;
+mod transport;
+
+use std::time::Duration;
+
+pub use error::Error;
+pub use handle::Handle;
+pub use options::{ConnectOptions, TlsMode};
+pub use session::Session;
+
+/// What [`Session::pump`] hands out.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum Event {
+    /// An event of the core session (state changes, online, presence, disconnected, ...).
+    ///
+    /// `Disconnected` may be followed by [`Event::Reconnecting`]; without that, it is final.
+    Core(herald_core::Event),
+    /// The connection was lost; the next attempt starts after `delay`.
+    Reconnecting {
+        /// 1 for the first attempt since the session was last online.
+        attempt: u32,
+        /// The wait before connecting.
+        delay: Duration,
+    },
+    /// A command queued through a [`Handle`] was refused; nothing changed.
+    CommandFailed {
+        /// Why.
+        error: herald_core::UsageError,
+    },
+}

@@ -1,0 +1,60 @@
+//! [`Handle`]: the session's commands, from any thread.
+
+use std::sync::mpsc::Sender;
+
+use herald_core::Presence;
+use herald_core::minidom::Element;
+
+use crate::error::Error;
+
+/// A command queued by a [`Handle`], applied by the next [`Session::pump`](crate::Session::pump).
+#[derive(Debug)]
+pub(crate) enum Command {
+    SetPresence(Presence),
+    SetStatus(String),
+    ChangePresence(Presence, String),
+    Send(Element),
+    Close,
+}
+
+/// Sends commands to a [`Session`](crate::Session) from other threads. Cheap to clone.
+///
+/// Commands are queued and applied in order by [`Session::pump`](crate::Session::pump)
+/// (within 100 ms while it runs). A command the session refuses is reported as
+/// [`Event::CommandFailed`](crate::Event::CommandFailed); `Err(`[`Error::Gone`]`)` here only
+/// means the session was dropped.
+#[derive(Debug, Clone)]
+pub struct Handle {
+    pub(crate) tx: Sender<Command>,
+}
+
+impl Handle {
+    fn queue(&self, command: Command) -> Result<(), Error> {
+        self.tx.send(command).map_err(|_| Error::Gone)
+    }
+
+    /// Queues [`Session::set_presence`](crate::Session::set_presence).
+    pub fn set_presence(&self, presence: Presence) -> Result<(), Error> {
+        self.queue(Command::SetPresence(presence))
+    }
+
+    /// Queues [`Session::set_status`](crate::Session::set_status).
+    pub fn set_status(&self, status: &str) -> Result<(), Error> {
+        self.queue(Command::SetStatus(status.to_string()))
+    }
+
+    /// Queues [`Session::change_presence`](crate::Session::change_presence).
+    pub fn change_presence(&self, presence: Presence, status: &str) -> Result<(), Error> {
+        self.queue(Command::ChangePresence(presence, status.to_string()))
+    }
+
+    /// Queues [`Session::send`](crate::Session::send).
+    pub fn send(&self, stanza: &Element) -> Result<(), Error> {
+        self.queue(Command::Send(stanza.clone()))
+    }
+
+    /// Queues [`Session::close`](crate::Session::close).
+    pub fn close(&self) -> Result<(), Error> {
+        self.queue(Command::Close)
+    }
+}
