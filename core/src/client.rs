@@ -258,9 +258,11 @@ impl Client {
     }
 
     /// Moves to `next`, announcing the public state when it changes and arming the step
-    /// timer for the new step.
+    /// timer when a new step begins. A step's deadline runs from its start: moving between
+    /// the states of one step (header, then features; restart, then bind) keeps it.
     pub(crate) fn enter(&mut self, now: Instant, next: State) {
         let before = self.state.public();
+        let before_step = self.state.step();
         self.state = next;
         match self.state {
             State::Online => {
@@ -273,6 +275,7 @@ impl Client {
                     .set(Timer::Step, now + self.config.timeouts.close);
             }
             State::Closed(_) | State::Disconnected => self.timers.stop_all(),
+            _ if self.state.step() == before_step => {}
             _ => self
                 .timers
                 .set(Timer::Step, now + self.config.timeouts.step),
