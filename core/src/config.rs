@@ -150,7 +150,8 @@ pub struct Config {
     pub scram_iterations: IterationBounds,
     /// Limits on what the server may send.
     pub limits: Limits,
-    /// Allow SASL PLAIN (only ever over TLS, or with [`TlsPolicy::InsecurePlaintext`]).
+    /// Allow SASL PLAIN. It is only ever used over TLS, even with
+    /// [`TlsPolicy::InsecurePlaintext`], and never while a usable SCRAM is offered.
     /// Default true: some servers offer nothing else.
     pub allow_plain: bool,
 }

@@ -152,5 +152,13 @@ pub use sasl::{ChannelBinding, ChannelBindingType, Mechanism, ScramError};
 pub use stanza::presence::{IncomingPresence, InvalidPresence, Presence};
 pub use xml::{Limit, Limits};
 
+/// Checks that `text` can be carried by XML 1.0 (no control characters but tab, newline
+/// and carriage return; no U+FFFE or U+FFFF), as the presence commands do.
+pub fn check_text(text: &str) -> Result<(), UsageError> {
+    xml::check_text(text).map_err(|e| UsageError::InvalidText {
+        ch: client::invalid_char(&e),
+    })
+}
+
 /// Re-exported so applications use the same `minidom` and `jid` as the core.
 pub use {jid, minidom};

@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use minidom::Element;
 
-use crate::client::{Client, invalid_char};
+use crate::client::Client;
 use crate::config::IqPolicy;
 use crate::error::UsageError;
 use crate::event::Event;
@@ -13,7 +13,6 @@ use crate::session::State;
 use crate::stanza::NS_CLIENT;
 use crate::stanza::iq::{is_ping, result_for, service_unavailable_for};
 use crate::stanza::presence::{Presence, PresenceKind, build_own_presence, classify_presence};
-use crate::xml::check_text;
 
 impl Client {
     /// Sets the availability. Online, one presence stanza goes out at once with the current
@@ -39,9 +38,7 @@ impl Client {
         status: &str,
     ) -> Result<(), UsageError> {
         self.check_command_allowed()?;
-        check_text(status).map_err(|e| UsageError::InvalidText {
-            ch: invalid_char(&e),
-        })?;
+        crate::check_text(status)?;
         if presence == self.presence && status == self.status {
             return Ok(());
         }
