@@ -4,6 +4,7 @@
 
 pub mod pair;
 pub mod profile;
+pub mod real;
 pub mod scram_server;
 pub mod server;
 pub mod xml_in;

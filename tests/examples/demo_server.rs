@@ -1,0 +1,68 @@
+//! Starts a real XMPP server on loopback for the demo (`scripts/demo`) or by hand, with two
+//! accounts subscribed to each other, prints where it is, and runs until stdin closes or the
+//! process is terminated.
+//!
+//! ```text
+//! cargo run -p herald-tests --example demo_server -- [prosody|ejabberd] [user:password ...]
+//! ```
+//!
+//! Prints one line `port=PORT ca=CA_PEM dir=DIR` on stdout once the server accepts
+//! connections; the server is stopped when stdin reaches end of file (or on SIGTERM/SIGINT,
+//! which stop the whole process group).
+
+use std::io::{BufRead, Write};
+
+use herald_tests::real::{Ejabberd, Prosody, RealServer};
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let kind = args.next().unwrap_or_else(|| "prosody".to_string());
+    let mut accounts: Vec<(String, String)> = args
+        .map(|a| match a.split_once(':') {
+            Some((u, p)) => (u.to_string(), p.to_string()),
+            None => {
+                eprintln!("accounts are user:password, got {a:?}");
+                std::process::exit(2);
+            }
+        })
+        .collect();
+    if accounts.is_empty() {
+        accounts = vec![
+            ("alice".into(), "alice-pw".into()),
+            ("bob".into(), "bob-pw".into()),
+        ];
+    }
+    let accounts: Vec<(&str, &str)> = accounts
+        .iter()
+        .map(|(u, p)| (u.as_str(), p.as_str()))
+        .collect();
+    let server: Box<dyn RealServer> = match kind.as_str() {
+        "prosody" => Box::new(Prosody::start(&accounts).unwrap_or_else(|e| fail(&e))),
+        "ejabberd" => Box::new(Ejabberd::start(&accounts).unwrap_or_else(|e| fail(&e))),
+        other => fail(&format!("unknown server {other:?}: prosody or ejabberd")),
+    };
+    let dir = server
+        .ca_pem_path()
+        .parent()
+        .map(|p| p.display().to_string())
+        .unwrap_or_default();
+    println!(
+        "port={} ca={} dir={dir}",
+        server.port(),
+        server.ca_pem_path().display()
+    );
+    let _ = std::io::stdout().flush();
+    // Run until stdin closes.
+    let stdin = std::io::stdin();
+    for line in stdin.lock().lines() {
+        if line.is_err() {
+            break;
+        }
+    }
+    drop(server);
+}
+
+fn fail(e: &str) -> ! {
+    eprintln!("demo_server: {e}");
+    std::process::exit(1);
+}

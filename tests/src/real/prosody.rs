@@ -1,0 +1,271 @@
+//! Prosody 0.12 (Debian package `prosody`) on a loopback port.
+
+use std::fmt::Write as _;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use super::{
+    DOMAIN, Daemon, RealServer, TestCerts, find_binary, free_port, run_command, tail, temp_dir,
+    wait_for_port, write_file,
+};
+
+/// A Prosody started for one test; stopped (and its directory removed) on drop.
+#[derive(Debug)]
+pub struct Prosody {
+    dir: tempfile::TempDir,
+    port: u16,
+    certs: TestCerts,
+    config: PathBuf,
+    log: PathBuf,
+    out: PathBuf,
+    prosody: PathBuf,
+    prosodyctl: PathBuf,
+    daemon: Option<Daemon>,
+    /// How long the last start took until the port accepted connections.
+    pub startup: Duration,
+}
+
+impl Prosody {
+    /// Starts Prosody with these `(user, password)` accounts on `localhost`, every account
+    /// subscribed to every other in both directions.
+    pub fn start(accounts: &[(&str, &str)]) -> Result<Prosody, String> {
+        let prosody = find_binary("prosody", "prosody")?;
+        let prosodyctl = find_binary("prosodyctl", "prosody")?;
+        let dir = temp_dir("herald-prosody-")?;
+        let root = dir.path().to_path_buf();
+        let port = free_port()?;
+        let certs = TestCerts::generate(&root)?;
+        let data = root.join("data");
+        fs::create_dir(&data).map_err(|e| format!("mkdir {}: {e}", data.display()))?;
+        let config = root.join("prosody.cfg.lua");
+        let log = root.join("prosody.log");
+        let out = root.join("prosody.out");
+        write_file(&config, &config_text(&root, port, &certs), 0o644)?;
+        let mut server = Prosody {
+            dir,
+            port,
+            certs,
+            config,
+            log,
+            out,
+            prosody,
+            prosodyctl,
+            daemon: None,
+            startup: Duration::ZERO,
+        };
+        // prosodyctl writes the account files directly; the daemon reads them at login.
+        for (user, password) in accounts {
+            server.register(user, password)?;
+        }
+        let users: Vec<&str> = accounts.iter().map(|(u, _)| *u).collect();
+        for user in &users {
+            let contacts: Vec<&str> = users.iter().copied().filter(|c| c != user).collect();
+            if !contacts.is_empty() {
+                server.write_roster(user, &contacts)?;
+            }
+        }
+        server.launch()?;
+        Ok(server)
+    }
+
+    /// The temporary directory holding config, data and logs.
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Creates an account with `prosodyctl register`.
+    pub fn register(&self, user: &str, password: &str) -> Result<(), String> {
+        let mut cmd = Command::new(&self.prosodyctl);
+        cmd.arg("--config")
+            .arg(&self.config)
+            .args(["register", user, DOMAIN, password]);
+        run_command(cmd, &self.dir.path().join("prosodyctl.out")).map(|_| ())
+    }
+
+    /// Writes `user`'s roster with each contact at subscription `both`, in Prosody's internal
+    /// storage format (`data/<host>/roster/<user>.dat`). Prosody 0.12's prosodyctl has no
+    /// roster command; must be called before the user's roster is first loaded.
+    fn write_roster(&self, user: &str, contacts: &[&str]) -> Result<(), String> {
+        let dir = self
+            .dir
+            .path()
+            .join("data")
+            .join(encode(DOMAIN))
+            .join("roster");
+        fs::create_dir_all(&dir).map_err(|e| format!("mkdir {}: {e}", dir.display()))?;
+        let mut text = String::from("return {\n\t[false] = {\n\t\t[\"version\"] = 1;\n\t};\n");
+        for contact in contacts {
+            let _ = writeln!(
+                text,
+                "\t[\"{contact}@{DOMAIN}\"] = {{\n\t\t[\"subscription\"] = \"both\";\n\t\t\
+                 [\"name\"] = \"{contact}\";\n\t\t[\"groups\"] = {{}};\n\t}};"
+            );
+        }
+        text.push_str("};\n");
+        write_file(&dir.join(format!("{}.dat", encode(user))), &text, 0o644)
+    }
+
+    fn launch(&mut self) -> Result<(), String> {
+        let mut cmd = Command::new(&self.prosody);
+        cmd.arg("--config").arg(&self.config).arg("-F");
+        let mut daemon = Daemon::spawn(cmd, &self.out)?;
+        let logs = || self.log_tail();
+        match wait_for_port(self.port, &mut daemon, "prosody", logs) {
+            Ok(took) => {
+                self.startup = took;
+                self.daemon = Some(daemon);
+                Ok(())
+            }
+            Err(e) => {
+                daemon.stop(Duration::from_secs(1));
+                Err(e)
+            }
+        }
+    }
+
+    /// Stops the daemon (SIGTERM, then SIGKILL after 5 s).
+    pub fn stop(&mut self) {
+        if let Some(mut d) = self.daemon.take() {
+            d.stop(Duration::from_secs(5));
+        }
+    }
+
+    /// The daemon's pid, while running.
+    pub fn pid(&self) -> Option<u32> {
+        self.daemon.as_ref().map(Daemon::pid)
+    }
+}
+
+impl RealServer for Prosody {
+    fn name(&self) -> &'static str {
+        "prosody"
+    }
+
+    fn port(&self) -> u16 {
+        self.port
+    }
+
+    fn ca_pem_path(&self) -> &Path {
+        &self.certs.ca_pem
+    }
+
+    fn restart(&mut self) -> Result<(), String> {
+        self.stop();
+        let began = Instant::now();
+        self.launch()?;
+        self.startup = began.elapsed();
+        Ok(())
+    }
+
+    fn log_tail(&self) -> String {
+        format!("{}\n{}", tail(&self.log, 6000), tail(&self.out, 2000))
+    }
+
+    fn registered_users(&self) -> Result<Vec<String>, String> {
+        let dir = self
+            .dir
+            .path()
+            .join("data")
+            .join(encode(DOMAIN))
+            .join("accounts");
+        let mut users: Vec<String> = fs::read_dir(&dir)
+            .map_err(|e| format!("{}: {e}", dir.display()))?
+            .filter_map(|e| e.ok())
+            .filter_map(|e| {
+                e.file_name()
+                    .to_str()
+                    .and_then(|n| n.strip_suffix(".dat"))
+                    .map(decode)
+            })
+            .collect();
+        users.sort();
+        Ok(users)
+    }
+}
+
+impl Drop for Prosody {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// Prosody's datamanager file-name encoding: every non-alphanumeric byte as `%xx`.
+fn encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02x}")
+            }
+        })
+        .collect()
+}
+
+fn decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        let escaped = (bytes[i] == b'%')
+            .then(|| s.get(i + 1..i + 3))
+            .flatten()
+            .and_then(|hex| u8::from_str_radix(hex, 16).ok());
+        match escaped {
+            Some(b) => {
+                out.push(b);
+                i += 3;
+            }
+            None => {
+                out.push(bytes[i]);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn lua_str(p: &Path) -> String {
+    format!("{:?}", p.display().to_string())
+}
+
+fn config_text(root: &Path, port: u16, certs: &TestCerts) -> String {
+    format!(
+        r#"-- Throwaway Prosody config written by herald-tests.
+-- As root, stay root: every file lives in this temporary directory.
+run_as_root = true
+daemonize = false
+pidfile = {pid}
+data_path = {data}
+certificates = {root}
+log = {{ {{ levels = {{ min = "info" }}, to = "file", filename = {log} }} }}
+
+interfaces = {{ "127.0.0.1" }}
+local_interfaces = {{ "127.0.0.1" }}
+c2s_ports = {{ {port} }}
+c2s_direct_tls_ports = {{}}
+legacy_ssl_ports = {{}}
+s2s_ports = {{}}
+
+-- No s2s, no HTTP, nothing that needs the network.
+modules_enabled = {{ "roster", "saslauth", "tls", "disco", "ping" }}
+modules_disabled = {{ "s2s", "s2s_auth_certs", "offline" }}
+
+authentication = "internal_hashed"
+storage = "internal"
+c2s_require_encryption = true
+allow_registration = false
+
+VirtualHost "{DOMAIN}"
+    ssl = {{ certificate = {cert}, key = {key} }}
+"#,
+        pid = lua_str(&root.join("prosody.pid")),
+        data = lua_str(&root.join("data")),
+        root = lua_str(root),
+        log = lua_str(&root.join("prosody.log")),
+        cert = lua_str(&certs.cert_pem),
+        key = lua_str(&certs.key_pem),
+    )
+}
