@@ -2,9 +2,11 @@
 //! joins it to a [`herald_core::Client`] in memory with a virtual clock, and server
 //! profiles modelled on Prosody and ejabberd.
 
+pub mod loopback;
 pub mod pair;
 pub mod profile;
 pub mod real;
+pub mod replies;
 pub mod scram_server;
 pub mod server;
 pub mod xml_in;

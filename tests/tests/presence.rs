@@ -8,7 +8,7 @@ use herald_core::{
     Client, ConfigError, DisconnectReason, Event, IqPolicy, Presence, SeededEntropy, SessionState,
     UsageError,
 };
-use herald_tests::{Pair, ServerProfile, config_for};
+use herald_tests::{Pair, ServerProfile, config_for, replies};
 
 fn online_pair() -> Pair {
     let mut pair = Pair::with_profile(ServerProfile::prosody_like());
@@ -190,7 +190,7 @@ fn offline_sends_unavailable_and_keeps_the_session_then_available_again() {
     assert_eq!(pair.client.state(), SessionState::Online);
     // The session still works: a ping is answered.
     let mark = pair.mark();
-    pair.server_says("<iq type='get' id='p9' from='localhost'><ping xmlns='urn:xmpp:ping'/></iq>");
+    pair.server_says(&replies::ping("p9", "localhost"));
     assert_eq!(
         pair.client_sent_since(mark),
         "<iq id='p9' to='localhost' type='result'/>"
@@ -209,11 +209,12 @@ fn presence_error_is_an_event_and_keeps_session_and_values() {
         .unwrap();
     pair.drive();
     pair.take_events();
-    pair.server_says(
-        "<presence type='error' from='alice@localhost/desk'><error type='modify'>\
-         <not-acceptable xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/>\
-         <text xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'>no invisibility</text></error></presence>",
-    );
+    pair.server_says(&replies::presence_error(
+        "alice@localhost/desk",
+        "modify",
+        "not-acceptable",
+        Some("no invisibility"),
+    ));
     let events = pair.take_events();
     assert_eq!(events.len(), 1, "{events:?}");
     match &events[0] {
