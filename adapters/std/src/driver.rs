@@ -5,12 +5,12 @@
 use std::time::{Duration, Instant};
 
 use herald_core::{Action, DisconnectReason, Event as CoreEvent, Transport as CoreTransport};
+use herald_io::target::parse_host_port;
+use herald_io::tls::channel_binding;
 
 use crate::Event;
-use crate::binding::channel_binding;
 use crate::error::Error;
 use crate::options::TlsMode;
-use crate::reconnect::{backoff_delay, parse_host};
 use crate::session::{Phase, Session};
 use crate::tls::{self, HandshakeError};
 use crate::transport::{ReadOutcome, Transport, connect_tcp};
@@ -208,7 +208,7 @@ impl Session {
 
     fn on_core_event(&mut self, event: CoreEvent) {
         match &event {
-            CoreEvent::Online { .. } => self.attempt = 0,
+            CoreEvent::Online { .. } => self.backoff.reset(),
             CoreEvent::Disconnected { reason } => {
                 let reason = reason.clone();
                 self.drop_transport();
@@ -230,27 +230,27 @@ impl Session {
         if let DisconnectReason::SeeOtherHost { host } = &reason
             && !self.redirected
         {
-            self.redirect = parse_host(host, self.options.tls.default_port());
+            self.redirect = parse_host_port(host, self.options.tls == TlsMode::Direct);
         }
         self.schedule_reconnect();
     }
 
     fn schedule_reconnect(&mut self) {
-        self.attempt = self.attempt.saturating_add(1);
+        // The backoff counts every attempt since the last login, redirects included, so a
+        // server that keeps redirecting still gets slower retries.
+        let backoff_delay = self.backoff.next_delay(&mut self.entropy);
         let delay = if self.redirect.is_some() {
             Duration::ZERO
         } else {
-            backoff_delay(self.attempt, &mut self.entropy)
+            backoff_delay
         };
+        let attempt = self.backoff.attempt();
         self.trace
-            .note(&format!("reconnect attempt {} in {delay:?}", self.attempt));
+            .note(&format!("reconnect attempt {attempt} in {delay:?}"));
         self.phase = Phase::Backoff {
             at: Instant::now() + delay,
         };
-        self.pending.push(Event::Reconnecting {
-            attempt: self.attempt,
-            delay,
-        });
+        self.pending.push(Event::Reconnecting { attempt, delay });
     }
 
     /// Ends the session for good, after the core reported why.

@@ -50,7 +50,8 @@
 //!
 //! With [`ConnectOptions::reconnect`] (the default), a connection that ends for a reason
 //! where [`DisconnectReason::should_reconnect`](herald_core::DisconnectReason::should_reconnect)
-//! holds is followed by [`Event::Reconnecting`], a wait (1 s doubling to 60 s, with jitter)
+//! holds is followed by [`Event::Reconnecting`], a wait (doubling from 1 s up to 60 s, half of
+//! it random jitter: `herald_io::backoff`, as in `herald-tokio`)
 //! and a new core client whose initial presence is the session's current presence and
 //! status. `see-other-host` is followed once, at once. Never after an authentication
 //! failure, a TLS or certificate failure, or [`Session::close`].
@@ -58,12 +59,10 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
-mod binding;
 mod driver;
 mod error;
 mod handle;
 mod options;
-mod reconnect;
 mod session;
 mod tls;
 mod trace;

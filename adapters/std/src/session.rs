@@ -10,6 +10,8 @@ use herald_core::{
 };
 
 use crate::Event;
+use herald_io::backoff::Backoff;
+
 use crate::error::Error;
 use crate::handle::{Command, Handle};
 use crate::options::ConnectOptions;
@@ -50,8 +52,8 @@ pub struct Session {
     pub(crate) phase: Phase,
     pub(crate) pending: Vec<Event>,
     pub(crate) close_requested: bool,
-    /// Reconnect attempts since the session was last online.
-    pub(crate) attempt: u32,
+    /// Reconnect delays; reset when a session gets online.
+    pub(crate) backoff: Backoff,
     /// A `see-other-host` target for the next connection.
     pub(crate) redirect: Option<(String, u16)>,
     /// Whether the current connection follows a redirect (which is not followed again).
@@ -86,7 +88,7 @@ impl Session {
             phase: Phase::Live,
             pending: Vec::new(),
             close_requested: false,
-            attempt: 0,
+            backoff: Backoff::default(),
             redirect: None,
             redirected: false,
             read_buf: vec![0; 16 * 1024],

@@ -1,19 +1,19 @@
-//! rustls client configuration (web PKI roots plus an optional CA file) and the blocking
-//! handshake on an already connected socket.
+//! The rustls client configurations (built by `herald-io`) and the blocking handshake on an
+//! already connected socket.
 
 use std::io;
 use std::net::TcpStream;
 use std::path::Path;
 use std::sync::Arc;
 
-use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, ServerName};
-use rustls::{ClientConfig, ClientConnection, RootCertStore};
+use herald_io::tls::TlsSetupError;
+use rustls::pki_types::ServerName;
+use rustls::{ClientConfig, ClientConnection};
 
 use crate::error::Error;
 
 /// The two client configurations a session needs: STARTTLS, and direct TLS with ALPN
-/// `xmpp-client` (XEP-0368).
+/// `xmpp-client` (XEP-0368). Both trust the web PKI roots plus the CA file, if any.
 #[derive(Debug, Clone)]
 pub(crate) struct TlsConfigs {
     pub(crate) starttls: Arc<ClientConfig>,
@@ -21,43 +21,18 @@ pub(crate) struct TlsConfigs {
 }
 
 impl TlsConfigs {
-    /// Trusts the web PKI roots and, when given, every certificate in `ca_file`.
     pub(crate) fn new(ca_file: Option<&Path>) -> Result<TlsConfigs, Error> {
-        let mut roots = RootCertStore {
-            roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+        let build = |alpn| {
+            herald_io::tls::client_config(ca_file, alpn).map_err(|e| match e {
+                TlsSetupError::CaFile { .. } => Error::Config(e.to_string()),
+                other => Error::Tls(other.to_string()),
+            })
         };
-        if let Some(path) = ca_file {
-            add_ca_file(&mut roots, path)?;
-        }
-        // An explicit provider: the process-wide default may be unset, or ambiguous when
-        // another crate in the build enables a second one.
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let config = ClientConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .map_err(|e| Error::Tls(e.to_string()))?
-            .with_root_certificates(roots)
-            .with_no_client_auth();
-        let mut direct = config.clone();
-        direct.alpn_protocols = vec![b"xmpp-client".to_vec()];
         Ok(TlsConfigs {
-            starttls: Arc::new(config),
-            direct: Arc::new(direct),
+            starttls: build(false)?,
+            direct: build(true)?,
         })
     }
-}
-
-fn add_ca_file(roots: &mut RootCertStore, path: &Path) -> Result<(), Error> {
-    let bad = |what: String| Error::Config(format!("CA file {}: {what}", path.display()));
-    let mut added = 0;
-    for cert in CertificateDer::pem_file_iter(path).map_err(|e| bad(e.to_string()))? {
-        let cert = cert.map_err(|e| bad(e.to_string()))?;
-        roots.add(cert).map_err(|e| bad(e.to_string()))?;
-        added += 1;
-    }
-    if added == 0 {
-        return Err(bad("no certificate found".into()));
-    }
-    Ok(())
 }
 
 /// Why a handshake did not finish.

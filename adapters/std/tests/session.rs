@@ -1,0 +1,300 @@
+//! herald-std against the in-process fake server: STARTTLS and direct TLS logins, the
+//! initial presence, certificate failures, wrong passwords, reconnects and handles.
+
+mod common;
+
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use common::{FakeServer, pki, temp_file};
+use herald_core::{Config, DisconnectReason, Event as CoreEvent, Presence, SessionState};
+use herald_std::{ConnectOptions, Error, Event, Session, TlsMode};
+
+fn config(password: &str) -> Config {
+    let mut config = Config::new("alice@localhost/desk", password).unwrap();
+    config.presence = Presence::Away;
+    config.status = "lunch".into();
+    config
+}
+
+fn options(server: &FakeServer, ca_pem: Option<&str>) -> ConnectOptions {
+    let mut options = ConnectOptions::default();
+    options.server = Some(("127.0.0.1".into(), server.port));
+    options.ca_file = ca_pem.map(|pem| temp_file("ca.pem", pem));
+    options
+}
+
+/// Pumps until an event matches `done`; returns every event seen, in order.
+fn pump_until(session: &mut Session, done: impl Fn(&Event) -> bool) -> Vec<Event> {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut seen = Vec::new();
+    while Instant::now() < deadline {
+        let events = session.pump(Duration::from_millis(200)).unwrap();
+        let finished = events.iter().any(&done);
+        seen.extend(events);
+        if finished {
+            return seen;
+        }
+    }
+    panic!("timed out; events so far: {seen:#?}");
+}
+
+fn is_online(e: &Event) -> bool {
+    matches!(e, Event::Core(CoreEvent::Online { .. }))
+}
+
+fn is_disconnected(e: &Event) -> bool {
+    matches!(e, Event::Core(CoreEvent::Disconnected { .. }))
+}
+
+fn presence_sent(events: &[Event]) -> Vec<(Presence, String)> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Core(CoreEvent::PresenceSent { presence, status }) => {
+                Some((*presence, status.clone()))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn starttls_login_sends_the_initial_presence_and_closes_cleanly() {
+    let pki = pki();
+    let (tx, rx) = mpsc::channel();
+    let tls = pki.server.clone();
+    let server = FakeServer::start(move |_, conn| {
+        tx.send(conn.login(Some(&tls)).unwrap()).unwrap();
+        conn.expect_presence().unwrap(); // the unavailable presence of the close
+        conn.answer_close().unwrap();
+    });
+    let mut session =
+        Session::connect(config("secret"), options(&server, Some(&pki.ca_pem))).unwrap();
+    let events = pump_until(&mut session, is_online);
+    let jid = events.iter().find_map(|e| match e {
+        Event::Core(CoreEvent::Online { jid }) => Some(jid.to_string()),
+        _ => None,
+    });
+    assert_eq!(jid.as_deref(), Some("alice@localhost/desk"));
+    let presence = rx.recv_timeout(Duration::from_secs(5)).unwrap();
+    assert!(presence.contains("<show>away</show>"), "{presence}");
+    assert!(presence.contains("<status>lunch</status>"), "{presence}");
+    assert_eq!(
+        presence_sent(&events),
+        [(Presence::Away, "lunch".to_string())]
+    );
+    assert_eq!(session.state(), SessionState::Online);
+
+    session.close().unwrap();
+    let events = pump_until(&mut session, is_disconnected);
+    assert!(events.contains(&Event::Core(CoreEvent::Disconnected {
+        reason: DisconnectReason::LocalClose
+    })));
+    assert!(matches!(
+        session.pump(Duration::from_millis(10)),
+        Err(Error::Ended(DisconnectReason::LocalClose))
+    ));
+    assert!(matches!(
+        session.set_presence(Presence::Chat),
+        Err(Error::Ended(DisconnectReason::LocalClose))
+    ));
+    assert!(server.transcript(0).contains(common::ALICE_PLAIN));
+}
+
+#[test]
+fn a_certificate_from_an_unknown_ca_fails_before_any_credential() {
+    let pki = pki();
+    let tls = pki.server.clone();
+    let server = FakeServer::start(move |_, conn| {
+        assert!(conn.login(Some(&tls)).is_err());
+    });
+    // No CA file: the test CA is unknown to the web PKI roots.
+    let mut session = Session::connect(config("secret"), options(&server, None)).unwrap();
+    let events = pump_until(&mut session, is_disconnected);
+    let reason = events.iter().find_map(|e| match e {
+        Event::Core(CoreEvent::Disconnected { reason }) => Some(reason.clone()),
+        _ => None,
+    });
+    assert!(
+        matches!(&reason, Some(DisconnectReason::TlsFailed { message }) if message.contains("certificate")),
+        "{reason:?}"
+    );
+    assert!(
+        !events
+            .iter()
+            .any(|e| matches!(e, Event::Reconnecting { .. }))
+    );
+    assert!(matches!(
+        session.pump(Duration::from_millis(10)),
+        Err(Error::Ended(DisconnectReason::TlsFailed { .. }))
+    ));
+    std::thread::sleep(Duration::from_millis(300));
+    let sent = server.transcript(0);
+    assert!(sent.contains("<starttls"), "{sent}");
+    assert!(!sent.contains("<auth"), "{sent}");
+    assert_eq!(server.accepted(), 1, "no retry after a certificate failure");
+}
+
+#[test]
+fn a_wrong_password_fails_once_without_retrying() {
+    let pki = pki();
+    let tls = pki.server.clone();
+    let server = FakeServer::start(move |_, conn| {
+        let _ = conn.login(Some(&tls));
+        let _ = conn.expect("</stream:stream>");
+    });
+    let mut session =
+        Session::connect(config("wrong"), options(&server, Some(&pki.ca_pem))).unwrap();
+    let events = pump_until(&mut session, is_disconnected);
+    assert!(events.iter().any(|e| matches!(
+        e,
+        Event::Core(CoreEvent::Disconnected { reason: DisconnectReason::AuthFailed { condition, .. } })
+            if condition == "not-authorized"
+    )));
+    assert!(matches!(
+        session.pump(Duration::from_millis(1500)),
+        Err(Error::Ended(DisconnectReason::AuthFailed { .. }))
+    ));
+    assert_eq!(server.accepted(), 1);
+}
+
+#[test]
+fn after_the_server_drops_the_connection_the_new_session_sends_the_current_presence() {
+    let pki = pki();
+    let (tx, rx) = mpsc::channel();
+    let tls = pki.server.clone();
+    let server = FakeServer::start(move |index, conn| {
+        tx.send((index, conn.login(Some(&tls)).unwrap())).unwrap();
+        if index == 0 {
+            tx.send((index, conn.expect_presence().unwrap())).unwrap();
+            conn.drop_connection();
+        } else {
+            let _ = conn.expect("</stream:stream>");
+        }
+    });
+    let mut session =
+        Session::connect(config("secret"), options(&server, Some(&pki.ca_pem))).unwrap();
+    pump_until(&mut session, is_online);
+    let (_, first) = rx.recv_timeout(Duration::from_secs(5)).unwrap();
+    assert!(first.contains("<show>away</show>"), "{first}");
+
+    session
+        .change_presence(Presence::DoNotDisturb, "in a meeting")
+        .unwrap();
+    let (_, change) = rx.recv_timeout(Duration::from_secs(5)).unwrap();
+    assert!(change.contains("<show>dnd</show>"), "{change}");
+
+    let events = pump_until(&mut session, |e| matches!(e, Event::Reconnecting { .. }));
+    assert!(events.contains(&Event::Core(CoreEvent::Disconnected {
+        reason: DisconnectReason::Eof
+    })));
+    let Some(Event::Reconnecting { attempt, delay }) = events.last() else {
+        panic!("{events:?}");
+    };
+    assert_eq!(*attempt, 1);
+    assert!(*delay <= Duration::from_secs(1), "{delay:?}");
+    assert_eq!(session.state(), SessionState::Disconnected);
+
+    let events = pump_until(&mut session, is_online);
+    assert_eq!(
+        presence_sent(&events),
+        [(Presence::DoNotDisturb, "in a meeting".to_string())]
+    );
+    let (index, again) = rx.recv_timeout(Duration::from_secs(5)).unwrap();
+    assert_eq!(index, 1);
+    assert!(again.contains("<show>dnd</show>"), "{again}");
+    assert!(again.contains("<status>in a meeting</status>"), "{again}");
+    assert_eq!(session.presence(), Presence::DoNotDisturb);
+    assert_eq!(session.status(), "in a meeting");
+}
+
+#[test]
+fn direct_tls_logs_in() {
+    let pki = pki();
+    let (tx, rx) = mpsc::channel();
+    let tls = pki.server_direct.clone();
+    let server = FakeServer::start(move |_, conn| {
+        conn.start_tls(tls.clone()).unwrap();
+        tx.send(conn.authenticate_and_bind().unwrap()).unwrap();
+        let _ = conn.expect("</stream:stream>");
+    });
+    let mut options = options(&server, Some(&pki.ca_pem));
+    options.tls = TlsMode::Direct;
+    let mut session = Session::connect(config("secret"), options).unwrap();
+    pump_until(&mut session, is_online);
+    let presence = rx.recv_timeout(Duration::from_secs(5)).unwrap();
+    assert!(presence.contains("<status>lunch</status>"), "{presence}");
+    assert!(!server.transcript(0).contains("<starttls"));
+}
+
+#[test]
+fn handle_commands_from_another_thread_reach_the_server() {
+    let pki = pki();
+    let (tx, rx) = mpsc::channel();
+    let tls = pki.server.clone();
+    let server = FakeServer::start(move |_, conn| {
+        tx.send(conn.login(Some(&tls)).unwrap()).unwrap();
+        tx.send(conn.expect_presence().unwrap()).unwrap();
+        tx.send(conn.expect("</message>").unwrap()).unwrap();
+        conn.expect_presence().unwrap();
+        conn.answer_close().unwrap();
+    });
+    let mut session =
+        Session::connect(config("secret"), options(&server, Some(&pki.ca_pem))).unwrap();
+    pump_until(&mut session, is_online);
+    rx.recv_timeout(Duration::from_secs(5)).unwrap();
+
+    let handle = session.handle();
+    std::thread::spawn(move || {
+        handle.change_presence(Presence::ExtendedAway, "gone").unwrap();
+        let message: herald_core::minidom::Element =
+            "<message xmlns='jabber:client' to='bob@localhost' type='chat'><body>hi</body></message>"
+                .parse()
+                .unwrap();
+        handle.send(&message).unwrap();
+        handle.set_status("bad \u{1} text").unwrap();
+        handle.close().unwrap();
+    })
+    .join()
+    .unwrap();
+
+    let events = pump_until(&mut session, is_disconnected);
+    assert!(events.iter().any(|e| matches!(
+        e,
+        Event::CommandFailed {
+            error: herald_core::UsageError::InvalidText { .. }
+        }
+    )));
+    let change = rx.recv_timeout(Duration::from_secs(5)).unwrap();
+    assert!(change.contains("<show>xa</show>") && change.contains("<status>gone</status>"));
+    let message = rx.recv_timeout(Duration::from_secs(5)).unwrap();
+    assert!(message.contains("<body>hi</body>"), "{message}");
+
+    let handle = session.handle();
+    drop(session);
+    assert!(matches!(handle.close(), Err(Error::Gone)));
+}
+
+#[test]
+fn connect_errors_are_reported_at_once() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    drop(listener);
+    let mut options = ConnectOptions::default();
+    options.server = Some(("127.0.0.1".into(), port));
+    assert!(matches!(
+        Session::connect(config("secret"), options.clone()),
+        Err(Error::Io(_))
+    ));
+    options.ca_file = Some(temp_file("empty.pem", "not a certificate"));
+    assert!(matches!(
+        Session::connect(config("secret"), options.clone()),
+        Err(Error::Config(_))
+    ));
+    options.ca_file = Some("/nonexistent/ca.pem".into());
+    assert!(matches!(
+        Session::connect(config("secret"), options),
+        Err(Error::Config(_))
+    ));
+}
