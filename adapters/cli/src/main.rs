@@ -1,1 +1,119 @@
-fn main() {}
+//! `herald`: an XMPP presence client for scripts. Options on the command line, commands on
+//! standard input, events as JSON lines on standard output. Run `herald --help`.
+
+#![forbid(unsafe_code)]
+
+mod args;
+mod input;
+mod output;
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::Parser;
+use herald_core::{Config, TlsPolicy};
+use herald_std::{ConnectOptions, Error, Session, TlsMode};
+
+use args::{Args, TlsArg};
+
+const EXIT_USAGE: u8 = 2;
+const EXIT_TLS: u8 = 3;
+const EXIT_OTHER: u8 = 4;
+
+fn main() -> ExitCode {
+    // clap exits with status 2 on bad usage.
+    let args = Args::parse();
+    ExitCode::from(run(args))
+}
+
+/// Prints a usage error on standard error and returns its exit status.
+fn usage(message: &str) -> u8 {
+    eprintln!("herald: {message}");
+    EXIT_USAGE
+}
+
+fn password(args: &Args) -> Result<String, String> {
+    if let Some(path) = &args.password_file {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read the password file {}: {e}", path.display()))?;
+        let line = text.lines().next().unwrap_or_default();
+        return Ok(line.to_string());
+    }
+    std::env::var("HERALD_PASSWORD")
+        .map_err(|_| "no password: set HERALD_PASSWORD or use --password-file FILE".to_string())
+}
+
+fn options(args: &Args) -> Result<ConnectOptions, String> {
+    let mut options = ConnectOptions::default();
+    options.tls = match args.tls {
+        TlsArg::Starttls => TlsMode::StartTls,
+        TlsArg::Direct => TlsMode::Direct,
+    };
+    if let Some(server) = &args.server {
+        let target = herald_io::target::parse_host_port(server, options.tls == TlsMode::Direct)
+            .ok_or_else(|| format!("--server {server:?}: expected HOST or HOST:PORT"))?;
+        options.server = Some(target);
+    }
+    options.ca_file = args.ca_file.clone();
+    options.trace = args.trace;
+    Ok(options)
+}
+
+fn run(args: Args) -> u8 {
+    let password = match password(&args) {
+        Ok(p) => p,
+        Err(message) => return usage(&message),
+    };
+    let mut config = match Config::new(&args.jid, password) {
+        Ok(config) => config,
+        Err(e) => return usage(&format!("--jid {:?}: {e}", args.jid)),
+    };
+    config.presence = args.presence;
+    config.status = args.status.clone();
+    config.priority = args.priority;
+    if args.insecure_plaintext {
+        if args.tls == TlsArg::Direct {
+            return usage("--insecure-plaintext and --tls direct contradict each other");
+        }
+        eprintln!(
+            "herald: WARNING: --insecure-plaintext: no TLS; the password and everything else \
+             cross the network in the clear. Use it only for loopback experiments."
+        );
+        config.tls = TlsPolicy::InsecurePlaintext;
+    }
+    let options = match options(&args) {
+        Ok(options) => options,
+        Err(message) => return usage(&message),
+    };
+
+    let mut session = match Session::connect(config, options) {
+        Ok(session) => session,
+        Err(e) => {
+            output::emit(&output::error(&e.to_string()));
+            return match e {
+                Error::Config(_) => EXIT_USAGE,
+                Error::Tls(_) => EXIT_TLS,
+                _ => EXIT_OTHER,
+            };
+        }
+    };
+    let handle = session.handle();
+    std::thread::spawn(move || input::read_commands(handle));
+
+    loop {
+        match session.pump(Duration::from_secs(1)) {
+            Ok(events) => {
+                for event in &events {
+                    if let Some(line) = output::event(event) {
+                        output::emit(&line);
+                    }
+                }
+            }
+            Err(Error::Ended(reason)) => return output::exit_code(&reason),
+            Err(e) => {
+                output::emit(&output::error(&e.to_string()));
+                return EXIT_OTHER;
+            }
+        }
+    }
+}

@@ -1,0 +1,130 @@
+//! Command-line options (the interface scripts rely on: keep it stable).
+
+use std::path::PathBuf;
+
+use clap::{Parser, ValueEnum};
+use herald_core::Presence;
+
+/// Herald: log in to an XMPP account and keep its presence and status as you set them.
+///
+/// The password comes from the environment variable HERALD_PASSWORD or from
+/// --password-file, never from the command line.
+///
+/// Commands on standard input, one per line:
+///   presence VALUE [STATUS TEXT...]   set availability (and status, when given) in one stanza
+///   status [TEXT...]                  set the status text (no text clears it)
+///   quit                              close the session and exit (so does end of input)
+///
+/// Standard output: one JSON object per line per event, each with an "event" key.
+/// Exit status: 0 clean quit, 1 authentication failed, 2 bad usage, 3 TLS or certificate
+/// failure, 4 any other failure.
+#[derive(Debug, Parser)]
+#[command(name = "herald", version, verbatim_doc_comment)]
+pub(crate) struct Args {
+    /// The account (a full JID requests that resource).
+    #[arg(long, value_name = "JID")]
+    pub(crate) jid: String,
+
+    /// Read the password from the first line of this file (instead of HERALD_PASSWORD).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) password_file: Option<PathBuf>,
+
+    /// Connect to this host (and port) instead of the JID's domain.
+    #[arg(long, value_name = "HOST[:PORT]")]
+    pub(crate) server: Option<String>,
+
+    /// STARTTLS on port 5222, or TLS from the first byte on port 5223.
+    #[arg(long, value_enum, default_value_t = TlsArg::Starttls)]
+    pub(crate) tls: TlsArg,
+
+    /// Trust the CA certificates in this PEM file (in addition to the web PKI roots).
+    #[arg(long, value_name = "PEM")]
+    pub(crate) ca_file: Option<PathBuf>,
+
+    /// The initial availability: chat, away, xa, dnd, offline (or 0-4).
+    #[arg(long, value_name = "VALUE", default_value = "chat", value_parser = parse_presence)]
+    pub(crate) presence: Presence,
+
+    /// The initial status text.
+    #[arg(long, value_name = "TEXT", default_value = "")]
+    pub(crate) status: String,
+
+    /// The priority sent with available presence (-128 to 127).
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 0,
+        allow_negative_numbers = true
+    )]
+    pub(crate) priority: i8,
+
+    /// Log the XML both ways on standard error (SASL payloads redacted).
+    #[arg(long)]
+    pub(crate) trace: bool,
+
+    /// No TLS at all: the password crosses the network in the clear. Loopback tests only.
+    #[arg(long)]
+    pub(crate) insecure_plaintext: bool,
+}
+
+/// How TLS starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum TlsArg {
+    /// Plain TCP, then STARTTLS.
+    Starttls,
+    /// TLS from the first byte (XEP-0368).
+    Direct,
+}
+
+/// The presence values of the interface: the five names and the numbers 0 to 4.
+pub(crate) fn parse_presence(value: &str) -> Result<Presence, String> {
+    let lower = value.trim().to_ascii_lowercase();
+    match lower.as_str() {
+        "chat" | "away" | "xa" | "dnd" | "offline" | "0" | "1" | "2" | "3" | "4" => lower
+            .parse()
+            .map_err(|e: herald_core::InvalidPresence| e.to_string()),
+        _ => Err(format!(
+            "not a presence value: {value:?} (expected chat, away, xa, dnd, offline or 0-4)"
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn presence_values() {
+        assert_eq!(parse_presence("dnd"), Ok(Presence::DoNotDisturb));
+        assert_eq!(parse_presence("XA"), Ok(Presence::ExtendedAway));
+        assert_eq!(parse_presence("0"), Ok(Presence::Offline));
+        assert_eq!(parse_presence("4"), Ok(Presence::DoNotDisturb));
+        assert!(parse_presence("5").is_err());
+        assert!(parse_presence("busy").is_err());
+    }
+
+    #[test]
+    fn the_interface_parses() {
+        let args = Args::try_parse_from([
+            "herald",
+            "--jid",
+            "a@b/c",
+            "--presence",
+            "away",
+            "--status",
+            "lunch",
+            "--priority",
+            "-5",
+            "--tls",
+            "direct",
+            "--server",
+            "h:1",
+        ])
+        .unwrap();
+        assert_eq!(args.presence, Presence::Away);
+        assert_eq!(args.priority, -5);
+        assert_eq!(args.tls, TlsArg::Direct);
+        assert!(Args::try_parse_from(["herald", "--jid", "a@b", "--password", "x"]).is_err());
+        assert!(Args::try_parse_from(["herald"]).is_err());
+    }
+}
