@@ -242,16 +242,22 @@ pub(crate) fn run_command(mut cmd: Command, out_file: &Path) -> Result<String, S
     }
 }
 
+/// `kill -s SIG -- TARGET` with the shell's built-in `kill` (`/bin/kill` comes from procps,
+/// which a minimal Debian lacks; `sh` is always there). No `unsafe` `libc::kill` needed.
+fn kill(sig: &str, target: &str) {
+    let _ = Command::new("sh")
+        .args(["-c", "kill -s \"$0\" -- \"$1\"", sig, target])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status();
+}
+
 /// Sends a signal to a process group (`kill -s SIG -- -PGID`).
 pub(crate) fn signal_group(pgid: u32, sig: &str) {
     if pgid <= 1 {
         return;
     }
-    let _ = Command::new("kill")
-        .args(["-s", sig, "--", &format!("-{pgid}")])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status();
+    kill(sig, &format!("-{pgid}"));
 }
 
 /// Sends a signal to one process.
@@ -259,11 +265,7 @@ pub(crate) fn signal_pid(pid: u32, sig: &str) {
     if pid <= 1 {
         return;
     }
-    let _ = Command::new("kill")
-        .args(["-s", sig, "--", &pid.to_string()])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status();
+    kill(sig, &pid.to_string());
 }
 
 /// Whether a process exists and is not a zombie.
