@@ -1,11 +1,11 @@
 //! The [`Client`]: its fields, getters, inputs, outputs, and the transitions shared by every
 //! phase (state changes, failures, writing). Each login phase lives in `session/`.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::fmt;
 use std::time::Instant;
 
-use jid::FullJid;
+use jid::{BareJid, FullJid};
 use minidom::Element;
 
 use crate::config::Config;
@@ -14,7 +14,8 @@ use crate::error::{ConfigError, DisconnectReason, UsageError};
 use crate::event::{Action, Event, SessionState};
 use crate::sasl::ChannelBinding;
 use crate::session::State;
-use crate::stanza::presence::Presence;
+use crate::stanza::presence::{IncomingPresence, Presence};
+use crate::stanza::roster::Roster;
 use crate::timer::{Timer, TimerTable};
 use crate::xml::{self, StreamReader, XmlError};
 
@@ -73,8 +74,21 @@ pub struct Client {
     pub(crate) bound: Option<FullJid>,
     pub(crate) transport_tls: bool,
     pub(crate) channel_binding: Option<ChannelBinding>,
+    pub(crate) server: ServerFeatures,
+    pub(crate) roster: Roster,
+    pub(crate) pending_roster_edits: BTreeMap<String, BareJid>,
+    pub(crate) pending_subscription_requests: BTreeSet<BareJid>,
+    pub(crate) unanswered_requests: Vec<BareJid>,
+    pub(crate) contacts: BTreeMap<String, IncomingPresence>,
     id_prefix: String,
     id_counter: u64,
+}
+
+/// What the server offered after authentication that matters later in the session.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct ServerFeatures {
+    pub(crate) roster_versioning: bool,
+    pub(crate) pre_approval: bool,
 }
 
 impl fmt::Debug for Client {
@@ -117,6 +131,12 @@ impl Client {
             bound: None,
             transport_tls: false,
             channel_binding: None,
+            server: ServerFeatures::default(),
+            roster: Roster::default(),
+            pending_roster_edits: BTreeMap::new(),
+            pending_subscription_requests: BTreeSet::new(),
+            unanswered_requests: Vec::new(),
+            contacts: BTreeMap::new(),
             id_prefix,
             id_counter: 0,
         })
@@ -147,6 +167,28 @@ impl Client {
     /// The configuration this client was built with.
     pub fn config(&self) -> &Config {
         &self.config
+    }
+
+    /// The roster as last fetched and pushed.
+    pub fn roster(&self) -> &Roster {
+        &self.roster
+    }
+
+    /// The latest available presence of each resource of `contact` (cleared when a
+    /// resource goes unavailable and when the session ends).
+    pub fn contact_presences(&self, contact: &BareJid) -> Vec<&IncomingPresence> {
+        self.contacts
+            .values()
+            .filter(|p| p.from.to_bare() == *contact)
+            .collect()
+    }
+
+    /// The resource of `contact` to prefer: highest priority, then most available
+    /// (chat, away, extended away, do not disturb).
+    pub fn best_presence(&self, contact: &BareJid) -> Option<&IncomingPresence> {
+        self.contact_presences(contact)
+            .into_iter()
+            .max_by_key(|p| (p.priority, availability_rank(p.availability)))
     }
 
     /// Whether the session has ended.
@@ -194,6 +236,9 @@ impl Client {
 
     /// Fires the timers due at `now`. Harmless when called early.
     pub fn handle_timeout(&mut self, now: Instant) {
+        if self.timers.take_expired(Timer::SubscriptionPolicy, now) {
+            self.apply_subscription_policy(now);
+        }
         if self.timers.take_expired(Timer::Step, now) {
             match self.state.step() {
                 Some(crate::error::Step::Closing) => self.finish(now, DisconnectReason::LocalClose),
@@ -354,6 +399,7 @@ impl Client {
             return;
         }
         self.push_action(Action::CloseTransport);
+        self.contacts.clear();
         self.enter(now, State::Closed(reason.clone()));
         self.push_event(Event::Disconnected { reason });
     }
@@ -376,6 +422,17 @@ impl Client {
             State::Closed(reason) => Some(UsageError::SessionEnded(reason.clone())),
             _ => None,
         }
+    }
+}
+
+/// Higher is more available.
+fn availability_rank(p: Presence) -> u8 {
+    match p {
+        Presence::Chat => 4,
+        Presence::Away => 3,
+        Presence::ExtendedAway => 2,
+        Presence::DoNotDisturb => 1,
+        Presence::Offline => 0,
     }
 }
 

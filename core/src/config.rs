@@ -7,6 +7,7 @@ use jid::{BareJid, FullJid, Jid};
 
 use crate::error::ConfigError;
 use crate::stanza::presence::Presence;
+use crate::stanza::roster::Roster;
 use crate::xml::Limits;
 
 /// A password. Its `Debug` output is redacted and its bytes are overwritten on drop.
@@ -81,6 +82,25 @@ pub enum IqPolicy {
     Application,
 }
 
+/// What happens to an incoming subscription request.
+///
+/// The application may answer with [`Client::approve`](crate::Client::approve) or
+/// [`Client::deny`](crate::Client::deny) while it handles
+/// [`Event::SubscriptionRequest`](crate::Event::SubscriptionRequest); if it does not, the
+/// policy answers when the policy timer fires ([`Timeouts::subscription_answer`], due at
+/// once by default: right after the application drained its events).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum SubscriptionPolicy {
+    /// Refuse (`unsubscribed`): the IPWorks default.
+    #[default]
+    Deny,
+    /// Accept (`subscribed`).
+    Accept,
+    /// Leave the request pending until the application answers.
+    Ask,
+}
+
 /// Timeouts for each login step and for the idle stream.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Timeouts {
@@ -90,6 +110,10 @@ pub struct Timeouts {
     /// After this long without sending anything while online, a whitespace keepalive goes
     /// out. `None` disables keepalives. Default 60 s.
     pub keepalive: Option<Duration>,
+    /// How long the application has to answer a subscription request before the
+    /// [`SubscriptionPolicy`] answers. Default 0: due at once, so the policy answers right
+    /// after the application has handled the event, as an IPWorks event handler would.
+    pub subscription_answer: Duration,
     /// How long `close` waits for the server's `</stream:stream>`. Default 5 s.
     pub close: Duration,
 }
@@ -100,6 +124,7 @@ impl Default for Timeouts {
             step: Duration::from_secs(30),
             keepalive: Some(Duration::from_secs(60)),
             close: Duration::from_secs(5),
+            subscription_answer: Duration::ZERO,
         }
     }
 }
@@ -150,6 +175,18 @@ pub struct Config {
     pub scram_iterations: IterationBounds,
     /// Limits on what the server may send.
     pub limits: Limits,
+    /// Fetch the roster after binding, before the initial presence (RFC 6121 section 2.2).
+    /// Default true.
+    pub fetch_roster: bool,
+    /// A roster cached from an earlier session: with XEP-0237 versioning the server sends
+    /// only what changed, or nothing when it is current.
+    pub roster_cache: Option<Roster>,
+    /// The answer to a subscription request the application did not answer while handling
+    /// the event. Default [`SubscriptionPolicy::Deny`], as IPWorks.
+    pub subscription_policy: SubscriptionPolicy,
+    /// How many contacts' full-JID presences the core remembers (a hostile server could
+    /// otherwise grow the table without bound). Default 10,000.
+    pub max_tracked_presences: usize,
     /// Allow SASL PLAIN. It is only ever used over TLS, even with
     /// [`TlsPolicy::InsecurePlaintext`], and never while a usable SCRAM is offered.
     /// Default true: some servers offer nothing else.
@@ -178,6 +215,10 @@ impl Config {
             scram_iterations: IterationBounds::default(),
             limits: Limits::default(),
             allow_plain: true,
+            fetch_roster: true,
+            roster_cache: None,
+            subscription_policy: SubscriptionPolicy::Deny,
+            max_tracked_presences: 10_000,
         })
     }
 

@@ -37,6 +37,10 @@ pub enum UsageError {
     /// idea of the account's presence stays true. Directed presence (with `to`) may be sent.
     #[error("send broadcast presence with set_presence or change_presence")]
     UsePresenceApi,
+    /// `approve` for a JID that sent no subscription request, on a server without
+    /// pre-approval (RFC 6121 section 3.4).
+    #[error("no subscription request from that JID, and the server does not offer pre-approval")]
+    NoPendingRequest,
     /// `tls_established` or `tls_failed` when no TLS handshake was requested.
     #[error("no TLS handshake is in progress")]
     NoTlsHandshake,
@@ -76,6 +80,8 @@ pub enum Step {
     Binding,
     /// RFC 3921 session establishment.
     Session,
+    /// Fetching the roster.
+    Roster,
     /// Waiting for the server's `</stream:stream>` after ours.
     Closing,
 }
@@ -89,6 +95,7 @@ impl std::fmt::Display for Step {
             Step::Authentication => "authentication",
             Step::Binding => "resource binding",
             Step::Session => "session establishment",
+            Step::Roster => "roster fetch",
             Step::Closing => "closing",
         })
     }

@@ -1,12 +1,13 @@
 //! What the core hands out: [`Event`]s for the application, [`Action`]s for the transport,
 //! and the public [`SessionState`].
 
-use jid::{FullJid, Jid};
+use jid::{BareJid, FullJid, Jid};
 use minidom::Element;
 
 use crate::error::DisconnectReason;
 use crate::sasl::Mechanism;
 use crate::stanza::presence::{IncomingPresence, Presence};
+use crate::stanza::roster::{Roster, RosterItem};
 
 /// Where the session is. Returned by [`Client::state`](crate::Client::state) and announced
 /// by [`Event::StateChanged`] on every transition.
@@ -30,6 +31,8 @@ pub enum SessionState {
     Binding,
     /// Establishing the RFC 3921 session (only when the server requires it).
     Session,
+    /// Fetching the roster, before the initial presence.
+    Roster,
     /// Logged in, initial presence sent.
     Online,
     /// `</stream:stream>` sent; waiting for the server's.
@@ -52,6 +55,7 @@ impl SessionState {
             SessionState::Authenticating { .. } => "authenticating",
             SessionState::Binding => "binding",
             SessionState::Session => "session",
+            SessionState::Roster => "roster",
             SessionState::Online => "online",
             SessionState::Closing => "closing",
             SessionState::Closed { .. } => "closed",
@@ -106,7 +110,61 @@ pub enum Event {
         /// The error text, if any.
         text: Option<String>,
     },
-    /// Any other stanza (message, IQ, subscription presence, unknown top-level element).
+    /// The roster, fetched at login (or the cached one, confirmed current by the server).
+    Roster {
+        /// The whole roster.
+        roster: Roster,
+        /// True when the server said the cached roster is current.
+        from_cache: bool,
+    },
+    /// The server could not give the roster; the session goes on with an empty one.
+    RosterUnavailable {
+        /// The stanza error condition.
+        condition: String,
+    },
+    /// The server pushed a roster change (already answered by the core).
+    RosterPush {
+        /// What changed.
+        change: RosterChange,
+        /// The new roster version, if the server uses versioning.
+        version: Option<String>,
+    },
+    /// A roster edit (add, update, remove) was refused.
+    RosterEditFailed {
+        /// The item concerned.
+        jid: BareJid,
+        /// The stanza error condition.
+        condition: String,
+    },
+    /// `from` asks to see our presence. Answer with `approve` / `deny` now, or the
+    /// [`SubscriptionPolicy`](crate::SubscriptionPolicy) answers at the next input.
+    SubscriptionRequest {
+        /// Who asks.
+        from: BareJid,
+    },
+    /// The policy answered a request the application left open.
+    SubscriptionAnswered {
+        /// Who asked.
+        from: BareJid,
+        /// Whether it was approved.
+        approved: bool,
+    },
+    /// `from` approved our subscription request: we will see its presence.
+    Subscribed {
+        /// The contact.
+        from: BareJid,
+    },
+    /// `from` refused our request or cancelled our subscription.
+    Unsubscribed {
+        /// The contact.
+        from: BareJid,
+    },
+    /// `from` no longer wants to see our presence.
+    ContactUnsubscribed {
+        /// The contact.
+        from: BareJid,
+    },
+    /// Any other stanza (message, IQ, probe, unknown top-level element).
     Stanza(Element),
     /// The session ended. Emitted once; every later command returns
     /// [`UsageError::SessionEnded`](crate::UsageError::SessionEnded).
@@ -114,4 +172,16 @@ pub enum Event {
         /// Why.
         reason: DisconnectReason,
     },
+}
+
+/// One roster push.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RosterChange {
+    /// A new item.
+    Added(RosterItem),
+    /// An item changed (name, groups or subscription).
+    Updated(RosterItem),
+    /// An item was removed.
+    Removed(BareJid),
 }

@@ -142,14 +142,17 @@ mod timer;
 mod xml;
 
 pub use client::{Client, Transport};
-pub use config::{Config, IqPolicy, IterationBounds, Secret, Timeouts, TlsPolicy};
+pub use config::{
+    Config, IqPolicy, IterationBounds, Secret, SubscriptionPolicy, Timeouts, TlsPolicy,
+};
 #[cfg(feature = "os-entropy")]
 pub use entropy::OsEntropy;
 pub use entropy::{Entropy, SeededEntropy};
 pub use error::{ConfigError, DisconnectReason, Step, UsageError};
-pub use event::{Action, Event, SessionState};
+pub use event::{Action, Event, RosterChange, SessionState};
 pub use sasl::{ChannelBinding, ChannelBindingType, Mechanism, ScramError};
 pub use stanza::presence::{IncomingPresence, InvalidPresence, Presence};
+pub use stanza::roster::{Roster, RosterItem, Subscription};
 pub use xml::{Limit, Limits};
 
 /// Checks that `text` can be carried by XML 1.0 (no control characters but tab, newline

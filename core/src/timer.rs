@@ -9,9 +9,11 @@ pub(crate) enum Timer {
     Step,
     /// Send a whitespace keepalive if nothing went out since.
     Keepalive,
+    /// Answer subscription requests the application left open.
+    SubscriptionPolicy,
 }
 
-const COUNT: usize = 2;
+const COUNT: usize = 3;
 
 /// Deadlines per [`Timer`].
 #[derive(Debug, Default, Clone)]
@@ -22,6 +24,11 @@ pub(crate) struct TimerTable {
 impl TimerTable {
     pub(crate) fn set(&mut self, timer: Timer, at: Instant) {
         self.deadlines[timer as usize] = Some(at);
+    }
+
+    /// Whether `timer` is armed.
+    pub(crate) fn is_set(&self, timer: Timer) -> bool {
+        self.deadlines[timer as usize].is_some()
     }
 
     pub(crate) fn stop(&mut self, timer: Timer) {

@@ -67,6 +67,17 @@ pub struct ServerProfile {
     pub echo_unavailable: bool,
     /// Answer the client's `</stream:stream>` with ours.
     pub answer_close: bool,
+    /// The account's roster: (bare JID, name, subscription).
+    pub roster: Vec<(String, Option<String>, String)>,
+    /// Offer XEP-0237 roster versioning, at this version.
+    pub roster_version: Option<String>,
+    /// Offer subscription pre-approval.
+    pub pre_approval: bool,
+    /// Send the roster push before the IQ result of a roster set (ejabberd), else after
+    /// (Prosody).
+    pub push_before_result: bool,
+    /// Answer the roster get with this stanza error condition.
+    pub roster_error: Option<String>,
 }
 
 impl ServerProfile {
@@ -91,6 +102,11 @@ impl ServerProfile {
             bind_error: None,
             echo_unavailable: true,
             answer_close: true,
+            roster: vec![("bob@localhost".into(), Some("Bob".into()), "both".into())],
+            roster_version: Some("v1".into()),
+            pre_approval: false,
+            push_before_result: false,
+            roster_error: None,
         }
     }
 
@@ -105,6 +121,9 @@ impl ServerProfile {
             salt: b"ejabberd-salt".to_vec(),
             server_nonce_suffix: "ejabberdQ6sek8bf92".into(),
             echo_unavailable: false,
+            roster_version: None,
+            pre_approval: true,
+            push_before_result: true,
             ..ServerProfile::prosody_like()
         }
     }

@@ -14,6 +14,7 @@ const NS_TLS: &str = "urn:ietf:params:xml:ns:xmpp-tls";
 const NS_SASL: &str = "urn:ietf:params:xml:ns:xmpp-sasl";
 const NS_BIND: &str = "urn:ietf:params:xml:ns:xmpp-bind";
 const NS_SESSION: &str = "urn:ietf:params:xml:ns:xmpp-session";
+const NS_ROSTER: &str = "jabber:iq:roster";
 
 /// Where the server's side of the login is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,6 +65,9 @@ pub struct ScriptedServer {
     mechanism_used: Option<String>,
     /// The mechanism and GS2 header the client authenticated with.
     pub auth_log: Vec<(String, String)>,
+    /// The `ver` of each roster get the client sent (`None`: no versioning).
+    pub roster_gets: Vec<Option<String>>,
+    pushes: u32,
 }
 
 impl ScriptedServer {
@@ -83,6 +87,8 @@ impl ScriptedServer {
             scram: None,
             mechanism_used: None,
             auth_log: Vec::new(),
+            roster_gets: Vec::new(),
+            pushes: 0,
         }
     }
 
@@ -173,6 +179,12 @@ impl ScriptedServer {
             }
             ServerPhase::Authenticated => {
                 xml.push_str("<bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/>");
+                if p.roster_version.is_some() {
+                    xml.push_str("<ver xmlns='urn:xmpp:features:rosterver'/>");
+                }
+                if p.pre_approval {
+                    xml.push_str("<sub xmlns='urn:xmpp:features:pre-approval'/>");
+                }
                 match p.session {
                     SessionFeature::Absent => {}
                     SessionFeature::Optional => xml.push_str(
@@ -381,6 +393,8 @@ impl ScriptedServer {
             ));
         } else if el.get_child("session", NS_SESSION).is_some() {
             self.send_raw(format!("<iq type='result' id='{id}'/>"));
+        } else if let Some(query) = el.get_child("query", NS_ROSTER) {
+            self.on_roster_iq(el.attr("type").unwrap_or_default(), &id, query);
         }
     }
 
@@ -391,6 +405,73 @@ impl ScriptedServer {
         {
             let echo = format!("<presence from='{jid}' to='{jid}' type='unavailable'/>");
             self.send_raw(echo);
+        }
+    }
+
+    fn roster_xml(&self) -> String {
+        let mut items = String::new();
+        for (jid, name, subscription) in &self.profile.roster {
+            let name = name
+                .as_ref()
+                .map(|n| format!(" name='{n}'"))
+                .unwrap_or_default();
+            items.push_str(&format!(
+                "<item jid='{jid}'{name} subscription='{subscription}'/>"
+            ));
+        }
+        items
+    }
+
+    fn on_roster_iq(&mut self, kind: &str, id: &str, query: &Element) {
+        if kind == "get" {
+            self.roster_gets.push(query.attr("ver").map(str::to_string));
+            if let Some(condition) = &self.profile.roster_error {
+                return self.send_raw(format!(
+                    "<iq type='error' id='{id}'><error type='cancel'><{condition} \
+                     xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>"
+                ));
+            }
+            let current = self.profile.roster_version.clone();
+            if current.is_some() && query.attr("ver") == current.as_deref() {
+                // XEP-0237: the client's cached roster is current.
+                return self.send_raw(format!("<iq type='result' id='{id}'/>"));
+            }
+            let ver = current.map(|v| format!(" ver='{v}'")).unwrap_or_default();
+            let items = self.roster_xml();
+            return self.send_raw(format!(
+                "<iq type='result' id='{id}'><query xmlns='jabber:iq:roster'{ver}>{items}</query></iq>"
+            ));
+        }
+        let Some(item) = query.get_child("item", NS_ROSTER) else {
+            return;
+        };
+        let jid = item.attr("jid").unwrap_or_default().to_string();
+        let removing = item.attr("subscription") == Some("remove");
+        self.profile.roster.retain(|(j, _, _)| *j != jid);
+        let push_item = if removing {
+            format!("<item jid='{jid}' subscription='remove'/>")
+        } else {
+            let name = item.attr("name").map(str::to_string);
+            let attr = name
+                .as_ref()
+                .map(|n| format!(" name='{n}'"))
+                .unwrap_or_default();
+            self.profile.roster.push((jid.clone(), name, "none".into()));
+            format!("<item jid='{jid}'{attr} subscription='none'/>")
+        };
+        self.pushes += 1;
+        let to = self.bound.clone().unwrap_or_default();
+        let push = format!(
+            "<iq type='set' id='push{}' to='{to}'><query xmlns='jabber:iq:roster'>{push_item}</query></iq>",
+            self.pushes
+        );
+        let result = format!("<iq type='result' id='{id}'/>");
+        if self.profile.push_before_result {
+            self.send_raw(push);
+            self.send_raw(result);
+        } else {
+            self.send_raw(result);
+            self.send_raw(push);
         }
     }
 

@@ -355,16 +355,16 @@ fn incoming_presence_from_contacts_is_read_leniently() {
 }
 
 #[test]
-fn subscription_requests_and_messages_reach_the_application_as_stanzas() {
+fn subscription_requests_are_events_and_messages_reach_the_application_as_stanzas() {
     let mut pair = online_pair();
     pair.server_says(
         "<presence from='bob@localhost' type='subscribe'/>\
          <message from='bob@localhost/phone' type='chat'><body>hi</body></message>",
     );
     let events = pair.take_events();
-    assert_eq!(events.len(), 2);
+    assert_eq!(events.len(), 2, "{events:?}");
     match &events[0] {
-        Event::Stanza(el) => assert_eq!(el.attr("type"), Some("subscribe")),
+        Event::SubscriptionRequest { from } => assert_eq!(from.as_str(), "bob@localhost"),
         other => panic!("{other:?}"),
     }
     match &events[1] {

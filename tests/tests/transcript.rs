@@ -37,7 +37,9 @@ fn prosody_like_login_presence_changes_and_close() {
         pair.server.auth_log,
         vec![("SCRAM-SHA-1".to_string(), "y,,".to_string())]
     );
-    // Third stream: bind, then exactly one initial presence with the configured values.
+    // Third stream: bind, the roster (RFC 6121 2.2: before the initial presence; the
+    // server offers versioning and nothing is cached, so ver=''), then exactly one initial
+    // presence with the configured values.
     let third = &rest[rest.rfind("<?xml").unwrap()..];
     let after_header = &third[HEADER.len()..];
     let bind_end = after_header.find("</iq>").unwrap() + "</iq>".len();
@@ -48,8 +50,15 @@ fn prosody_like_login_presence_changes_and_close() {
         !after_header.contains("xmpp-session"),
         "session is optional: not sent"
     );
+    let (roster_get, presence) = after_header[bind_end..]
+        .split_at(after_header[bind_end..].find("</iq>").unwrap() + "</iq>".len());
+    assert!(roster_get.starts_with("<iq id='h"), "{roster_get}");
+    assert!(
+        roster_get.ends_with("type='get'><query xmlns='jabber:iq:roster' ver=''/></iq>"),
+        "{roster_get}"
+    );
     assert_eq!(
-        &after_header[bind_end..],
+        presence,
         "<presence><show>away</show><status>lunch</status></presence>"
     );
     assert_eq!(pair.server.headers, 3);
@@ -72,6 +81,7 @@ fn prosody_like_login_presence_changes_and_close() {
             "connecting",
             "authenticating",
             "binding",
+            "roster",
             "online"
         ]
     );

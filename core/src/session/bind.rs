@@ -38,7 +38,9 @@ impl Client {
                 id,
                 session_required,
             } => (id.as_str(), true, *session_required),
-            State::ExpectSessionResult { id } => (id.as_str(), false, false),
+            State::ExpectSessionResult { id } | State::ExpectRoster { id } => {
+                (id.as_str(), false, false)
+            }
             _ => return,
         };
         let answers_us = el.is("iq", NS_CLIENT)
@@ -46,6 +48,9 @@ impl Client {
             && matches!(el.attr("type"), Some("result") | Some("error"));
         if !answers_us {
             return self.on_stanza(now, el, true);
+        }
+        if matches!(self.state, State::ExpectRoster { .. }) {
+            return self.on_roster_result(now, &el);
         }
         if el.attr("type") == Some("error") {
             let (condition, _) = stanza_error(&el);
@@ -57,7 +62,7 @@ impl Client {
             return self.fail(now, reason, Farewell::CloseStream);
         }
         if !binding {
-            return self.go_online(now);
+            return self.after_session_established(now);
         }
         let Some(jid) = bound_jid(&el) else {
             let reason = DisconnectReason::ProtocolViolation(
@@ -71,12 +76,12 @@ impl Client {
             self.write(now, &session_request(&id));
             self.enter(now, State::ExpectSessionResult { id });
         } else {
-            self.go_online(now);
+            self.after_session_established(now);
         }
     }
 
     /// Online: exactly one initial presence, with the values current at this moment.
-    fn go_online(&mut self, now: Instant) {
+    pub(super) fn go_online(&mut self, now: Instant) {
         self.enter(now, State::Online);
         if let Some(jid) = self.bound.clone() {
             self.push_event(Event::Online { jid });

@@ -7,6 +7,7 @@
 mod auth;
 mod bind;
 mod online;
+mod roster;
 mod stream;
 mod tls;
 
@@ -55,6 +56,7 @@ pub(crate) enum State {
     Authenticating(Auth),
     ExpectBindResult { id: String, session_required: bool },
     ExpectSessionResult { id: String },
+    ExpectRoster { id: String },
     Online,
     Closing,
     Closed(DisconnectReason),
@@ -75,6 +77,7 @@ impl State {
             },
             State::ExpectBindResult { .. } => SessionState::Binding,
             State::ExpectSessionResult { .. } => SessionState::Session,
+            State::ExpectRoster { .. } => SessionState::Roster,
             State::Online => SessionState::Online,
             State::Closing => SessionState::Closing,
             State::Closed(reason) => SessionState::Closed {
@@ -95,6 +98,7 @@ impl State {
             State::Authenticating(_) => Some(Step::Authentication),
             State::ExpectBindResult { .. } => Some(Step::Binding),
             State::ExpectSessionResult { .. } => Some(Step::Session),
+            State::ExpectRoster { .. } => Some(Step::Roster),
             State::Closing => Some(Step::Closing),
             State::Disconnected | State::Online | State::Closed(_) => None,
         }
@@ -164,9 +168,9 @@ impl Client {
                     State::ExpectFeatures(phase) => self.on_features(now, phase, &el),
                     State::ExpectProceed => self.on_starttls_answer(now, &el),
                     State::Authenticating(_) => self.on_sasl_element(now, &el),
-                    State::ExpectBindResult { .. } | State::ExpectSessionResult { .. } => {
-                        self.on_binding_element(now, el)
-                    }
+                    State::ExpectBindResult { .. }
+                    | State::ExpectSessionResult { .. }
+                    | State::ExpectRoster { .. } => self.on_binding_element(now, el),
                     State::Online => self.on_stanza(now, el, true),
                     // After our `</stream:stream>` nothing may be written; still report.
                     State::Closing => self.on_stanza(now, el, false),

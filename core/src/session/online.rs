@@ -11,8 +11,13 @@ use crate::error::UsageError;
 use crate::event::Event;
 use crate::session::State;
 use crate::stanza::NS_CLIENT;
+use crate::stanza::attr_name;
 use crate::stanza::iq::{is_ping, result_for, service_unavailable_for};
-use crate::stanza::presence::{Presence, PresenceKind, build_own_presence, classify_presence};
+use crate::stanza::presence::{
+    IncomingPresence, Presence, PresenceKind, build_own_presence, classify_presence,
+};
+use crate::stanza::roster::NS_ROSTER;
+use jid::Jid;
 
 impl Client {
     /// Sets the availability. Online, one presence stanza goes out at once with the current
@@ -86,13 +91,54 @@ impl Client {
         });
     }
 
+    /// Sends the account's current presence to one JID (directed presence, RFC 6121
+    /// section 4.6), for example to join a room or to show a non-contact we are here.
+    pub fn send_directed_presence(&mut self, now: Instant, to: &Jid) -> Result<(), UsageError> {
+        if let Some(e) = self.ended() {
+            return Err(e);
+        }
+        if !matches!(self.state, State::Online) {
+            return Err(UsageError::NotOnline);
+        }
+        let mut stanza = build_own_presence(self.presence, &self.status, self.config.priority);
+        stanza.set_attr(minidom::rxml::Namespace::NONE, attr_name("to"), to.as_str());
+        self.write(now, &stanza);
+        Ok(())
+    }
+
+    /// Remembers the latest presence of each full JID; unavailable forgets it (all
+    /// resources when it comes from a bare JID). Bounded by `max_tracked_presences`.
+    fn track_contact(&mut self, p: &IncomingPresence) {
+        if p.availability == Presence::Offline {
+            if p.from.resource().is_some() {
+                self.contacts.remove(p.from.as_str());
+            } else {
+                let bare = p.from.to_bare();
+                self.contacts.retain(|_, c| c.from.to_bare() != bare);
+            }
+            return;
+        }
+        let key = p.from.as_str();
+        if self.contacts.contains_key(key)
+            || self.contacts.len() < self.config.max_tracked_presences
+        {
+            self.contacts.insert(key.to_string(), p.clone());
+        }
+    }
+
     /// A stanza while online (or while closing, when `can_reply` is false: after our
     /// `</stream:stream>` nothing may be written).
     pub(super) fn on_stanza(&mut self, now: Instant, el: Element, can_reply: bool) {
         if el.is("presence", NS_CLIENT) {
+            if self.on_subscription_presence(now, &el) {
+                return;
+            }
             let domain = self.config.jid.domain().as_str().to_string();
             match classify_presence(&el, &domain) {
-                PresenceKind::Availability(p) => self.push_event(Event::Presence(p)),
+                PresenceKind::Availability(p) => {
+                    self.track_contact(&p);
+                    self.push_event(Event::Presence(p))
+                }
                 PresenceKind::Error {
                     from,
                     condition,
@@ -105,6 +151,20 @@ impl Client {
                 PresenceKind::Other => self.push_event(Event::Stanza(el)),
             }
             return;
+        }
+        if el.is("iq", NS_CLIENT)
+            && matches!(el.attr("type"), Some("result") | Some("error"))
+            && let Some(jid) = el
+                .attr("id")
+                .and_then(|id| self.pending_roster_edits.remove(id))
+        {
+            return self.on_roster_edit_answer(&el, jid);
+        }
+        if el.is("iq", NS_CLIENT)
+            && el.attr("type") == Some("set")
+            && el.has_child("query", NS_ROSTER)
+        {
+            return self.on_roster_push(now, &el, can_reply);
         }
         if el.is("iq", NS_CLIENT) && matches!(el.attr("type"), Some("get") | Some("set")) {
             if is_ping(&el) {

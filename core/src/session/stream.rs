@@ -10,6 +10,7 @@ use crate::error::DisconnectReason;
 use crate::session::{Phase, State};
 use crate::stanza::condition_and_text;
 use crate::stanza::iq::{NS_BIND, NS_SESSION};
+use crate::stanza::roster::{NS_PRE_APPROVAL, NS_ROSTER_VER};
 use crate::xml::StreamHeader;
 
 /// The streams namespace (`stream:` prefix).
@@ -33,6 +34,10 @@ pub(crate) struct Features {
     pub(crate) bind: bool,
     /// RFC 3921 session offered without `<optional/>`.
     pub(crate) session_required: bool,
+    /// XEP-0237 roster versioning.
+    pub(crate) roster_versioning: bool,
+    /// RFC 6121 subscription pre-approval.
+    pub(crate) pre_approval: bool,
 }
 
 impl Features {
@@ -59,6 +64,10 @@ impl Features {
                 );
             } else if child.is("bind", NS_BIND) {
                 f.bind = true;
+            } else if child.is("ver", NS_ROSTER_VER) {
+                f.roster_versioning = true;
+            } else if child.is("sub", NS_PRE_APPROVAL) {
+                f.pre_approval = true;
             } else if child.is("session", NS_SESSION) {
                 f.session_required = !child.children().any(|c| c.name() == "optional");
             }
@@ -109,6 +118,10 @@ impl Client {
             }
             Phase::Initial | Phase::AfterTls => self.start_auth(now, &features),
             Phase::AfterAuth => {
+                self.server = crate::client::ServerFeatures {
+                    roster_versioning: features.roster_versioning,
+                    pre_approval: features.pre_approval,
+                };
                 if features.bind {
                     self.start_bind(now, features.session_required);
                 } else {

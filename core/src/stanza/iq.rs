@@ -55,15 +55,20 @@ pub(crate) fn result_for(request: &Element) -> Element {
     reply(request, "result")
 }
 
-/// `service-unavailable` for a request nobody handles (RFC 6120 section 8.4).
-pub(crate) fn service_unavailable_for(request: &Element) -> Element {
+/// An error reply to `request` with `condition` (RFC 6120 section 8.3).
+pub(crate) fn error_for(request: &Element, error_type: &'static str, condition: &str) -> Element {
     let mut el = reply(request, "error");
     let error = Element::builder("error", NS_CLIENT)
-        .attr(attr_name("type"), "cancel")
-        .append(Element::builder("service-unavailable", NS_STANZAS).build())
+        .attr(attr_name("type"), error_type)
+        .append(Element::builder(condition, NS_STANZAS).build())
         .build();
     el.append_child(error);
     el
+}
+
+/// `service-unavailable` for a request nobody handles (RFC 6120 section 8.4).
+pub(crate) fn service_unavailable_for(request: &Element) -> Element {
+    error_for(request, "cancel", "service-unavailable")
 }
 
 /// Whether `el` is an IQ `get` carrying an XEP-0199 ping.

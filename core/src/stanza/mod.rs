@@ -2,6 +2,7 @@
 
 pub(crate) mod iq;
 pub(crate) mod presence;
+pub(crate) mod roster;
 
 /// The client stream's default namespace.
 pub(crate) const NS_CLIENT: &str = "jabber:client";
