@@ -1,5 +1,5 @@
-//! Builders for the server replies tests inject with [`Pair::server_says`]
-//! (`crate::Pair::server_says`): each returns the XML a server would send.
+//! Builders for the server replies tests inject with
+//! [`Pair::server_says`](crate::Pair::server_says): each returns the XML a server would send.
 
 const NS_STANZAS: &str = "urn:ietf:params:xml:ns:xmpp-stanzas";
 const NS_STREAMS: &str = "urn:ietf:params:xml:ns:xmpp-streams";
