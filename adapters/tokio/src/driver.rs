@@ -108,7 +108,7 @@ impl Driver {
                         let result = self.store_presence(presence, status);
                         let _ = reply.send(result);
                     }
-                    Some(Command::Send { reply, .. }) => {
+                    Some(Command::Send { reply, .. }) | Some(Command::Call { reply, .. }) => {
                         let _ = reply.send(Err(Error::NotConnected));
                     }
                 },
@@ -331,6 +331,9 @@ impl Driver {
             }
             Some(Command::Send { stanza, reply }) => {
                 let _ = reply.send(client.send(now, &stanza).map_err(Error::from));
+            }
+            Some(Command::Call { call, reply }) => {
+                let _ = reply.send(call(client, now).map_err(Error::from));
             }
         }
     }

@@ -1,13 +1,15 @@
 //! The application's side: a cloneable [`Handle`] for commands, [`Events`] for what happens.
 
+use std::time::Instant;
+
+use herald_core::jid::{BareJid, Jid};
 use herald_core::minidom::Element;
-use herald_core::{DisconnectReason, Presence};
+use herald_core::{Client, DisconnectReason, Presence, Roster, UsageError};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::options::Error;
 
 /// Commands from handles to the session task.
-#[derive(Debug)]
 pub(crate) enum Command {
     ChangePresence {
         presence: Option<Presence>,
@@ -21,7 +23,26 @@ pub(crate) enum Command {
     Close {
         reply: oneshot::Sender<Result<(), Error>>,
     },
+    /// Any other command, run on the current session's core (refused between connections).
+    Call {
+        call: CoreCall,
+        reply: oneshot::Sender<Result<(), Error>>,
+    },
 }
+
+impl std::fmt::Debug for Command {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Command::ChangePresence { .. } => "ChangePresence",
+            Command::Send { .. } => "Send",
+            Command::Close { .. } => "Close",
+            Command::Call { .. } => "Call",
+        })
+    }
+}
+
+/// A command to run on the session's core.
+pub(crate) type CoreCall = Box<dyn FnOnce(&mut Client, Instant) -> Result<(), UsageError> + Send>;
 
 /// Sends commands to the session task. Cheap to clone; every clone drives the same session.
 ///
@@ -86,6 +107,89 @@ impl Handle {
     pub async fn send(&self, stanza: Element) -> Result<(), Error> {
         let stanza = Box::new(stanza);
         self.call(|reply| Command::Send { stanza, reply }).await
+    }
+
+    async fn core(
+        &self,
+        call: impl FnOnce(&mut Client, Instant) -> Result<(), UsageError> + Send + 'static,
+    ) -> Result<(), Error> {
+        let call: CoreCall = Box::new(call);
+        self.call(|reply| Command::Call { call, reply }).await
+    }
+
+    /// The roster as the current session knows it.
+    pub async fn roster(&self) -> Result<Roster, Error> {
+        let (tx, rx) = oneshot::channel();
+        self.core(move |client, _| {
+            let _ = tx.send(client.roster().clone());
+            Ok(())
+        })
+        .await?;
+        rx.await.map_err(|_| Error::Ended)
+    }
+
+    /// Adds `jid` with `name` and `groups` and asks for a subscription (see
+    /// [`herald_core::Client::add_contact`]).
+    pub async fn add_contact(
+        &self,
+        jid: BareJid,
+        name: Option<String>,
+        groups: Vec<String>,
+    ) -> Result<(), Error> {
+        self.core(move |c, now| c.add_contact(now, &jid, name.as_deref(), &groups))
+            .await
+    }
+
+    /// Adds or updates a roster item without touching subscriptions.
+    pub async fn update_contact(
+        &self,
+        jid: BareJid,
+        name: Option<String>,
+        groups: Vec<String>,
+    ) -> Result<(), Error> {
+        self.core(move |c, now| c.update_contact(now, &jid, name.as_deref(), &groups))
+            .await
+    }
+
+    /// Removes `jid` from the roster.
+    pub async fn remove_contact(&self, jid: BareJid) -> Result<(), Error> {
+        self.core(move |c, now| c.remove_contact(now, &jid)).await
+    }
+
+    /// Asks to see `jid`'s presence.
+    pub async fn subscribe(&self, jid: BareJid) -> Result<(), Error> {
+        self.core(move |c, now| c.subscribe(now, &jid)).await
+    }
+
+    /// Stops seeing `jid`'s presence.
+    pub async fn unsubscribe(&self, jid: BareJid) -> Result<(), Error> {
+        self.core(move |c, now| c.unsubscribe(now, &jid)).await
+    }
+
+    /// Lets `jid` see our presence (answers its request or pre-approves it).
+    pub async fn approve(&self, jid: BareJid) -> Result<(), Error> {
+        self.core(move |c, now| c.approve(now, &jid)).await
+    }
+
+    /// Refuses `jid`'s subscription request.
+    pub async fn deny(&self, jid: BareJid) -> Result<(), Error> {
+        self.core(move |c, now| c.deny(now, &jid)).await
+    }
+
+    /// Takes back `jid`'s permission to see our presence.
+    pub async fn cancel(&self, jid: BareJid) -> Result<(), Error> {
+        self.core(move |c, now| c.cancel(now, &jid)).await
+    }
+
+    /// Asks the server for `jid`'s presence (only on request; RFC 6121 advises against it).
+    pub async fn probe(&self, jid: Jid) -> Result<(), Error> {
+        self.core(move |c, now| c.probe(now, &jid)).await
+    }
+
+    /// Sends the current presence to one JID.
+    pub async fn send_directed_presence(&self, to: Jid) -> Result<(), Error> {
+        self.core(move |c, now| c.send_directed_presence(now, &to))
+            .await
     }
 
     /// Closes the session for good (no reconnect). [`Event::Ended`] follows.

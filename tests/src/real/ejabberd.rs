@@ -39,6 +39,12 @@ impl Ejabberd {
     /// Starts ejabberd with these `(user, password)` accounts on `localhost`, every account
     /// subscribed to every other in both directions.
     pub fn start(accounts: &[(&str, &str)]) -> Result<Ejabberd, String> {
+        Ejabberd::start_with(accounts, true)
+    }
+
+    /// Like [`start`](Ejabberd::start); with `subscribed` false the accounts start with
+    /// empty rosters (for subscription tests).
+    pub fn start_with(accounts: &[(&str, &str)], subscribed: bool) -> Result<Ejabberd, String> {
         let system_ctl = find_binary("ejabberdctl", "ejabberd")?;
         find_binary("erl", "erlang-base (a dependency of ejabberd)")?;
         let dir = temp_dir("herald-ejabberd-")?;
@@ -116,7 +122,7 @@ impl Ejabberd {
         for (user, password) in accounts {
             server.ctl(&["register", user, DOMAIN, password])?;
         }
-        for (user, _) in accounts {
+        for (user, _) in accounts.iter().filter(|_| subscribed) {
             for (contact, _) in accounts.iter().filter(|(c, _)| c != user) {
                 server.ctl(&[
                     "add_rosteritem",

@@ -31,6 +31,12 @@ impl Prosody {
     /// Starts Prosody with these `(user, password)` accounts on `localhost`, every account
     /// subscribed to every other in both directions.
     pub fn start(accounts: &[(&str, &str)]) -> Result<Prosody, String> {
+        Prosody::start_with(accounts, true)
+    }
+
+    /// Like [`start`](Prosody::start); with `subscribed` false the accounts start with
+    /// empty rosters (for subscription tests).
+    pub fn start_with(accounts: &[(&str, &str)], subscribed: bool) -> Result<Prosody, String> {
         let prosody = find_binary("prosody", "prosody")?;
         let prosodyctl = find_binary("prosodyctl", "prosody")?;
         let dir = temp_dir("herald-prosody-")?;
@@ -60,7 +66,7 @@ impl Prosody {
             server.register(user, password)?;
         }
         let users: Vec<&str> = accounts.iter().map(|(u, _)| *u).collect();
-        for user in &users {
+        for user in users.iter().filter(|_| subscribed) {
             let contacts: Vec<&str> = users.iter().copied().filter(|c| c != user).collect();
             if !contacts.is_empty() {
                 server.write_roster(user, &contacts)?;
