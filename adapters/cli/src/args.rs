@@ -29,13 +29,14 @@ pub(crate) struct Args {
     #[arg(long, value_name = "FILE")]
     pub(crate) password_file: Option<PathBuf>,
 
-    /// Connect to this host (and port) instead of the JID's domain.
+    /// Connect to this host (and port) instead of looking up the domain's SRV records.
     #[arg(long, value_name = "HOST[:PORT]")]
     pub(crate) server: Option<String>,
 
-    /// STARTTLS on port 5222, or TLS from the first byte on port 5223.
-    #[arg(long, value_enum, default_value_t = TlsArg::Starttls)]
-    pub(crate) tls: TlsArg,
+    /// STARTTLS (port 5222) or TLS from the first byte (port 5223). Default: what the SRV
+    /// records say, else starttls.
+    #[arg(long, value_enum)]
+    pub(crate) tls: Option<TlsArg>,
 
     /// Trust the CA certificates in this PEM file (in addition to the web PKI roots).
     #[arg(long, value_name = "PEM")]
@@ -123,7 +124,7 @@ mod tests {
         .unwrap();
         assert_eq!(args.presence, Presence::Away);
         assert_eq!(args.priority, -5);
-        assert_eq!(args.tls, TlsArg::Direct);
+        assert_eq!(args.tls, Some(TlsArg::Direct));
         assert!(Args::try_parse_from(["herald", "--jid", "a@b", "--password", "x"]).is_err());
         assert!(Args::try_parse_from(["herald"]).is_err());
     }

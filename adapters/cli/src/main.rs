@@ -46,8 +46,11 @@ fn password(args: &Args) -> Result<String, String> {
 fn options(args: &Args) -> Result<ConnectOptions, String> {
     let mut options = ConnectOptions::default();
     options.tls = match args.tls {
-        TlsArg::Starttls => TlsMode::StartTls,
-        TlsArg::Direct => TlsMode::Direct,
+        Some(TlsArg::Starttls) => TlsMode::StartTls,
+        Some(TlsArg::Direct) => TlsMode::Direct,
+        // SRV decides; with --server (or without records) this is STARTTLS.
+        None if args.insecure_plaintext => TlsMode::StartTls,
+        None => TlsMode::Auto,
     };
     if let Some(server) = &args.server {
         let target = herald_io::target::parse_host_port(server, options.tls == TlsMode::Direct)
@@ -72,7 +75,7 @@ fn run(args: Args) -> u8 {
     config.status = args.status.clone();
     config.priority = args.priority;
     if args.insecure_plaintext {
-        if args.tls == TlsArg::Direct {
+        if args.tls == Some(TlsArg::Direct) {
             return usage("--insecure-plaintext and --tls direct contradict each other");
         }
         eprintln!(

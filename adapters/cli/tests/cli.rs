@@ -237,10 +237,21 @@ fn insecure_plaintext_warns_and_still_never_sends_plain_in_the_clear() {
     let server = FakeServer::start(|_, conn| {
         let _ = conn.authenticate_and_bind();
     });
-    let (code, out, err) = run(herald()
+    // Standard input stays open, so the session ends by itself, not by a quit.
+    let mut child = herald()
         .args(["--jid", "alice@localhost", "--insecure-plaintext"])
         .args(["--server", &format!("127.0.0.1:{}", server.port)])
-        .env("HERALD_PASSWORD", "secret"));
+        .env("HERALD_PASSWORD", "secret")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let _stdin = child.stdin.take();
+    let output = child.wait_with_output().unwrap();
+    let code = output.status.code().unwrap_or(-1);
+    let out = String::from_utf8_lossy(&output.stdout);
+    let err = String::from_utf8_lossy(&output.stderr);
     assert!(
         err.contains("WARNING") && err.contains("--insecure-plaintext"),
         "{err}"

@@ -4,8 +4,8 @@
 
 use std::time::{Duration, Instant};
 
-use herald_core::{Action, DisconnectReason, Event as CoreEvent, Transport as CoreTransport};
-use herald_io::target::parse_host_port;
+use herald_core::{Action, DisconnectReason, Event as CoreEvent};
+use herald_io::target::{Target, parse_host_port};
 use herald_io::tls::channel_binding;
 
 use crate::Event;
@@ -13,58 +13,9 @@ use crate::error::Error;
 use crate::options::TlsMode;
 use crate::session::{Phase, Session};
 use crate::tls::{self, HandshakeError};
-use crate::transport::{ReadOutcome, Transport, connect_tcp};
+use crate::transport::{ReadOutcome, Transport};
 
 impl Session {
-    /// Where to connect when nothing redirects us.
-    pub(crate) fn default_target(&self) -> (String, u16) {
-        self.options.server.clone().unwrap_or_else(|| {
-            let domain = self.config.jid.domain().as_str().to_string();
-            (domain, self.options.tls.default_port())
-        })
-    }
-
-    fn domain(&self) -> String {
-        self.config.jid.domain().as_str().to_string()
-    }
-
-    /// Opens a connection to `target` for the current client: TCP, direct TLS if asked,
-    /// then the core's `connect`.
-    pub(crate) fn open(&mut self, (host, port): (String, u16)) -> Result<(), Error> {
-        self.trace.reset();
-        self.trace.note(&format!("connecting to {host}:{port}"));
-        let step = self.config.timeouts.step;
-        let mut tcp = connect_tcp(&host, port, step)?;
-        let now = Instant::now();
-        match self.options.tls {
-            TlsMode::StartTls => {
-                self.transport = Some(Transport::Plain(tcp));
-                self.client.connect(now, CoreTransport::Plain)?;
-            }
-            TlsMode::Direct => {
-                tcp.set_read_timeout(Some(step))?;
-                let domain = self.domain();
-                let conn = match tls::handshake(self.tls.direct.clone(), &domain, &mut tcp) {
-                    Ok(conn) => conn,
-                    Err(HandshakeError::Tls(message)) => return Err(Error::Tls(message)),
-                    Err(HandshakeError::TimedOut) => {
-                        return Err(std::io::Error::from(std::io::ErrorKind::TimedOut).into());
-                    }
-                    Err(HandshakeError::Io(e)) => return Err(e.into()),
-                };
-                self.trace.note(&tls::describe(&conn));
-                let binding = channel_binding(&conn);
-                self.transport = Some(Transport::Tls {
-                    conn: Box::new(conn),
-                    tcp,
-                });
-                self.client
-                    .connect(now, CoreTransport::DirectTls(Some(binding)))?;
-            }
-        }
-        Ok(())
-    }
-
     /// One wait of the loop, until `until` at the latest.
     pub(crate) fn step(&mut self, until: Instant) {
         match self.phase {
@@ -230,7 +181,12 @@ impl Session {
         if let DisconnectReason::SeeOtherHost { host } = &reason
             && !self.redirected
         {
-            self.redirect = parse_host_port(host, self.options.tls == TlsMode::Direct);
+            let direct_tls = self.options.tls == TlsMode::Direct;
+            self.redirect = parse_host_port(host, direct_tls).map(|(host, port)| Target {
+                host,
+                port,
+                direct_tls,
+            });
         }
         self.schedule_reconnect();
     }
@@ -269,12 +225,15 @@ impl Session {
 
     /// A new core client (with the current presence and status) and a new connection.
     fn reconnect(&mut self) {
-        let target = self.redirect.take();
-        self.redirected = target.is_some();
-        let target = target.unwrap_or_else(|| self.default_target());
+        let redirect = self.redirect.take();
+        self.redirected = redirect.is_some();
+        let targets = match redirect {
+            Some(target) => vec![target],
+            None => self.targets(),
+        };
         self.client = self.new_client();
         self.phase = Phase::Live;
-        match self.open(target) {
+        match self.open_any(targets) {
             Ok(()) => self.drain(),
             Err(Error::Tls(message)) => {
                 self.end_unreported(DisconnectReason::TlsFailed { message });

@@ -42,9 +42,11 @@
 //!
 //! ## Where it connects
 //!
-//! [`ConnectOptions::server`] if given, else the JID's domain on port 5222 (STARTTLS) or
-//! 5223 ([`TlsMode::Direct`]). This crate does no DNS SRV lookup. The certificate is always
-//! checked against the JID's domain.
+//! [`ConnectOptions::server`] if given; else, with the feature `srv`, the targets of the
+//! domain's DNS SRV records (`_xmpps-client._tcp` for direct TLS, `_xmpp-client._tcp` for
+//! STARTTLS, as [`TlsMode`] allows) in RFC 2782 order; then the JID's domain on port 5222
+//! (STARTTLS) or 5223 ([`TlsMode::Direct`]). The certificate is always checked against the
+//! JID's domain.
 //!
 //! ## Reconnects
 //!
@@ -59,11 +61,14 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod connect;
 mod driver;
 mod error;
 mod handle;
 mod options;
 mod session;
+#[cfg(feature = "srv")]
+mod srv;
 mod tls;
 mod trace;
 mod transport;

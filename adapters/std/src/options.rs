@@ -11,14 +11,18 @@ pub enum TlsMode {
     StartTls,
     /// TLS from the first byte (XEP-0368, port 5223 by default), with ALPN `xmpp-client`.
     Direct,
+    /// Whatever the DNS SRV records say (feature `srv`): `_xmpps-client` targets with
+    /// direct TLS and `_xmpp-client` targets with STARTTLS, by priority and weight; without
+    /// records, or with an explicit [`ConnectOptions::server`], the same as `StartTls`.
+    Auto,
 }
 
 impl TlsMode {
-    /// The port used when none is given: 5222 for STARTTLS, 5223 for direct TLS.
+    /// The port used when none is given: 5223 for direct TLS, else 5222.
     pub fn default_port(self) -> u16 {
         match self {
-            TlsMode::StartTls => 5222,
             TlsMode::Direct => 5223,
+            TlsMode::StartTls | TlsMode::Auto => 5222,
         }
     }
 }
@@ -29,9 +33,10 @@ impl TlsMode {
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct ConnectOptions {
-    /// The host and port to connect to. `None`: the JID's domain on
-    /// [`TlsMode::default_port`]. (`herald-std` does no DNS SRV lookup; give the host
-    /// here when the domain's SRV records point elsewhere.)
+    /// The host and port to connect to (no SRV lookup). `None`: with the feature `srv`,
+    /// the targets of the domain's DNS SRV records for the [`TlsMode`] (RFC 6120 section
+    /// 3.2, XEP-0368), then the JID's domain on [`TlsMode::default_port`]; without the
+    /// feature, only the latter.
     pub server: Option<(String, u16)>,
     /// STARTTLS (the default) or direct TLS.
     pub tls: TlsMode,

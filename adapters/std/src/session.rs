@@ -11,6 +11,7 @@ use herald_core::{
 
 use crate::Event;
 use herald_io::backoff::Backoff;
+use herald_io::target::Target;
 
 use crate::error::Error;
 use crate::handle::{Command, Handle};
@@ -55,7 +56,7 @@ pub struct Session {
     /// Reconnect delays; reset when a session gets online.
     pub(crate) backoff: Backoff,
     /// A `see-other-host` target for the next connection.
-    pub(crate) redirect: Option<(String, u16)>,
+    pub(crate) redirect: Option<Target>,
     /// Whether the current connection follows a redirect (which is not followed again).
     pub(crate) redirected: bool,
     pub(crate) trace: Trace,
@@ -95,8 +96,8 @@ impl Session {
             handle: Handle { tx },
             commands,
         };
-        let target = session.default_target();
-        session.open(target)?;
+        let targets = session.targets();
+        session.open_any(targets)?;
         session.drain();
         Ok(session)
     }

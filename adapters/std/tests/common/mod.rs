@@ -214,7 +214,42 @@ impl Conn {
             "<iq type='result' id='{id}'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'>\
              <jid>alice@localhost/desk</jid></bind></iq>"
         ))?;
-        self.expect_presence()
+        self.answer_iqs_until_presence()
+    }
+
+    /// Answers IQ requests (a roster fetch gets an empty roster) until the client sends a
+    /// presence, and returns that presence.
+    pub fn answer_iqs_until_presence(&mut self) -> io::Result<String> {
+        loop {
+            let text = String::from_utf8_lossy(&self.buf).into_owned();
+            let presence = text.find("<presence");
+            let iq = text.find("<iq");
+            match (presence, iq) {
+                (Some(p), Some(i)) if i < p => self.answer_iq()?,
+                (Some(_), _) => return self.expect_presence(),
+                (None, Some(_)) => self.answer_iq()?,
+                (None, None) => {
+                    if self.read_some()? == 0 {
+                        return Err(io::ErrorKind::UnexpectedEof.into());
+                    }
+                }
+            }
+        }
+    }
+
+    fn answer_iq(&mut self) -> io::Result<()> {
+        self.expect("<iq")?;
+        let head = self.expect(">")?;
+        if !head.ends_with("/>") {
+            self.expect("</iq>")?;
+        }
+        let id = attr(&format!("<iq{head}"), "id").unwrap_or_default();
+        let body = if head.contains("'get'") || head.contains("\"get\"") {
+            "<query xmlns='jabber:iq:roster'/>"
+        } else {
+            ""
+        };
+        self.send(&format!("<iq type='result' id='{id}'>{body}</iq>"))
     }
 
     /// Answers the client's close: reads its unavailable presence and `</stream:stream>`,
