@@ -195,18 +195,32 @@ fn after_the_server_drops_the_connection_the_new_session_sends_the_current_prese
     assert_eq!(*attempt, 1);
     assert!(*delay <= Duration::from_secs(1), "{delay:?}");
     assert_eq!(session.state(), SessionState::Disconnected);
+    // While waiting, commands shape the next session's initial presence.
+    session.set_status("back soon").unwrap();
+    assert!(matches!(
+        session.set_status("bad \u{7}"),
+        Err(Error::Usage(herald_core::UsageError::InvalidText { .. }))
+    ));
+    let message: herald_core::minidom::Element =
+        "<message xmlns='jabber:client' to='bob@localhost'/>"
+            .parse()
+            .unwrap();
+    assert!(matches!(
+        session.send(&message),
+        Err(Error::Usage(herald_core::UsageError::NotOnline))
+    ));
 
     let events = pump_until(&mut session, is_online);
     assert_eq!(
         presence_sent(&events),
-        [(Presence::DoNotDisturb, "in a meeting".to_string())]
+        [(Presence::DoNotDisturb, "back soon".to_string())]
     );
     let (index, again) = rx.recv_timeout(Duration::from_secs(5)).unwrap();
     assert_eq!(index, 1);
     assert!(again.contains("<show>dnd</show>"), "{again}");
-    assert!(again.contains("<status>in a meeting</status>"), "{again}");
+    assert!(again.contains("<status>back soon</status>"), "{again}");
     assert_eq!(session.presence(), Presence::DoNotDisturb);
-    assert_eq!(session.status(), "in a meeting");
+    assert_eq!(session.status(), "back soon");
 }
 
 #[test]
@@ -297,4 +311,68 @@ fn connect_errors_are_reported_at_once() {
         Session::connect(config("secret"), options),
         Err(Error::Config(_))
     ));
+}
+
+#[test]
+fn see_other_host_is_followed_at_once() {
+    let pki = pki();
+    let tls = pki.server.clone();
+    let (tx, rx) = mpsc::channel();
+    let target = FakeServer::start(move |_, conn| {
+        tx.send(conn.login(Some(&tls)).unwrap()).unwrap();
+        let _ = conn.expect("</stream:stream>");
+    });
+    let redirect_to = format!("127.0.0.1:{}", target.port);
+    let first = FakeServer::start(move |_, conn| {
+        conn.expect("version='1.0'>").unwrap();
+        conn.send(&format!(
+            "<?xml version='1.0'?><stream:stream xmlns='jabber:client' \
+             xmlns:stream='http://etherx.jabber.org/streams' from='localhost' id='r' version='1.0'>\
+             <stream:error><see-other-host xmlns='urn:ietf:params:xml:ns:xmpp-streams'>{redirect_to}\
+             </see-other-host></stream:error></stream:stream>"
+        ))
+        .unwrap();
+        let _ = conn.expect("</stream:stream>");
+    });
+    let mut session =
+        Session::connect(config("secret"), options(&first, Some(&pki.ca_pem))).unwrap();
+    let events = pump_until(&mut session, is_online);
+    assert!(events.iter().any(|e| matches!(
+        e,
+        Event::Core(CoreEvent::Disconnected {
+            reason: DisconnectReason::SeeOtherHost { .. }
+        })
+    )));
+    assert!(events.contains(&Event::Reconnecting {
+        attempt: 1,
+        delay: Duration::ZERO
+    }));
+    let presence = rx.recv_timeout(Duration::from_secs(5)).unwrap();
+    assert!(presence.contains("<status>lunch</status>"));
+    assert_eq!((first.accepted(), target.accepted()), (1, 1));
+}
+
+#[test]
+fn run_returns_ok_after_a_close_from_a_handle() {
+    let pki = pki();
+    let tls = pki.server.clone();
+    let server = FakeServer::start(move |_, conn| {
+        conn.login(Some(&tls)).unwrap();
+        conn.expect_presence().unwrap();
+        conn.answer_close().unwrap();
+    });
+    let mut session =
+        Session::connect(config("secret"), options(&server, Some(&pki.ca_pem))).unwrap();
+    let handle = session.handle();
+    let mut seen = Vec::new();
+    session
+        .run(|event| {
+            if is_online(&event) {
+                handle.close().unwrap();
+            }
+            seen.push(event);
+        })
+        .unwrap();
+    assert!(seen.iter().any(is_online));
+    assert!(session.is_ended());
 }
