@@ -1,20 +1,40 @@
 //! [`Handle`]: the session's commands, from any thread.
 
+use std::fmt;
 use std::sync::mpsc::Sender;
+use std::time::Instant;
 
-use herald_core::Presence;
 use herald_core::minidom::Element;
+use herald_core::{Client, Presence, UsageError};
 
 use crate::error::Error;
 
+/// Any core command, run on the live client (see [`Session::call`](crate::Session::call)).
+pub(crate) type CoreCall = Box<dyn FnOnce(&mut Client, Instant) -> Result<(), UsageError> + Send>;
+
 /// A command queued by a [`Handle`], applied by the next [`Session::pump`](crate::Session::pump).
-#[derive(Debug)]
 pub(crate) enum Command {
     SetPresence(Presence),
     SetStatus(String),
     ChangePresence(Presence, String),
     Send(Element),
     Close,
+    Call(CoreCall),
+}
+
+impl fmt::Debug for Command {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Command::SetPresence(p) => f.debug_tuple("SetPresence").field(p).finish(),
+            Command::SetStatus(s) => f.debug_tuple("SetStatus").field(s).finish(),
+            Command::ChangePresence(p, s) => {
+                f.debug_tuple("ChangePresence").field(p).field(s).finish()
+            }
+            Command::Send(el) => f.debug_tuple("Send").field(&el.name()).finish(),
+            Command::Close => f.write_str("Close"),
+            Command::Call(_) => f.write_str("Call(..)"),
+        }
+    }
 }
 
 /// Sends commands to a [`Session`](crate::Session) from other threads. Cheap to clone.
@@ -29,7 +49,7 @@ pub struct Handle {
 }
 
 impl Handle {
-    fn queue(&self, command: Command) -> Result<(), Error> {
+    pub(crate) fn queue(&self, command: Command) -> Result<(), Error> {
         self.tx.send(command).map_err(|_| Error::Gone)
     }
 

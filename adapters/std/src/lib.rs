@@ -66,6 +66,7 @@ mod driver;
 mod error;
 mod handle;
 mod options;
+mod roster;
 mod session;
 #[cfg(feature = "srv")]
 mod srv;

@@ -14,7 +14,7 @@ use herald_io::backoff::Backoff;
 use herald_io::target::Target;
 
 use crate::error::Error;
-use crate::handle::{Command, Handle};
+use crate::handle::{Command, CoreCall, Handle};
 use crate::options::ConnectOptions;
 use crate::tls::TlsConfigs;
 use crate::trace::Trace;
@@ -208,7 +208,9 @@ impl Session {
         let now = Instant::now();
         match (&self.phase, command) {
             (Phase::Ended(reason), _) => return Err(UsageError::SessionEnded(reason.clone())),
-            (Phase::Backoff { .. }, Command::Send(_)) => return Err(UsageError::NotOnline),
+            (Phase::Backoff { .. }, Command::Send(_) | Command::Call(_)) => {
+                return Err(UsageError::NotOnline);
+            }
             (Phase::Backoff { .. }, Command::Close) => {
                 self.close_requested = true;
                 self.end_unreported(DisconnectReason::LocalClose);
@@ -220,6 +222,7 @@ impl Session {
                 self.status = status;
             }
             (Phase::Live, Command::Send(stanza)) => self.client.send(now, &stanza)?,
+            (Phase::Live, Command::Call(call)) => self.call_core(now, call)?,
             (Phase::Live, Command::Close) => {
                 self.client.close(now)?;
                 self.close_requested = true;
@@ -235,13 +238,23 @@ impl Session {
         Ok(())
     }
 
+    /// A core call on the live client; refused while waiting to reconnect.
+    fn call_core(&mut self, now: Instant, call: CoreCall) -> Result<(), UsageError> {
+        call(&mut self.client, now)?;
+        self.presence = self.client.presence();
+        self.status = self.client.status().to_string();
+        Ok(())
+    }
+
     /// The presence and status a presence command asks for.
     fn resolve(&self, command: Command) -> (Presence, String) {
         match command {
             Command::SetPresence(p) => (p, self.status.clone()),
             Command::SetStatus(s) => (self.presence, s),
             Command::ChangePresence(p, s) => (p, s),
-            Command::Send(_) | Command::Close => (self.presence, self.status.clone()),
+            Command::Send(_) | Command::Close | Command::Call(_) => {
+                (self.presence, self.status.clone())
+            }
         }
     }
 
@@ -279,7 +292,7 @@ fn config_error(e: ConfigError) -> Error {
     Error::Config(e.to_string())
 }
 
-fn usage_error(e: UsageError) -> Error {
+pub(crate) fn usage_error(e: UsageError) -> Error {
     match e {
         UsageError::SessionEnded(reason) => Error::Ended(reason),
         other => Error::Usage(other),

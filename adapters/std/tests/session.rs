@@ -376,3 +376,32 @@ fn run_returns_ok_after_a_close_from_a_handle() {
     assert!(seen.iter().any(is_online));
     assert!(session.is_ended());
 }
+
+#[test]
+fn roster_commands_reach_the_server() {
+    let pki = pki();
+    let tls = pki.server.clone();
+    let (tx, rx) = mpsc::channel();
+    let server = FakeServer::start(move |_, conn| {
+        conn.login(Some(&tls)).unwrap();
+        tx.send(conn.expect("</iq>").unwrap()).unwrap();
+        tx.send(conn.expect_presence().unwrap()).unwrap();
+        let _ = conn.expect("</stream:stream>");
+    });
+    let mut session =
+        Session::connect(config("secret"), options(&server, Some(&pki.ca_pem))).unwrap();
+    pump_until(&mut session, is_online);
+    assert!(session.roster().items.is_empty());
+    let bob: herald_core::jid::BareJid = "bob@localhost".parse().unwrap();
+    session
+        .add_contact(&bob, Some("Bob"), &["Friends".to_string()])
+        .unwrap();
+    let set = rx.recv_timeout(Duration::from_secs(5)).unwrap();
+    assert!(
+        set.contains("type='set'") && set.contains("bob@localhost"),
+        "{set}"
+    );
+    assert!(set.contains("<group>Friends</group>"), "{set}");
+    let subscribe = rx.recv_timeout(Duration::from_secs(5)).unwrap();
+    assert!(subscribe.contains("subscribe"), "{subscribe}");
+}
