@@ -293,3 +293,35 @@ fn a_wrong_password_exits_with_1_and_an_unknown_ca_with_3() {
     assert!(!server.transcript(1).contains("<auth"));
     assert_eq!(server.accepted(), 2, "no retries");
 }
+
+#[test]
+fn trace_shows_the_xml_without_the_password() {
+    let (server, _presences, ca) = server();
+    let mut child = herald()
+        .args(["--jid", "alice@localhost/desk", "--ca-file", &ca, "--trace"])
+        .args(["--server", &format!("127.0.0.1:{}", server.port)])
+        .env("HERALD_PASSWORD", "secret")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdin = child.stdin.take();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    while !line.contains("\"online\"") {
+        line.clear();
+        assert!(stdout.read_line(&mut line).unwrap() > 0, "no online event");
+    }
+    drop(stdin); // end of input: quit
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let trace = String::from_utf8_lossy(&output.stderr);
+    assert!(trace.contains("C: <starttls"), "{trace}");
+    assert!(
+        trace.contains("mechanism='PLAIN'>[redacted]</auth>"),
+        "{trace}"
+    );
+    assert!(trace.contains("S: <iq type='result'"), "{trace}");
+    assert!(!trace.contains(common::ALICE_PLAIN), "{trace}");
+}

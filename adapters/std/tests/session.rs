@@ -405,3 +405,18 @@ fn roster_commands_reach_the_server() {
     let subscribe = rx.recv_timeout(Duration::from_secs(5)).unwrap();
     assert!(subscribe.contains("subscribe"), "{subscribe}");
 }
+
+#[test]
+fn direct_tls_with_an_unknown_ca_fails_at_connect() {
+    let pki = pki();
+    let tls = pki.server_direct.clone();
+    let server = FakeServer::start(move |_, conn| {
+        let _ = conn.start_tls(tls.clone());
+    });
+    let mut options = options(&server, None);
+    options.tls = TlsMode::Direct;
+    match Session::connect(config("secret"), options) {
+        Err(Error::Tls(message)) => assert!(message.contains("certificate"), "{message}"),
+        other => panic!("{other:?}"),
+    }
+}
