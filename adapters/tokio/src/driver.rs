@@ -8,7 +8,7 @@ use herald_core::{
 };
 use herald_io::backoff::Backoff;
 use herald_io::target::{Target, parse_host_port};
-use herald_io::trace::redact_sasl;
+use herald_io::trace::Redactor;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::mpsc;
@@ -220,12 +220,16 @@ impl Driver {
         }
         let mut out = Vec::new();
         let mut buf = vec![0u8; 16 * 1024];
+        let tracing_xml = tracing::enabled!(target: "herald::xml", tracing::Level::TRACE);
+        let (mut sent_trace, mut received_trace) = (Redactor::default(), Redactor::default());
         let sleep = tokio::time::sleep(Duration::from_secs(3600));
         tokio::pin!(sleep);
         loop {
             // Drain: transmit, then actions, then events (the core's drain rule).
             if client.poll_transmit(&mut out) > 0 {
-                tracing::trace!(target: "herald::xml", "SEND {}", redact_sasl(&String::from_utf8_lossy(&out)));
+                if tracing_xml {
+                    tracing::trace!(target: "herald::xml", "SEND {}", sent_trace.feed(&out));
+                }
                 let written = conn.write_all(&out).await;
                 out.clear();
                 if written.is_err() {
@@ -287,7 +291,9 @@ impl Driver {
                 read = conn.read(&mut buf) => match read {
                     Ok(0) | Err(_) => client.handle_eof(Instant::now()),
                     Ok(n) => {
-                        tracing::trace!(target: "herald::xml", "RECV {}", redact_sasl(&String::from_utf8_lossy(&buf[..n])));
+                        if tracing_xml {
+                            tracing::trace!(target: "herald::xml", "RECV {}", received_trace.feed(&buf[..n]));
+                        }
                         client.handle_input(Instant::now(), &buf[..n]);
                     }
                 },
