@@ -7,6 +7,7 @@ use std::time::Instant;
 
 use jid::{BareJid, FullJid};
 use minidom::Element;
+use zeroize::Zeroize;
 
 use crate::config::Config;
 use crate::entropy::Entropy;
@@ -66,6 +67,8 @@ pub struct Client {
     pub(crate) state: State,
     pub(crate) reader: StreamReader,
     transmit: Vec<u8>,
+    /// The transmit buffer held a credential (PLAIN): wipe it once drained.
+    transmit_secret: bool,
     actions: VecDeque<Action>,
     events: VecDeque<Event>,
     pub(crate) timers: TimerTable,
@@ -125,6 +128,7 @@ impl Client {
             entropy,
             state: State::Disconnected,
             transmit: Vec::new(),
+            transmit_secret: false,
             actions: VecDeque::new(),
             events: VecDeque::new(),
             timers: TimerTable::default(),
@@ -265,6 +269,10 @@ impl Client {
     pub fn poll_transmit(&mut self, buf: &mut Vec<u8>) -> usize {
         let n = self.transmit.len();
         buf.append(&mut self.transmit);
+        if std::mem::take(&mut self.transmit_secret) {
+            // `append` copied the bytes out but left them in the spare capacity.
+            self.transmit.zeroize();
+        }
         n
     }
 
@@ -343,6 +351,12 @@ impl Client {
         if matches!(self.state, State::Online) {
             self.arm_keepalive(now);
         }
+    }
+
+    /// Queues bytes that carry a credential; the buffer is wiped once they are drained.
+    pub(crate) fn write_secret(&mut self, now: Instant, bytes: &[u8]) {
+        self.transmit_secret = true;
+        self.write_raw(now, bytes);
     }
 
     /// Queues an element the core built itself.

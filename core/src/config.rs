@@ -4,6 +4,7 @@ use std::fmt;
 use std::time::Duration;
 
 use jid::{BareJid, FullJid, Jid};
+use zeroize::{Zeroize, ZeroizeOnDrop};
 
 use crate::error::ConfigError;
 use crate::stanza::presence::Presence;
@@ -34,15 +35,12 @@ impl fmt::Debug for Secret {
 
 impl Drop for Secret {
     fn drop(&mut self) {
-        // Best effort: overwrite the heap bytes before they are freed.
-        let bytes = std::mem::take(&mut self.0).into_bytes();
-        let mut bytes = bytes;
-        for b in bytes.iter_mut() {
-            *b = 0;
-        }
-        std::hint::black_box(&bytes);
+        // Overwrites the whole allocation (spare capacity included) before it is freed.
+        self.0.zeroize();
     }
 }
+
+impl ZeroizeOnDrop for Secret {}
 
 impl From<&str> for Secret {
     fn from(value: &str) -> Self {

@@ -134,6 +134,8 @@ mod config;
 mod entropy;
 mod error;
 mod event;
+#[cfg(feature = "fuzz")]
+pub mod fuzz;
 mod jid_util;
 mod sasl;
 mod session;

@@ -805,18 +805,26 @@ fn processing_instruction_is_restricted_xml() {
     malformed_while_online("<?php echo 1; ?>", "restricted-xml");
 }
 
+/// RFC 6120 section 11.1: a DTD is restricted XML.
 #[test]
-fn dtd_mid_stream_is_not_well_formed() {
-    malformed_while_online("<!DOCTYPE message>", "not-well-formed");
+fn dtd_mid_stream_is_restricted_xml() {
+    malformed_while_online("<!DOCTYPE message>", "restricted-xml");
 }
 
-/// Without a DTD, a custom entity is undeclared: a well-formedness error for rxml.
+/// RFC 6120 section 11.1: entity references (other than the five predefined ones) are
+/// restricted XML.
 #[test]
-fn undeclared_entity_reference_is_not_well_formed() {
+fn undeclared_entity_reference_is_restricted_xml() {
     malformed_while_online(
         "<message from='bob@localhost/x'><body>&lol;</body></message>",
-        "not-well-formed",
+        "restricted-xml",
     );
+}
+
+/// `<!` followed by anything but a comment, CDATA or a declaration is plain bad syntax.
+#[test]
+fn bang_junk_is_not_well_formed() {
+    malformed_while_online("<message><!x></message>", "not-well-formed");
 }
 
 #[test]
@@ -833,10 +841,9 @@ fn predefined_entities_and_character_references_are_fine() {
     assert_eq!(body, "<&>\"'A");
 }
 
-/// rxml implements "restricted XML", which has no `doctypedecl` production: a DTD is a
-/// syntax error and the reader reports `not-well-formed` (RFC 6120 section 11.1 only says
-/// the stream error SHOULD be `restricted-xml`; core's own reader tests pin this choice).
-/// What matters here: the DTD is refused before anything is parsed or sent.
+/// rxml implements "restricted XML", which has no `doctypedecl` production; the reader
+/// reports the DTD as `restricted-xml` (RFC 6120 section 11.1), before anything is parsed
+/// or sent.
 #[test]
 fn dtd_in_the_prolog_is_refused() {
     let mut pair = Pair::with_profile(ServerProfile::prosody_like());
@@ -855,7 +862,7 @@ fn dtd_in_the_prolog_is_refused() {
         matches!(
             reason,
             DisconnectReason::MalformedXml {
-                condition: "not-well-formed",
+                condition: "restricted-xml",
                 ..
             }
         ),
@@ -863,7 +870,7 @@ fn dtd_in_the_prolog_is_refused() {
     );
     let sent = pair.client_sent_since(mark);
     assert!(
-        sent.ends_with(&format!("'>{}", our_stream_error("not-well-formed"))),
+        sent.ends_with(&format!("'>{}", our_stream_error("restricted-xml"))),
         "{sent}"
     );
     assert!(!contains(&pair.server.received_bytes, "<starttls"));

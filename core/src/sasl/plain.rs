@@ -9,7 +9,11 @@ pub(crate) fn plain_initial_response(
     password: &str,
 ) -> Result<Vec<u8>, ScramError> {
     let username = stringprep::saslprep(username).map_err(|_| ScramError::Saslprep)?;
-    let password = stringprep::saslprep(password).map_err(|_| ScramError::Saslprep)?;
+    let password = zeroize::Zeroizing::new(
+        stringprep::saslprep(password)
+            .map_err(|_| ScramError::Saslprep)?
+            .into_owned(),
+    );
     let mut out = Vec::with_capacity(2 + username.len() + password.len());
     out.push(0);
     out.extend_from_slice(username.as_bytes());

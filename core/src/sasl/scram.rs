@@ -7,6 +7,7 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use hmac::{EagerHash, Hmac, KeyInit, Mac};
 use sha1::Sha1;
 use sha2::{Digest, Sha256};
+use zeroize::Zeroizing;
 
 use super::mechanism::ChannelBindingType;
 
@@ -30,7 +31,7 @@ impl ScramHash {
         salt: &[u8],
         iterations: u32,
         auth_message: &[u8],
-    ) -> (Vec<u8>, Vec<u8>) {
+    ) -> (Vec<u8>, Zeroizing<Vec<u8>>) {
         #[cfg(test)]
         tests::PBKDF2_RUNS.with(|c| c.set(c.get() + 1));
         match self {
@@ -45,22 +46,27 @@ fn scram_keys<D: EagerHash + Digest>(
     salt: &[u8],
     iterations: u32,
     auth_message: &[u8],
-) -> (Vec<u8>, Vec<u8>) {
+) -> (Vec<u8>, Zeroizing<Vec<u8>>) {
+    // Every intermediate key is wiped when it goes out of scope: with the salted password
+    // or the client key, anyone could log in as the user.
     let hmac = |key: &[u8], data: &[u8]| {
         // HMAC accepts keys of any length (long keys are hashed), so this cannot fail.
         let mut mac = <Hmac<D> as KeyInit>::new_from_slice(key).expect("HMAC takes any key");
         Mac::update(&mut mac, data);
-        mac.finalize().into_bytes().to_vec()
+        Zeroizing::new(mac.finalize().into_bytes().to_vec())
     };
     // SaltedPassword = Hi(password, salt, i): PBKDF2 with one output block.
-    let mut salted = vec![0u8; <D as Digest>::output_size()];
+    let mut salted = Zeroizing::new(vec![0u8; <D as Digest>::output_size()]);
     pbkdf2::pbkdf2_hmac::<D>(password, salt, iterations, &mut salted);
     let client_key = hmac(&salted, b"Client Key");
-    let stored_key = <D as Digest>::digest(&client_key);
-    let mut proof = hmac(&stored_key, auth_message);
-    for (p, k) in proof.iter_mut().zip(&client_key) {
-        *p ^= *k;
-    }
+    let stored_key = Zeroizing::new(<D as Digest>::digest(&*client_key).to_vec());
+    let client_signature = hmac(&stored_key, auth_message);
+    // ClientProof goes on the wire, so it needs no wiping.
+    let proof = client_signature
+        .iter()
+        .zip(client_key.iter())
+        .map(|(s, k)| s ^ k)
+        .collect();
     let server_key = hmac(&salted, b"Server Key");
     (proof, hmac(&server_key, auth_message))
 }
@@ -146,7 +152,9 @@ enum State {
     /// Waiting for server-first.
     AwaitingServerFirst,
     /// client-final sent; server-final must carry this signature.
-    AwaitingServerFinal { server_signature: Vec<u8> },
+    AwaitingServerFinal {
+        server_signature: Zeroizing<Vec<u8>>,
+    },
     /// The server proved it knows the password.
     Verified,
     /// A step failed; the exchange is over.
@@ -158,8 +166,8 @@ pub(crate) struct ScramClient {
     hash: ScramHash,
     /// SASLprepped and escaped username.
     username: String,
-    /// SASLprepped password; dropped once the salted password is computed.
-    password: String,
+    /// SASLprepped password; wiped once the salted password is computed, and on drop.
+    password: Zeroizing<String>,
     cbind: CbindFlag,
     nonce: String,
     min_iterations: u32,
@@ -239,14 +247,18 @@ impl ScramClient {
         max_iterations: u32,
     ) -> Result<Self, ScramError> {
         let username = stringprep::saslprep(username).map_err(|_| ScramError::Saslprep)?;
-        let password = stringprep::saslprep(password).map_err(|_| ScramError::Saslprep)?;
+        let password = Zeroizing::new(
+            stringprep::saslprep(password)
+                .map_err(|_| ScramError::Saslprep)?
+                .into_owned(),
+        );
         if nonce.is_empty() || !is_printable(&nonce) {
             return Err(ScramError::Malformed("client nonce"));
         }
         Ok(ScramClient {
             hash,
             username: escape_username(&username),
-            password: password.into_owned(),
+            password,
             cbind,
             nonce,
             min_iterations,
@@ -272,6 +284,7 @@ impl ScramClient {
             return Err(ScramError::UnexpectedMessage);
         }
         let password = core::mem::take(&mut self.password);
+        // `take` left an empty string behind; `password` is wiped when this call returns.
         match self.server_first(msg, password.as_bytes()) {
             Ok((client_final, server_signature)) => {
                 self.state = State::AwaitingServerFinal { server_signature };
@@ -284,7 +297,11 @@ impl ScramClient {
         }
     }
 
-    fn server_first(&self, msg: &[u8], password: &[u8]) -> Result<(Vec<u8>, Vec<u8>), ScramError> {
+    fn server_first(
+        &self,
+        msg: &[u8],
+        password: &[u8],
+    ) -> Result<(Vec<u8>, Zeroizing<Vec<u8>>), ScramError> {
         let text = core::str::from_utf8(msg)
             .map_err(|_| ScramError::Malformed("server-first not UTF-8"))?;
         let mut attrs = text.split(',');

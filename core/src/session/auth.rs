@@ -6,6 +6,7 @@ use std::time::Instant;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use minidom::Element;
+use zeroize::Zeroize;
 
 use crate::client::{Client, Farewell};
 use crate::error::DisconnectReason;
@@ -64,7 +65,7 @@ impl Client {
                 .map(|scram| (scram.client_first(), Some(scram)))
             }
         };
-        let (initial, scram) = match prepared {
+        let (mut initial, scram) = match prepared {
             Ok(p) => p,
             Err(_) => {
                 self.fail(
@@ -75,12 +76,17 @@ impl Client {
                 return;
             }
         };
-        let auth = format!(
+        let mut encoded = BASE64.encode(&initial);
+        let mut auth = format!(
             "<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='{}'>{}</auth>",
             mechanism.as_str(),
-            BASE64.encode(initial)
+            encoded
         );
-        self.write_raw(now, auth.as_bytes());
+        self.write_secret(now, auth.as_bytes());
+        // PLAIN's initial response is the password itself.
+        initial.zeroize();
+        encoded.zeroize();
+        auth.zeroize();
         self.enter(
             now,
             State::Authenticating(Auth {

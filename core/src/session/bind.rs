@@ -70,6 +70,13 @@ impl Client {
             );
             return self.fail(now, reason, Farewell::CloseStream);
         };
+        if !same_account(&jid, &self.config.jid.to_bare()) {
+            // Going online as someone else would misreport who we are to the application.
+            let reason = DisconnectReason::ProtocolViolation(format!(
+                "the server bound {jid}, which is not this account"
+            ));
+            return self.fail(now, reason, Farewell::CloseStream);
+        }
         self.bound = Some(jid);
         if session_required {
             let id = self.next_id();
@@ -88,6 +95,14 @@ impl Client {
         }
         self.send_own_presence(now);
     }
+}
+
+/// Whether `bound` belongs to `account`: local part and domain compared case-insensitively,
+/// as servers normalise them (nodeprep / PRECIS lower-cases; domains are case-insensitive).
+fn same_account(bound: &FullJid, account: &jid::BareJid) -> bool {
+    let node = |n: Option<&jid::NodeRef>| n.map(|n| n.as_str().to_lowercase());
+    node(bound.node()) == node(account.node())
+        && bound.domain().as_str().to_lowercase() == account.domain().as_str().to_lowercase()
 }
 
 fn bound_jid(iq: &Element) -> Option<FullJid> {

@@ -78,10 +78,24 @@ impl XmlError {
         }
     }
 
-    /// Converts an rxml parser error.
-    fn from_rxml(e: rxml::Error) -> Self {
+    /// Converts an rxml parser error; `last` is the byte rxml stopped at (the last one it
+    /// consumed), which tells a forbidden construct from plain bad syntax.
+    ///
+    /// rxml parses restricted XML, which has no DTD: `<!DOCTYPE` (or `<!ENTITY`...) is a
+    /// syntax error for it, and a reference to an entity other than the five predefined
+    /// ones an undeclared entity. RFC 6120 section 11.1 forbids DTDs and entity references
+    /// in XMPP, and the stream error for a forbidden construct is `restricted-xml`.
+    fn from_rxml(e: rxml::Error, last: Option<u8>) -> Self {
         match e {
             rxml::Error::RestrictedXml(_) => XmlError::RestrictedXml(e.to_string()),
+            // `<!` then a letter: a document type or markup declaration.
+            rxml::Error::InvalidSyntax(_) if last.is_some_and(|b| b.is_ascii_uppercase()) => {
+                XmlError::RestrictedXml(format!("document type declaration ({e})"))
+            }
+            // A complete `&name;` naming no predefined entity.
+            rxml::Error::UndeclaredEntity if last == Some(b';') => {
+                XmlError::RestrictedXml(format!("entity reference ({e})"))
+            }
             other => XmlError::NotWellFormed(other.to_string()),
         }
     }
@@ -197,9 +211,11 @@ impl StreamReader {
                 let budget = self.limits.max_stanza_bytes.saturating_add(1) - self.element_bytes;
                 input.len().min(budget)
             };
-            let mut window = &input[..window_len];
+            let whole_window = &input[..window_len];
+            let mut window = whole_window;
             let result = self.parser.parse(&mut window, false);
             let consumed = window_len - window.len();
+            let last = consumed.checked_sub(1).map(|i| whole_window[i]);
             *input = &input[consumed..];
             if self.phase == Phase::Between {
                 self.whitespace_run = self.whitespace_run.saturating_add(consumed);
@@ -222,7 +238,7 @@ impl StreamReader {
                         return Err(XmlError::NotWellFormed("parser made no progress".into()));
                     }
                 }
-                Err(EndOrError::Error(e)) => return Err(XmlError::from_rxml(e)),
+                Err(EndOrError::Error(e)) => return Err(XmlError::from_rxml(e, last)),
                 Ok(None) => {
                     // Only reported at end of file, which we never signal.
                     return Err(XmlError::NotWellFormed("unexpected end of document".into()));
@@ -424,6 +440,7 @@ mod tests {
             cut in any::<usize>(),
             junk in prop::sample::select(vec![
                 "<!-- c -->", "x", "</a>", "\u{1}", "\u{FFFF}", "<a a='1' a='2'/>", "   ", "",
+                "<!DOCTYPE x>", "&lol;", "<!x>",
             ]),
             limits in prop::sample::select(vec![
                 Limits::default(),
@@ -474,14 +491,21 @@ mod tests {
             (after_header("<a></b>"), "not-well-formed"),
             ([&after_header("<a>")[..], b"\xff</a>"].concat(), "not-well-formed"),
             (after_header("<a x='1' x='2'/>"), "not-well-formed"),
-            (after_header("<a>&custom;</a>"), "not-well-formed"),
+            (after_header("<a>&custom;</a>"), "restricted-xml"),
+            (after_header("<a>&123;</a>"), "restricted-xml"),
+            (after_header("<a>& b</a>"), "not-well-formed"),
+            (after_header("<a><!x></a>"), "not-well-formed"),
+            (after_header("<a><![CDAT</a>"), "not-well-formed"),
+            (after_header("<!DOCTYPE message>"), "restricted-xml"),
+            (after_header("<a><!ENTITY e 'x'></a>"), "restricted-xml"),
             (after_header("<a/>junk<b/>"), "bad-format"),
             (after_header("<!-- comment -->"), "restricted-xml"),
             (after_header("<a><!-- comment --></a>"), "restricted-xml"),
             (after_header("<?pi data?>"), "restricted-xml"),
             (prolog("<!-- comment -->"), "restricted-xml"),
-            (prolog("<!DOCTYPE stream>"), "not-well-formed"),
-            (prolog("<!ENTITY e 'x'>"), "not-well-formed"),
+            (prolog("<!DOCTYPE stream>"), "restricted-xml"),
+            (prolog("<!DOCTYPE stream [<!ENTITY e 'x'>]>"), "restricted-xml"),
+            (prolog("<!ENTITY e 'x'>"), "restricted-xml"),
         ];
         for (bytes, condition) in cases {
             let error = error_of(&bytes).expect("an error");
