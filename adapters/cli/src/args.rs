@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{Parser, ValueEnum};
-use herald_core::Presence;
+use herald_core::{Presence, SubscriptionPolicy};
 
 /// Herald: log in to an XMPP account and keep its presence and status as you set them.
 ///
@@ -13,7 +13,18 @@ use herald_core::Presence;
 /// Commands on standard input, one per line:
 ///   presence VALUE [STATUS TEXT...]   set availability (and status, when given) in one stanza
 ///   status [TEXT...]                  set the status text (no text clears it)
+///   roster                            print the roster (a "roster" event)
+///   add JID [NAME] [GROUP,...]        add a contact (roster item) and ask for its presence
+///   remove JID                        remove a contact (subscriptions end both ways)
+///   subscribe JID / unsubscribe JID   ask to see / stop seeing a contact's presence
+///   approve JID / deny JID            answer a subscription request
 ///   quit                              close the session and exit (so does end of input)
+/// A NAME or GROUP with spaces goes in double quotes: add bob@example.org "Bob B" "Old friends",Work
+///
+/// Incoming subscription requests (--subscriptions): "deny" (the default) and "accept"
+/// answer at once, right after the "subscription_request" event is printed, before a
+/// script could type approve or deny. A script that decides for itself uses
+/// --subscriptions ask and answers with approve JID or deny JID.
 ///
 /// Standard output: one JSON object per line per event, each with an "event" key.
 /// Exit status: 0 clean quit, 1 authentication failed, 2 bad usage, 3 TLS or certificate
@@ -59,6 +70,11 @@ pub(crate) struct Args {
     )]
     pub(crate) priority: i8,
 
+    /// What happens to incoming subscription requests: deny or accept them at once, or ask
+    /// (leave them for `approve JID` / `deny JID` on standard input).
+    #[arg(long, value_enum, value_name = "POLICY", default_value = "deny")]
+    pub(crate) subscriptions: SubscriptionsArg,
+
     /// Log the XML both ways on standard error (SASL payloads redacted).
     #[arg(long)]
     pub(crate) trace: bool,
@@ -75,6 +91,27 @@ pub(crate) enum TlsArg {
     Starttls,
     /// TLS from the first byte (XEP-0368).
     Direct,
+}
+
+/// The answer to incoming subscription requests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum SubscriptionsArg {
+    /// Refuse them at once (the IPWorks default).
+    Deny,
+    /// Approve them at once.
+    Accept,
+    /// Leave them pending for `approve JID` or `deny JID`.
+    Ask,
+}
+
+impl From<SubscriptionsArg> for SubscriptionPolicy {
+    fn from(arg: SubscriptionsArg) -> Self {
+        match arg {
+            SubscriptionsArg::Deny => SubscriptionPolicy::Deny,
+            SubscriptionsArg::Accept => SubscriptionPolicy::Accept,
+            SubscriptionsArg::Ask => SubscriptionPolicy::Ask,
+        }
+    }
 }
 
 /// The presence values of the interface: the five names and the numbers 0 to 4.
@@ -125,6 +162,17 @@ mod tests {
         assert_eq!(args.presence, Presence::Away);
         assert_eq!(args.priority, -5);
         assert_eq!(args.tls, Some(TlsArg::Direct));
+        assert_eq!(args.subscriptions, SubscriptionsArg::Deny);
+        for (value, policy) in [
+            ("deny", SubscriptionPolicy::Deny),
+            ("accept", SubscriptionPolicy::Accept),
+            ("ask", SubscriptionPolicy::Ask),
+        ] {
+            let args =
+                Args::try_parse_from(["herald", "--jid", "a@b", "--subscriptions", value]).unwrap();
+            assert_eq!(SubscriptionPolicy::from(args.subscriptions), policy);
+        }
+        assert!(Args::try_parse_from(["herald", "--jid", "a@b", "--subscriptions", "x"]).is_err());
         assert!(Args::try_parse_from(["herald", "--jid", "a@b", "--password", "x"]).is_err());
         assert!(Args::try_parse_from(["herald"]).is_err());
     }

@@ -8,6 +8,7 @@ mod input;
 mod output;
 
 use std::process::ExitCode;
+use std::sync::mpsc;
 use std::time::Duration;
 
 use clap::Parser;
@@ -74,6 +75,7 @@ fn run(args: Args) -> u8 {
     config.presence = args.presence;
     config.status = args.status.clone();
     config.priority = args.priority;
+    config.subscription_policy = args.subscriptions.into();
     if args.insecure_plaintext {
         if args.tls == Some(TlsArg::Direct) {
             return usage("--insecure-plaintext and --tls direct contradict each other");
@@ -101,15 +103,22 @@ fn run(args: Args) -> u8 {
         }
     };
     let handle = session.handle();
-    std::thread::spawn(move || input::read_commands(handle));
+    let (roster_tx, roster_requests) = mpsc::channel();
+    std::thread::spawn(move || input::read_commands(handle, roster_tx));
 
     loop {
-        match session.pump(Duration::from_secs(1)) {
+        // Short pumps, so a `roster` command is answered within that time.
+        match session.pump(Duration::from_millis(100)) {
             Ok(events) => {
                 for event in &events {
                     if let Some(line) = output::event(event) {
                         output::emit(&line);
                     }
+                }
+                // The roster as the current (or, while reconnecting, the last) connection
+                // knows it.
+                while roster_requests.try_recv().is_ok() {
+                    output::emit(&output::roster(session.roster()));
                 }
             }
             Err(Error::Ended(reason)) => return output::exit_code(&reason),

@@ -2,7 +2,7 @@
 
 use std::io::Write;
 
-use herald_core::{DisconnectReason, Event as CoreEvent};
+use herald_core::{DisconnectReason, Event as CoreEvent, Roster, RosterChange, RosterItem};
 use herald_std::Event;
 use serde_json::{Value, json};
 
@@ -63,12 +63,74 @@ fn core_event(event: &CoreEvent) -> Option<Value> {
             "condition": condition,
             "text": text,
         }),
+        CoreEvent::Roster { roster, .. } => self::roster(roster),
+        CoreEvent::RosterUnavailable { condition } => json!({
+            "event": "roster_unavailable",
+            "condition": condition,
+        }),
+        CoreEvent::RosterPush { change, version } => {
+            let (kind, mut value) = match change {
+                RosterChange::Added(item) => ("added", item_json(item)),
+                RosterChange::Updated(item) => ("updated", item_json(item)),
+                RosterChange::Removed(jid) => ("removed", json!({ "jid": jid.to_string() })),
+                _ => return None,
+            };
+            value["event"] = "roster_push".into();
+            value["change"] = kind.into();
+            value["version"] = json!(version);
+            value
+        }
+        CoreEvent::RosterEditFailed { jid, condition } => json!({
+            "event": "roster_edit_failed",
+            "jid": jid.to_string(),
+            "condition": condition,
+        }),
+        CoreEvent::SubscriptionRequest { from } => {
+            json!({ "event": "subscription_request", "from": from.to_string() })
+        }
+        CoreEvent::SubscriptionAnswered { from, approved } => json!({
+            "event": "subscription_answered",
+            "from": from.to_string(),
+            "approved": approved,
+        }),
+        CoreEvent::Subscribed { from } => {
+            json!({ "event": "subscribed", "from": from.to_string() })
+        }
+        CoreEvent::Unsubscribed { from } => {
+            json!({ "event": "unsubscribed", "from": from.to_string() })
+        }
+        CoreEvent::ContactUnsubscribed { from } => {
+            json!({ "event": "contact_unsubscribed", "from": from.to_string() })
+        }
         CoreEvent::Disconnected { reason } => json!({
             "event": "disconnected",
             "reason": reason.to_string(),
             "code": reason_code(reason),
         }),
         _ => return None,
+    })
+}
+
+/// A `roster` event: every item, in JID order, and the roster version.
+pub(crate) fn roster(roster: &Roster) -> Value {
+    json!({
+        "event": "roster",
+        "items": roster.items.values().map(item_json).collect::<Vec<_>>(),
+        "version": roster.version,
+    })
+}
+
+/// One roster item: `jid`, `name` (null when unnamed), `groups`, `subscription`
+/// (none|to|from|both), `pending_out` (our request awaits an answer), `approved`
+/// (pre-approved).
+fn item_json(item: &RosterItem) -> Value {
+    json!({
+        "jid": item.jid.to_string(),
+        "name": item.name,
+        "groups": item.groups,
+        "subscription": item.subscription.as_str(),
+        "pending_out": item.pending_out,
+        "approved": item.approved,
     })
 }
 
@@ -108,5 +170,130 @@ pub(crate) fn exit_code(reason: &DisconnectReason) -> u8 {
         | DisconnectReason::TlsNotOffered
         | DisconnectReason::StartTlsRefused => 3,
         _ => 4,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use herald_core::Subscription;
+    use herald_core::jid::BareJid;
+
+    fn jid(s: &str) -> BareJid {
+        BareJid::new(s).unwrap()
+    }
+
+    fn bob() -> RosterItem {
+        let mut item = RosterItem::new(jid("bob@localhost"));
+        item.name = Some("Bob".into());
+        item.groups = vec!["Friends".into(), "Work".into()];
+        item.subscription = Subscription::Both;
+        item
+    }
+
+    #[test]
+    fn roster_json() {
+        let carol = RosterItem::new(jid("carol@localhost"));
+        let roster = Roster::from_items(Some("v7".into()), [carol, bob()]);
+        assert_eq!(
+            self::roster(&roster),
+            json!({
+                "event": "roster",
+                "items": [
+                    { "jid": "bob@localhost", "name": "Bob", "groups": ["Friends", "Work"],
+                      "subscription": "both", "pending_out": false, "approved": false },
+                    { "jid": "carol@localhost", "name": null, "groups": [],
+                      "subscription": "none", "pending_out": false, "approved": false },
+                ],
+                "version": "v7",
+            })
+        );
+        assert_eq!(
+            self::roster(&Roster::default()),
+            json!({ "event": "roster", "items": [], "version": null })
+        );
+    }
+
+    fn core(event: CoreEvent) -> Value {
+        self::event(&Event::Core(event)).unwrap()
+    }
+
+    #[test]
+    fn roster_and_subscription_events() {
+        let mut pushed = bob();
+        pushed.subscription = Subscription::To;
+        pushed.pending_out = true;
+        assert_eq!(
+            core(CoreEvent::RosterPush {
+                change: RosterChange::Added(pushed),
+                version: None
+            }),
+            json!({
+                "event": "roster_push", "change": "added", "jid": "bob@localhost",
+                "name": "Bob", "groups": ["Friends", "Work"], "subscription": "to",
+                "pending_out": true, "approved": false, "version": null,
+            })
+        );
+        assert_eq!(
+            core(CoreEvent::RosterPush {
+                change: RosterChange::Updated(bob()),
+                version: Some("v2".into())
+            })["change"],
+            "updated"
+        );
+        assert_eq!(
+            core(CoreEvent::RosterPush {
+                change: RosterChange::Removed(jid("bob@localhost")),
+                version: Some("v3".into())
+            }),
+            json!({ "event": "roster_push", "change": "removed", "jid": "bob@localhost",
+                    "version": "v3" })
+        );
+        let from = jid("dave@localhost");
+        assert_eq!(
+            core(CoreEvent::SubscriptionRequest { from: from.clone() }),
+            json!({ "event": "subscription_request", "from": "dave@localhost" })
+        );
+        assert_eq!(
+            core(CoreEvent::SubscriptionAnswered {
+                from: from.clone(),
+                approved: false
+            }),
+            json!({ "event": "subscription_answered", "from": "dave@localhost",
+                    "approved": false })
+        );
+        assert_eq!(
+            core(CoreEvent::Subscribed { from: from.clone() }),
+            json!({ "event": "subscribed", "from": "dave@localhost" })
+        );
+        assert_eq!(
+            core(CoreEvent::Unsubscribed { from: from.clone() }),
+            json!({ "event": "unsubscribed", "from": "dave@localhost" })
+        );
+        assert_eq!(
+            core(CoreEvent::ContactUnsubscribed { from: from.clone() }),
+            json!({ "event": "contact_unsubscribed", "from": "dave@localhost" })
+        );
+        assert_eq!(
+            core(CoreEvent::RosterEditFailed {
+                jid: from,
+                condition: "not-allowed".into()
+            }),
+            json!({ "event": "roster_edit_failed", "jid": "dave@localhost",
+                    "condition": "not-allowed" })
+        );
+        assert_eq!(
+            core(CoreEvent::RosterUnavailable {
+                condition: "service-unavailable".into()
+            }),
+            json!({ "event": "roster_unavailable", "condition": "service-unavailable" })
+        );
+        assert_eq!(
+            core(CoreEvent::Roster {
+                roster: Roster::default(),
+                from_cache: false
+            })["event"],
+            "roster"
+        );
     }
 }

@@ -4,6 +4,7 @@
 #[path = "../../std/tests/common/mod.rs"]
 mod common;
 
+use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc::{self, Receiver};
@@ -32,6 +33,8 @@ struct Running {
     child: Child,
     stdin: Option<ChildStdin>,
     lines: Receiver<Value>,
+    /// Lines read past while looking for another kind of event, oldest first.
+    skipped: VecDeque<Value>,
 }
 
 impl Running {
@@ -60,19 +63,32 @@ impl Running {
             child,
             stdin,
             lines,
+            skipped: VecDeque::new(),
         }
     }
 
     /// Waits for an event line of kind `event`; returns it.
-    fn expect(&self, event: &str) -> Value {
+    fn expect(&mut self, event: &str) -> Value {
+        self.expect_where(event, |_| true)
+    }
+
+    /// The oldest event line of kind `event` for which `want` holds, among the lines
+    /// skipped so far and the ones to come (at most 15 s away). Other lines are kept for
+    /// later calls.
+    fn expect_where(&mut self, event: &str, want: impl Fn(&Value) -> bool) -> Value {
+        let fits = |v: &Value| v["event"] == event && want(v);
+        if let Some(i) = self.skipped.iter().position(fits) {
+            return self.skipped.remove(i).unwrap();
+        }
         loop {
             let value = self
                 .lines
                 .recv_timeout(Duration::from_secs(15))
-                .unwrap_or_else(|_| panic!("no {event:?} event"));
-            if value["event"] == event {
+                .unwrap_or_else(|_| panic!("no {event:?} event; skipped: {:?}", self.skipped));
+            if fits(&value) {
                 return value;
             }
+            self.skipped.push_back(value);
         }
     }
 
@@ -283,7 +299,7 @@ fn a_wrong_password_exits_with_1_and_an_unknown_ca_with_3() {
     cli.stdin = None; // keep stdin open until the failure is seen, then let go
     assert_eq!(cli.wait(), 1);
 
-    let cli = Running::start(
+    let mut cli = Running::start(
         herald()
             .args(["--jid", "alice@localhost", "--server", &address])
             .env("HERALD_PASSWORD", "secret"),
@@ -324,4 +340,360 @@ fn trace_shows_the_xml_without_the_password() {
     );
     assert!(trace.contains("S: <iq type='result'"), "{trace}");
     assert!(!trace.contains(common::ALICE_PLAIN), "{trace}");
+}
+
+/// The roster alice's fake server hands out: bob (both ways, named, in a group) and carol
+/// (we asked to see her presence; no answer yet).
+const ROSTER: &str = "<item jid='bob@localhost' name='Bob' subscription='both'>\
+     <group>Friends</group></item>\
+     <item jid='carol@localhost' subscription='none' ask='subscribe'/>";
+
+/// A fake server for the roster commands: logs alice in with [`ROSTER`], then plays its
+/// side of `roster_commands_and_events` in order, reporting each stanza alice sends.
+fn roster_server() -> (FakeServer, Receiver<String>, String) {
+    let pki = pki();
+    let ca = temp_file("ca.pem", &pki.ca_pem);
+    let (tx, rx) = mpsc::channel();
+    let tls = pki.server.clone();
+    let server = FakeServer::start(move |_, conn| {
+        conn.roster_items = ROSTER.into();
+        let Ok(initial) = conn.login(Some(&tls)) else {
+            return;
+        };
+        tx.send(initial).unwrap();
+        let mut script = || -> std::io::Result<()> {
+            // `add dave@localhost "Dave D" Friends,Work`: the roster set, then subscribe.
+            let set = conn.expect("</iq>")?;
+            let id = common::attr(&set[set.find("<iq").unwrap()..], "id").unwrap();
+            tx.send(set).unwrap();
+            conn.send(&format!("<iq type='result' id='{id}'/>"))?;
+            conn.send(
+                "<iq type='set' id='push1'><query xmlns='jabber:iq:roster' ver='v2'>\
+                 <item jid='dave@localhost' name='Dave D' subscription='none' ask='subscribe'>\
+                 <group>Friends</group><group>Work</group></item></query></iq>",
+            )?;
+            tx.send(conn.expect_presence()?).unwrap();
+            let answer = conn.expect("push1")? + &conn.expect(">")?;
+            tx.send(answer).unwrap();
+            // Erin asks; the default policy denies at once.
+            conn.send("<presence from='erin@localhost/x' type='subscribe'/>")?;
+            tx.send(conn.expect_presence()?).unwrap();
+            // Dave approves.
+            conn.send("<presence from='dave@localhost' type='subscribed'/>")?;
+            conn.send(
+                "<iq type='set' id='push2'><query xmlns='jabber:iq:roster' ver='v3'>\
+                 <item jid='dave@localhost' name='Dave D' subscription='to'>\
+                 <group>Friends</group><group>Work</group></item></query></iq>",
+            )?;
+            // subscribe bob, unsubscribe carol, deny gina, remove carol (refused).
+            for _ in 0..3 {
+                tx.send(conn.expect_presence()?).unwrap();
+            }
+            let remove = conn.expect("</iq>")?;
+            let id = common::attr(&remove[remove.find("<iq").unwrap()..], "id").unwrap();
+            tx.send(remove).unwrap();
+            conn.send(&format!(
+                "<iq type='error' id='{id}'><error type='cancel'>\
+                 <not-allowed xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>"
+            ))?;
+            // Bob stops seeing us and stops letting us see him; carol goes away.
+            conn.send("<presence from='bob@localhost' type='unsubscribe'/>")?;
+            conn.send("<presence from='bob@localhost' type='unsubscribed'/>")?;
+            conn.send(
+                "<iq type='set' id='push3'><query xmlns='jabber:iq:roster' ver='v4'>\
+                 <item jid='carol@localhost' subscription='remove'/></query></iq>",
+            )?;
+            // Until the unavailable presence of the quit.
+            while !conn.expect_presence()?.contains("unavailable") {}
+            conn.answer_close()
+        };
+        if let Err(e) = script() {
+            let _ = tx.send(format!("server script failed: {e}"));
+        }
+    });
+    (server, rx, ca.to_str().unwrap().to_string())
+}
+
+/// The next stanza the fake server reports.
+fn sent(stanzas: &Receiver<String>) -> String {
+    stanzas.recv_timeout(Duration::from_secs(15)).unwrap()
+}
+
+fn items(roster: &Value) -> Vec<(String, String)> {
+    roster["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            (
+                i["jid"].as_str().unwrap().to_string(),
+                i["subscription"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+    list.iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect()
+}
+
+#[test]
+fn roster_commands_and_events() {
+    let (server, stanzas, ca) = roster_server();
+    let mut cli = Running::start(
+        herald()
+            .args(["--jid", "alice@localhost/desk", "--ca-file", &ca])
+            .args(["--server", &format!("127.0.0.1:{}", server.port)])
+            .env("HERALD_PASSWORD", "secret"),
+    );
+    // The roster comes at login, before online.
+    let roster = cli.expect("roster");
+    assert_eq!(
+        roster,
+        serde_json::json!({
+            "event": "roster",
+            "items": [
+                { "jid": "bob@localhost", "name": "Bob", "groups": ["Friends"],
+                  "subscription": "both", "pending_out": false, "approved": false },
+                { "jid": "carol@localhost", "name": null, "groups": [],
+                  "subscription": "none", "pending_out": true, "approved": false },
+            ],
+            "version": null,
+        })
+    );
+    assert!(cli.skipped.iter().all(|v| v["event"] != "online"));
+    cli.expect("online");
+    assert!(sent(&stanzas).contains("<presence"));
+
+    // Bad lines are errors; the session goes on.
+    for (line, says) in [
+        ("add", "usage: add JID"),
+        ("add not@@a@jid", "not a bare JID"),
+        ("add bob@localhost/phone", "not a bare JID"),
+        ("add dave@localhost \"Dave", "quotes"),
+        ("remove", "usage: remove JID"),
+        ("subscribe a@b c@d", "usage: subscribe JID"),
+        ("unsubscribe", "usage: unsubscribe JID"),
+        ("approve @", "not a bare JID"),
+        ("deny", "usage: deny JID"),
+        ("roster please", "unknown command"),
+    ] {
+        cli.say(line);
+        let error = cli.expect("error");
+        let message = error["message"].as_str().unwrap();
+        assert!(message.contains(says), "{line}: {message}");
+    }
+    cli.say("roster");
+    assert_eq!(cli.expect("roster"), roster);
+
+    cli.say("add dave@localhost \"Dave D\" Friends,Work");
+    let set = sent(&stanzas);
+    assert!(
+        set.contains("<item jid='dave@localhost' name='Dave D'>")
+            && set.contains("<group>Friends</group><group>Work</group>"),
+        "{set}"
+    );
+    let subscribe = sent(&stanzas);
+    assert!(
+        subscribe.contains("to='dave@localhost'") && subscribe.contains("type='subscribe'"),
+        "{subscribe}"
+    );
+    let answer = sent(&stanzas);
+    assert!(answer.contains("type='result'"), "{answer}");
+    let push = cli.expect("roster_push");
+    assert_eq!(
+        push,
+        serde_json::json!({
+            "event": "roster_push", "change": "added", "jid": "dave@localhost",
+            "name": "Dave D", "groups": ["Friends", "Work"], "subscription": "none",
+            "pending_out": true, "approved": false, "version": "v2",
+        })
+    );
+
+    // The default policy (deny) answers erin at once.
+    assert_eq!(cli.expect("subscription_request")["from"], "erin@localhost");
+    let answered = cli.expect("subscription_answered");
+    assert_eq!(
+        (&answered["from"], &answered["approved"]),
+        (&"erin@localhost".into(), &false.into())
+    );
+    let denial = sent(&stanzas);
+    assert!(
+        denial.contains("to='erin@localhost'") && denial.contains("type='unsubscribed'"),
+        "{denial}"
+    );
+
+    assert_eq!(cli.expect("subscribed")["from"], "dave@localhost");
+    let push = cli.expect("roster_push");
+    assert_eq!(
+        (&push["change"], &push["jid"], &push["subscription"]),
+        (&"updated".into(), &"dave@localhost".into(), &"to".into())
+    );
+    cli.say("roster");
+    let roster = cli.expect("roster");
+    assert_eq!(
+        items(&roster),
+        pairs(&[
+            ("bob@localhost", "both"),
+            ("carol@localhost", "none"),
+            ("dave@localhost", "to")
+        ])
+    );
+    assert_eq!(roster["version"], "v3");
+
+    // Nobody asked to be approved, and the server offers no pre-approval.
+    cli.say("approve frank@localhost");
+    assert!(!cli.expect("error")["message"].as_str().unwrap().is_empty());
+
+    cli.say("subscribe bob@localhost");
+    cli.say("unsubscribe carol@localhost");
+    cli.say("deny gina@localhost");
+    cli.say("remove carol@localhost");
+    for (to, kind) in [
+        ("bob@localhost", "subscribe"),
+        ("carol@localhost", "unsubscribe"),
+        ("gina@localhost", "unsubscribed"),
+    ] {
+        let p = sent(&stanzas);
+        assert!(
+            p.contains(&format!("to='{to}'")) && p.contains(&format!("type='{kind}'")),
+            "{p} is not {kind} to {to}"
+        );
+    }
+    let remove = sent(&stanzas);
+    assert!(
+        remove.contains("<item jid='carol@localhost' subscription='remove'/>"),
+        "{remove}"
+    );
+    let failed = cli.expect("roster_edit_failed");
+    assert_eq!(
+        (&failed["jid"], &failed["condition"]),
+        (&"carol@localhost".into(), &"not-allowed".into())
+    );
+    assert_eq!(cli.expect("contact_unsubscribed")["from"], "bob@localhost");
+    assert_eq!(cli.expect("unsubscribed")["from"], "bob@localhost");
+    let push = cli.expect("roster_push");
+    assert_eq!(
+        push,
+        serde_json::json!({ "event": "roster_push", "change": "removed",
+                            "jid": "carol@localhost", "version": "v4" })
+    );
+    cli.say("roster");
+    assert_eq!(
+        items(&cli.expect("roster")),
+        pairs(&[("bob@localhost", "both"), ("dave@localhost", "to")])
+    );
+
+    cli.say("quit");
+    assert_eq!(cli.expect("disconnected")["code"], "local_close");
+    assert_eq!(cli.wait(), 0);
+    if let Ok(extra) = stanzas.try_recv() {
+        panic!("unexpected: {extra}");
+    }
+}
+
+/// A server that sends subscription requests from erin and frank after the login and
+/// reports the next two presences alice sends.
+fn requests_server() -> (FakeServer, Receiver<String>, String) {
+    let pki = pki();
+    let ca = temp_file("ca.pem", &pki.ca_pem);
+    let (tx, rx) = mpsc::channel();
+    let tls = pki.server.clone();
+    let server = FakeServer::start(move |_, conn| {
+        if conn.login(Some(&tls)).is_err() {
+            return;
+        }
+        let _ = conn.send(
+            "<presence from='erin@localhost/x' type='subscribe'/>\
+             <presence from='frank@localhost' type='subscribe'/>",
+        );
+        while let Ok(p) = conn.expect_presence() {
+            let closing = p.contains("unavailable");
+            tx.send(p).unwrap();
+            if closing {
+                break;
+            }
+        }
+        let _ = conn.answer_close();
+    });
+    (server, rx, ca.to_str().unwrap().to_string())
+}
+
+#[test]
+fn subscriptions_ask_waits_for_approve_and_deny() {
+    let (server, stanzas, ca) = requests_server();
+    let mut cli = Running::start(
+        herald()
+            .args(["--jid", "alice@localhost", "--ca-file", &ca])
+            .args(["--server", &format!("127.0.0.1:{}", server.port)])
+            .args(["--subscriptions", "ask"])
+            .env("HERALD_PASSWORD", "secret"),
+    );
+    for from in ["erin@localhost", "frank@localhost"] {
+        cli.expect_where("subscription_request", |v| v["from"] == from);
+    }
+    // Nothing answered them: the first stanzas after these commands are the answers.
+    std::thread::sleep(Duration::from_millis(300));
+    cli.say("approve erin@localhost");
+    cli.say("deny frank@localhost");
+    for (to, kind) in [
+        ("erin@localhost", "subscribed"),
+        ("frank@localhost", "unsubscribed"),
+    ] {
+        let p = sent(&stanzas);
+        assert!(
+            p.contains(&format!("to='{to}'")) && p.contains(&format!("type='{kind}'")),
+            "{p} is not {kind} to {to}"
+        );
+    }
+    cli.say("quit");
+    assert_eq!(cli.expect("disconnected")["code"], "local_close");
+    assert!(
+        cli.skipped
+            .iter()
+            .all(|v| v["event"] != "subscription_answered")
+    );
+    assert_eq!(cli.wait(), 0);
+}
+
+#[test]
+fn subscriptions_accept_approves_at_once() {
+    let (server, stanzas, ca) = requests_server();
+    let mut cli = Running::start(
+        herald()
+            .args(["--jid", "alice@localhost", "--ca-file", &ca])
+            .args(["--server", &format!("127.0.0.1:{}", server.port)])
+            .args(["--subscriptions", "accept"])
+            .env("HERALD_PASSWORD", "secret"),
+    );
+    for from in ["erin@localhost", "frank@localhost"] {
+        cli.expect_where("subscription_request", |v| v["from"] == from);
+        let answered = cli.expect_where("subscription_answered", |v| v["from"] == from);
+        assert_eq!(answered["approved"], true);
+        let p = sent(&stanzas);
+        assert!(
+            p.contains(&format!("to='{from}'")) && p.contains("type='subscribed'"),
+            "{p}"
+        );
+    }
+    cli.say("quit");
+    assert_eq!(cli.wait(), 0);
+}
+
+#[test]
+fn help_tells_scripts_to_ask() {
+    let (code, help, _) = run(herald().arg("--help"));
+    assert_eq!(code, 0);
+    for word in [
+        "--subscriptions",
+        "roster",
+        "add JID [NAME] [GROUP,...]",
+        "approve JID",
+        "deny JID",
+        "--subscriptions ask",
+    ] {
+        assert!(help.contains(word), "{word} not in {help}");
+    }
 }

@@ -84,6 +84,8 @@ pub struct Conn {
     stream: Stream,
     buf: Vec<u8>,
     pub received: Arc<Mutex<String>>,
+    /// The `<item/>`s of the roster a roster fetch gets (empty by default).
+    pub roster_items: String,
 }
 
 impl Conn {
@@ -217,7 +219,7 @@ impl Conn {
         self.answer_iqs_until_presence()
     }
 
-    /// Answers IQ requests (a roster fetch gets an empty roster) until the client sends a
+    /// Answers IQ requests (a roster fetch gets [`Conn::roster_items`]) until the client sends a
     /// presence, and returns that presence.
     pub fn answer_iqs_until_presence(&mut self) -> io::Result<String> {
         loop {
@@ -245,9 +247,12 @@ impl Conn {
         }
         let id = attr(&format!("<iq{head}"), "id").unwrap_or_default();
         let body = if head.contains("'get'") || head.contains("\"get\"") {
-            "<query xmlns='jabber:iq:roster'/>"
+            format!(
+                "<query xmlns='jabber:iq:roster'>{}</query>",
+                self.roster_items
+            )
         } else {
-            ""
+            String::new()
         };
         self.send(&format!("<iq type='result' id='{id}'>{body}</iq>"))
     }
@@ -301,6 +306,7 @@ impl FakeServer {
                     stream: Stream::Plain(tcp),
                     buf: Vec::new(),
                     received,
+                    roster_items: String::new(),
                 };
                 script(index, &mut conn);
             }
