@@ -26,9 +26,15 @@ use herald_core::{Presence, SubscriptionPolicy};
 /// script could type approve or deny. A script that decides for itself uses
 /// --subscriptions ask and answers with approve JID or deny JID.
 ///
-/// Standard output: one JSON object per line per event, each with an "event" key.
+/// Standard output: one JSON object per line per event, each with an "event" key:
+///   state, online, presence_sent, presence, presence_error, reconnecting, error,
+///   disconnected; roster (at login and for the roster command), roster_push,
+///   roster_unavailable, roster_edit_failed; subscription_request, subscription_answered,
+///   subscribed, unsubscribed, contact_unsubscribed.
 /// Exit status: 0 clean quit, 1 authentication failed, 2 bad usage, 3 TLS or certificate
 /// failure, 4 any other failure.
+// This comment is the `--help` text: its brackets are usage syntax, not doc links.
+#[allow(rustdoc::broken_intra_doc_links)]
 #[derive(Debug, Parser)]
 #[command(name = "herald", version, verbatim_doc_comment)]
 pub(crate) struct Args {
