@@ -195,6 +195,14 @@ impl Client {
             .max_by_key(|p| (p.priority, availability_rank(p.availability)))
     }
 
+    /// Bytes the client holds because of the peer: the unfinished element the stream
+    /// reader is building, plus output not yet drained. For tests that check memory stays
+    /// within [`Limits`](crate::Limits); not a stable API.
+    #[doc(hidden)]
+    pub fn buffered_bytes(&self) -> usize {
+        self.reader.buffered_bytes() + self.transmit.len()
+    }
+
     /// Whether the session has ended.
     pub fn is_closed(&self) -> bool {
         matches!(self.state, State::Closed(_))

@@ -619,12 +619,10 @@ fn read_stream(limits: Limits, chunks: &[&[u8]]) -> (Vec<StreamEvent>, Option<Xm
     for chunk in chunks {
         let mut input = *chunk;
         loop {
-            let before = input.len();
+            // No check that an event consumed bytes: `<stream:stream/>` yields the header
+            // and the close from the same `/>`.
             match reader.next(&mut input) {
-                Ok(Some(event)) => {
-                    assert!(input.len() < before, "an event from no bytes");
-                    events.push(event);
-                }
+                Ok(Some(event)) => events.push(event),
                 Ok(None) => break,
                 Err(e) => {
                     assert_eq!(reader.next(&mut &b"<a/>"[..]), Err(e.clone()), "poisoned");

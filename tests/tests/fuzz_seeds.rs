@@ -132,3 +132,27 @@ fn command_sequence_seeds_decode_as_intended() {
     let tls = trace("during-tls");
     assert_eq!(tls[3], "Say(Proceed) -> tls_handshake", "{tls:#?}");
 }
+
+type EntryPoint = fn(&[u8]);
+
+/// Every input a fuzzer crashed on, by target (`tests/fuzz-regressions/<target>/`).
+#[test]
+fn fuzz_regressions() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz-regressions");
+    let targets: [(&str, EntryPoint); 4] = [
+        ("raw_server_bytes", fuzz::raw_bytes),
+        ("online_bytes", fuzz::online_bytes),
+        ("command_sequence", fuzz::command_sequence),
+        ("xml_stream", fuzz::xml_stream),
+    ];
+    for (target, run) in targets {
+        let Ok(dir) = std::fs::read_dir(root.join(target)) else {
+            continue;
+        };
+        for entry in dir {
+            let path = entry.expect("dir entry").path();
+            eprintln!("{}", path.display());
+            run(&std::fs::read(&path).expect("regression input"));
+        }
+    }
+}

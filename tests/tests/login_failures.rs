@@ -908,8 +908,9 @@ fn undeclared_prefix_is_not_well_formed() {
     malformed_while_online("<foo:bar/>", "not-well-formed");
 }
 
+/// RFC 6120 section 4.9.3.22: bytes that break UTF-8 are `unsupported-encoding`.
 #[test]
-fn invalid_utf8_is_not_well_formed() {
+fn invalid_utf8_is_unsupported_encoding() {
     let mut pair = online(ServerProfile::prosody_like());
     let mark = pair.mark();
     pair.server
@@ -918,13 +919,13 @@ fn invalid_utf8_is_not_well_formed() {
     assert!(matches!(
         ended(&pair),
         DisconnectReason::MalformedXml {
-            condition: "not-well-formed",
+            condition: "unsupported-encoding",
             ..
         }
     ));
     assert_eq!(
         pair.client_sent_since(mark),
-        our_stream_error("not-well-formed")
+        our_stream_error("unsupported-encoding")
     );
 }
 

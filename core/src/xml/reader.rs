@@ -48,9 +48,13 @@ pub(crate) enum StreamEvent {
 /// client sends before closing.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub(crate) enum XmlError {
-    /// The bytes are not well-formed (namespace-well-formed, UTF-8) XML; the message is rxml's.
+    /// The bytes are not well-formed (namespace-well-formed) XML; the message is rxml's.
     #[error("not well-formed XML: {0}")]
     NotWellFormed(String),
+    /// The stream is not UTF-8: a byte sequence UTF-8 does not allow, or a declaration
+    /// naming another encoding (RFC 6120 sections 4.9.3.22 and 11.6); the message is rxml's.
+    #[error("not UTF-8: {0}")]
+    UnsupportedEncoding(String),
     /// A construct XMPP forbids (comment, processing instruction, DTD...); the message is rxml's.
     #[error("restricted XML: {0}")]
     RestrictedXml(String),
@@ -72,6 +76,7 @@ impl XmlError {
         match self {
             XmlError::NotWellFormed(_) => "not-well-formed",
             XmlError::RestrictedXml(_) => "restricted-xml",
+            XmlError::UnsupportedEncoding(_) => "unsupported-encoding",
             XmlError::LimitExceeded(_) => "policy-violation",
             XmlError::BadFormat(_) => "bad-format",
             XmlError::InvalidNamespace => "invalid-namespace",
@@ -87,6 +92,11 @@ impl XmlError {
     /// in XMPP, and the stream error for a forbidden construct is `restricted-xml`.
     fn from_rxml(e: rxml::Error, last: Option<u8>) -> Self {
         match e {
+            rxml::Error::InvalidUtf8Byte(_) => XmlError::UnsupportedEncoding(e.to_string()),
+            // rxml's only encoding restriction: `encoding='...'` other than UTF-8.
+            rxml::Error::RestrictedXml(what) if what.contains("encoding") => {
+                XmlError::UnsupportedEncoding(e.to_string())
+            }
             rxml::Error::RestrictedXml(_) => XmlError::RestrictedXml(e.to_string()),
             // `<!` then a letter: a document type or markup declaration.
             rxml::Error::InvalidSyntax(_) if last.is_some_and(|b| b.is_ascii_uppercase()) => {
@@ -156,6 +166,16 @@ impl StreamReader {
             element_bytes: 0,
             whitespace_run: 0,
             error: None,
+        }
+    }
+
+    /// Bytes of the unfinished top-level element (or prolog) read so far: what the reader
+    /// holds on the peer's behalf. Never above [`Limits::max_stanza_bytes`] while the
+    /// reader is usable; 0 once it is poisoned (the partial tree is freed).
+    pub(crate) fn buffered_bytes(&self) -> usize {
+        match (self.phase, &self.error) {
+            (_, Some(_)) | (Phase::Between | Phase::Closed, _) => 0,
+            (Phase::Prolog | Phase::InElement, None) => self.element_bytes,
         }
     }
 
@@ -489,7 +509,10 @@ mod tests {
             (raw("<stream xmlns='jabber:client'>"), "invalid-namespace"),
             (raw("<s:stream xmlns:s='urn:nope'>"), "invalid-namespace"),
             (after_header("<a></b>"), "not-well-formed"),
-            ([&after_header("<a>")[..], b"\xff</a>"].concat(), "not-well-formed"),
+            ([&after_header("<a>")[..], b"\xff</a>"].concat(), "unsupported-encoding"),
+            ([&after_header("<a>")[..], b"\xc3\x28</a>"].concat(), "unsupported-encoding"),
+            (raw("<?xml version='1.0' encoding='ISO-8859-1'?>"), "unsupported-encoding"),
+            (after_header("<a>\u{1}</a>"), "not-well-formed"),
             (after_header("<a x='1' x='2'/>"), "not-well-formed"),
             (after_header("<a>&custom;</a>"), "restricted-xml"),
             (after_header("<a>&123;</a>"), "restricted-xml"),
@@ -512,6 +535,9 @@ mod tests {
             let input = String::from_utf8_lossy(&bytes);
             assert_eq!(error.condition(), condition, "{input}");
         }
+        let utf8 = "<?xml version='1.0' encoding='UTF-8'?><stream:stream \
+                    xmlns:stream='http://etherx.jabber.org/streams'>";
+        assert_eq!(error_of(utf8.as_bytes()), None, "UTF-8 may be declared");
         let junk = error_of(&after_header("<a/>junk<b/>"));
         let text = "text between top-level elements";
         assert_eq!(junk, Some(XmlError::BadFormat(text)));
