@@ -44,6 +44,9 @@ pub struct Pair {
     pub transport_closed: bool,
     /// Every byte the server sent that reached the client.
     pub delivered: Vec<u8>,
+    /// Hold the server's output back until [`deliver`](Pair::deliver) (model tests use it
+    /// to interleave commands with each login step). Default false.
+    pub hold: bool,
     handshakes: usize,
     rng: u64,
 }
@@ -85,6 +88,7 @@ impl Pair {
             tamper: None,
             transport_closed: false,
             delivered: Vec::new(),
+            hold: false,
             handshakes: 0,
             rng: 1,
         }
@@ -126,7 +130,11 @@ impl Pair {
     /// moved.
     pub fn step(&mut self) -> bool {
         let mut moved = self.pump_client();
-        let batch = self.server.take_output();
+        let batch = if self.hold {
+            Vec::new()
+        } else {
+            self.server.take_output()
+        };
         if !batch.is_empty() && !self.transport_closed {
             moved = true;
             let batch = match self.tamper.as_mut() {
@@ -152,6 +160,32 @@ impl Pair {
             moved = true;
         }
         moved
+    }
+
+    /// With [`hold`](Pair::hold) on: releases what the server has said so far as one batch
+    /// (cut by [`Chunking`]), then drives (the server's answers are held again). False when
+    /// the server had nothing to say.
+    pub fn deliver(&mut self) -> bool {
+        let hold = std::mem::replace(&mut self.hold, false);
+        let had_output = !self.server.pending_output().is_empty();
+        self.step();
+        self.hold = hold;
+        self.drive();
+        had_output
+    }
+
+    /// Feeds `bytes` to the client as if the server sent them ahead of anything it holds,
+    /// cut by [`Chunking`], then drives.
+    pub fn inject(&mut self, bytes: &[u8]) -> &mut Self {
+        for chunk in self.cut(bytes) {
+            if self.transport_closed {
+                break;
+            }
+            self.delivered.extend_from_slice(&chunk);
+            self.client.handle_input(self.now, &chunk);
+            self.pump_client();
+        }
+        self.drive()
     }
 
     /// Steps until `done` holds for the client (bounded); false if it never did.

@@ -97,6 +97,11 @@ impl ScriptedServer {
         std::mem::take(&mut self.out)
     }
 
+    /// What the server has said but the client has not been given yet.
+    pub fn pending_output(&self) -> &[u8] {
+        &self.out
+    }
+
     /// Sends raw bytes to the client (tests inject stanzas and garbage with this).
     pub fn send_raw(&mut self, bytes: impl AsRef<[u8]>) {
         self.out.extend_from_slice(bytes.as_ref());

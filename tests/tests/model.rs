@@ -1,0 +1,569 @@
+//! Model-based property tests: random sequences of application commands (`set_presence`,
+//! `set_status`, `change_presence`, `close`) and server events (each login step released
+//! one at a time: features, STARTTLS, SASL challenge and success or failure, bind, roster;
+//! presence errors, stream errors, end of file, timeouts) run against the scripted server,
+//! checked step by step against a small reference model of what the client must do.
+//!
+//! Invariants:
+//! - exactly one initial presence per session, carrying the model's values at that moment;
+//! - whenever the session is online, the last broadcast presence on the wire is the model's
+//!   presence and status; online, a change sends exactly one stanza, no change sends none;
+//! - no stanza before binding completes;
+//! - nothing (bytes, actions, events) after the terminal event, which comes once, with the
+//!   reason the model predicts;
+//! - no credential in the clear unless the insecure option is on;
+//! - chunking never changes the outcome (whole, one byte at a time, random cuts).
+
+use herald_core::minidom::Element;
+use herald_core::{
+    Action, Config, DisconnectReason, Event, Presence, SessionState, Step, TlsPolicy, UsageError,
+};
+use herald_tests::{Chunking, Pair, ServerProfile, SessionFeature, config_for, replies};
+use proptest::prelude::*;
+
+/// How the server behaves during login.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Setup {
+    /// Prosody-like, the right password.
+    Prosody,
+    /// ejabberd-like (SCRAM-SHA-1-PLUS, no echo), the right password.
+    Ejabberd,
+    /// An old server that requires the RFC 3921 session.
+    SessionRequired,
+    /// The wrong password: SASL `<failure><not-authorized/>`.
+    WrongPassword,
+    /// Binding refused with `conflict`.
+    BindError,
+    /// No STARTTLS offered, TLS required.
+    NoStartTls,
+    /// No STARTTLS offered, `TlsPolicy::InsecurePlaintext`: SCRAM in the clear is allowed.
+    InsecurePlaintext,
+}
+
+/// One step of a run.
+#[derive(Debug, Clone)]
+enum Op {
+    /// The server says what it has to say so far (the next login step, or its close).
+    Deliver,
+    SetPresence(Presence),
+    SetStatus(&'static str),
+    ChangePresence(Presence, &'static str),
+    Close,
+    /// `<presence type='error'>` from the server (sent only while online).
+    PresenceError,
+    /// A stream error with this condition.
+    StreamError(&'static str),
+    Eof,
+    /// The client's next timer fires.
+    Timeout,
+}
+
+const STATUSES: &[&str] = &["", "lunch", "caf\u{e9} & <cr\u{e8}me>", "bad\u{1}text"];
+
+fn presence_strategy() -> impl Strategy<Value = Presence> {
+    prop::sample::select(vec![
+        Presence::Offline,
+        Presence::Chat,
+        Presence::Away,
+        Presence::ExtendedAway,
+        Presence::DoNotDisturb,
+    ])
+}
+
+fn op_strategy() -> impl Strategy<Value = Op> {
+    let status = prop::sample::select(STATUSES.to_vec());
+    prop_oneof![
+        8 => Just(Op::Deliver),
+        2 => presence_strategy().prop_map(Op::SetPresence),
+        2 => status.clone().prop_map(Op::SetStatus),
+        2 => (presence_strategy(), status).prop_map(|(p, s)| Op::ChangePresence(p, s)),
+        1 => Just(Op::Close),
+        1 => Just(Op::PresenceError),
+        1 => prop::sample::select(vec!["system-shutdown", "conflict"]).prop_map(Op::StreamError),
+        1 => Just(Op::Eof),
+        1 => Just(Op::Timeout),
+    ]
+}
+
+/// Steps that cannot end a session by themselves (the login goes on).
+fn safe_op_strategy() -> impl Strategy<Value = Op> {
+    let status = prop::sample::select(STATUSES.to_vec());
+    prop_oneof![
+        8 => Just(Op::Deliver),
+        2 => presence_strategy().prop_map(Op::SetPresence),
+        2 => status.clone().prop_map(Op::SetStatus),
+        2 => (presence_strategy(), status).prop_map(|(p, s)| Op::ChangePresence(p, s)),
+        1 => Just(Op::PresenceError),
+    ]
+}
+
+/// A run: a stretch of safe steps (usually long enough to log in, with commands at every
+/// login step), then anything.
+fn ops_strategy() -> impl Strategy<Value = Vec<Op>> {
+    (
+        prop::collection::vec(safe_op_strategy(), 0..30),
+        prop::collection::vec(op_strategy(), 0..16),
+    )
+        .prop_map(|(mut safe, rest)| {
+            safe.extend(rest);
+            safe
+        })
+}
+
+fn setup_strategy() -> impl Strategy<Value = Setup> {
+    prop::sample::select(vec![
+        Setup::Prosody,
+        Setup::Prosody,
+        Setup::Ejabberd,
+        Setup::Ejabberd,
+        Setup::SessionRequired,
+        Setup::WrongPassword,
+        Setup::BindError,
+        Setup::NoStartTls,
+        Setup::InsecurePlaintext,
+    ])
+}
+
+fn pair_for(setup: Setup, presence: Presence, status: &str, chunking: Chunking) -> Pair {
+    let base = match setup {
+        Setup::Ejabberd => ServerProfile::ejabberd_like(),
+        _ => ServerProfile::prosody_like(),
+    };
+    let profile = ServerProfile {
+        iterations: 4096,
+        starttls: !matches!(setup, Setup::NoStartTls | Setup::InsecurePlaintext),
+        session: if setup == Setup::SessionRequired {
+            SessionFeature::Required
+        } else {
+            base.session
+        },
+        bind_error: (setup == Setup::BindError).then(|| "conflict".to_string()),
+        ..base
+    };
+    let mut config: Config = config_for(&profile);
+    if setup == Setup::WrongPassword {
+        config.password = "not the password".into();
+    }
+    if setup == Setup::InsecurePlaintext {
+        config.tls = TlsPolicy::InsecurePlaintext;
+    }
+    config.presence = presence;
+    config.status = status.to_string();
+    let mut pair = Pair::new(profile, config);
+    pair.chunking = chunking;
+    pair.hold = true;
+    pair
+}
+
+/// The account's own broadcast presence, as (availability, status).
+fn own_presence(el: &Element) -> Option<(Presence, String)> {
+    if el.name() != "presence" || el.attr("to").is_some() {
+        return None;
+    }
+    let status = el
+        .get_child("status", "jabber:client")
+        .map(|s| s.text())
+        .unwrap_or_default();
+    if el.attr("type") == Some("unavailable") {
+        return Some((Presence::Offline, status));
+    }
+    let show = el.get_child("show", "jabber:client").map(|s| s.text());
+    let presence = match show.as_deref() {
+        Some("away") => Presence::Away,
+        Some("xa") => Presence::ExtendedAway,
+        Some("dnd") => Presence::DoNotDisturb,
+        _ => Presence::Chat,
+    };
+    Some((presence, status))
+}
+
+fn timeout_step(state: &SessionState) -> Option<Step> {
+    match state {
+        SessionState::Connecting => Some(Step::StreamFeatures),
+        SessionState::StartingTls => Some(Step::StartTls),
+        SessionState::TlsHandshake => Some(Step::TlsHandshake),
+        SessionState::Authenticating { .. } => Some(Step::Authentication),
+        SessionState::Binding => Some(Step::Binding),
+        SessionState::Session => Some(Step::Session),
+        SessionState::Roster => Some(Step::Roster),
+        _ => None,
+    }
+}
+
+/// What the reference model knows.
+#[derive(Debug)]
+struct Model {
+    presence: Presence,
+    status: String,
+    online_seen: bool,
+    ended: Option<DisconnectReason>,
+}
+
+/// Everything observable, to compare chunkings.
+#[derive(Debug, PartialEq)]
+struct Transcript {
+    client_bytes: Vec<u8>,
+    events: Vec<Event>,
+    actions: Vec<Action>,
+}
+
+/// Runs `ops` and checks every invariant after every step.
+fn run(
+    setup: Setup,
+    presence: Presence,
+    status: &'static str,
+    ops: &[Op],
+    chunking: Chunking,
+) -> Transcript {
+    let mut pair = pair_for(setup, presence, status, chunking);
+    let mut model = Model {
+        presence,
+        status: status.to_string(),
+        online_seen: false,
+        ended: None,
+    };
+    pair.start();
+    pair.drive();
+    for op in ops {
+        let before_state = pair.client.state();
+        let direct = header_delivered(&pair);
+        let (elements, bytes, events, actions) = (
+            pair.server.received.len(),
+            pair.server.received_bytes.len(),
+            pair.events.len(),
+            pair.actions.len(),
+        );
+        let result = apply(&mut pair, op);
+
+        let new_events = pair.events[events..].to_vec();
+        let new_own: Vec<(Presence, String)> = pair.server.received[elements..]
+            .iter()
+            .filter_map(own_presence)
+            .collect();
+        let sent_now = String::from_utf8_lossy(&pair.server.received_bytes[bytes..]).into_owned();
+        let context = format!("{op:?} in {before_state:?}: sent {sent_now:?}, {new_events:#?}");
+
+        // Nothing after the terminal event.
+        if let Some(reason) = &model.ended {
+            assert!(new_events.is_empty(), "events after the end: {context}");
+            assert!(sent_now.is_empty(), "bytes after the end: {context}");
+            assert_eq!(
+                pair.actions.len(),
+                actions,
+                "actions after the end: {context}"
+            );
+            if let Err(e) = &result {
+                assert_eq!(e, &UsageError::SessionEnded(reason.clone()), "{context}");
+            }
+            continue;
+        }
+
+        // Commands: the model's values change exactly when the client accepts them.
+        let accepted = result.is_ok();
+        let mut expected_change = false;
+        match op {
+            Op::SetPresence(p) => expected_change = update(&mut model, accepted, *p, None),
+            Op::SetStatus(s) => {
+                let p = model.presence;
+                expected_change = update(&mut model, accepted, p, Some(s));
+            }
+            Op::ChangePresence(p, s) => expected_change = update(&mut model, accepted, *p, Some(s)),
+            _ => {}
+        }
+        let bad_text =
+            matches!(op, Op::SetStatus(s) | Op::ChangePresence(_, s) if s.contains('\u{1}'));
+        if bad_text && before_state != SessionState::Closing {
+            assert!(
+                matches!(result, Err(UsageError::InvalidText { .. })),
+                "{context}"
+            );
+        }
+        if before_state == SessionState::Closing
+            && matches!(
+                op,
+                Op::SetPresence(_) | Op::SetStatus(_) | Op::ChangePresence(..)
+            )
+        {
+            assert_eq!(result, Err(UsageError::AlreadyClosing), "{context}");
+        }
+        assert_eq!(pair.client.presence(), model.presence, "{context}");
+        assert_eq!(pair.client.status(), model.status, "{context}");
+
+        // Presence on the wire.
+        let went_online = new_events.iter().any(|e| matches!(e, Event::Online { .. }));
+        if went_online {
+            assert!(!model.online_seen, "online twice: {context}");
+            model.online_seen = true;
+            let initial = (model.presence, model.status.clone());
+            assert_eq!(new_own, vec![initial], "one initial presence: {context}");
+        } else if !model.online_seen {
+            assert!(new_own.is_empty(), "presence before binding: {context}");
+            for el in &pair.server.received[elements..] {
+                let stanza = matches!(el.name(), "presence" | "message");
+                assert!(!stanza, "a stanza before binding: {context}");
+            }
+        } else if before_state == SessionState::Online {
+            match op {
+                Op::SetPresence(_) | Op::SetStatus(_) | Op::ChangePresence(..) => {
+                    let want = usize::from(expected_change);
+                    assert_eq!(new_own.len(), want, "{context}");
+                }
+                Op::Close => {
+                    let goodbye = (Presence::Offline, String::new());
+                    assert_eq!(new_own, vec![goodbye], "{context}");
+                }
+                _ => assert!(new_own.is_empty(), "{context}"),
+            }
+        } else {
+            assert!(new_own.is_empty(), "{context}");
+        }
+        if pair.client.state() == SessionState::Online {
+            let last = pair.server.received.iter().rev().find_map(own_presence);
+            let model_values = (model.presence, model.status.clone());
+            assert_eq!(
+                last,
+                Some(model_values),
+                "the wire matches the model: {context}"
+            );
+        }
+
+        // The end: once, last, with the reason the model predicts.
+        let ends: Vec<DisconnectReason> = new_events
+            .iter()
+            .filter_map(|e| match e {
+                Event::Disconnected { reason } => Some(reason.clone()),
+                _ => None,
+            })
+            .collect();
+        assert!(ends.len() <= 1, "{context}");
+        if let Some(reason) = ends.first() {
+            assert!(
+                matches!(new_events.last(), Some(Event::Disconnected { .. })),
+                "Disconnected is last: {context}"
+            );
+            assert_eq!(
+                pair.actions.last(),
+                Some(&Action::CloseTransport),
+                "{context}"
+            );
+            let closed = SessionState::Closed {
+                reason: reason.clone(),
+            };
+            assert_eq!(pair.client.state(), closed, "{context}");
+            let mut expected = predicted(setup, op, &before_state);
+            if matches!(op, Op::StreamError(_)) && !direct {
+                expected.extend(predicted(setup, &Op::Deliver, &before_state));
+            }
+            assert!(
+                expected.contains(reason),
+                "reason {reason:?}, model expects one of {expected:?}: {context}"
+            );
+            model.ended = Some(reason.clone());
+        } else {
+            assert!(!pair.client.is_closed(), "{context}");
+            assert!(
+                !matches!(op, Op::StreamError(_) | Op::Eof),
+                "a terminal server event did not end the session: {context}"
+            );
+        }
+    }
+
+    // No credential in the clear unless the insecure option is on.
+    let wire = String::from_utf8_lossy(&pair.server.received_bytes).into_owned();
+    if let Some(auth) = wire.find("<auth") {
+        let tls = wire.find("<starttls");
+        match setup {
+            Setup::InsecurePlaintext => {
+                assert!(
+                    !wire.contains("mechanism='PLAIN'"),
+                    "PLAIN without TLS: {wire}"
+                )
+            }
+            _ => assert!(tls.is_some_and(|t| t < auth), "auth before TLS: {wire}"),
+        }
+    }
+    Transcript {
+        client_bytes: pair.server.received_bytes.clone(),
+        events: pair.events.clone(),
+        actions: pair.actions.clone(),
+    }
+}
+
+/// Applies an accepted presence command to the model; true when the values changed.
+fn update(model: &mut Model, accepted: bool, presence: Presence, status: Option<&str>) -> bool {
+    if !accepted {
+        return false;
+    }
+    let status = status.unwrap_or(&model.status).to_string();
+    let changed = presence != model.presence || status != model.status;
+    model.presence = presence;
+    model.status = status;
+    changed
+}
+
+/// The reasons the model accepts for a session that ended during `op` in `state`.
+fn predicted(setup: Setup, op: &Op, state: &SessionState) -> Vec<DisconnectReason> {
+    let closing = *state == SessionState::Closing;
+    match op {
+        Op::StreamError(condition) => vec![DisconnectReason::StreamError {
+            condition: condition.to_string(),
+            text: None,
+        }],
+        Op::Eof if closing => vec![DisconnectReason::LocalClose],
+        Op::Eof => vec![DisconnectReason::Eof],
+        Op::Timeout if closing => vec![DisconnectReason::LocalClose],
+        Op::Timeout => timeout_step(state)
+            .map(DisconnectReason::Timeout)
+            .into_iter()
+            .collect(),
+        Op::Deliver if closing => vec![DisconnectReason::LocalClose],
+        Op::Deliver => match setup {
+            Setup::WrongPassword => vec![DisconnectReason::AuthFailed {
+                condition: "not-authorized".into(),
+                text: None,
+            }],
+            Setup::BindError => vec![DisconnectReason::BindFailed {
+                condition: "conflict".into(),
+            }],
+            Setup::NoStartTls => vec![DisconnectReason::TlsNotOffered],
+            _ => vec![],
+        },
+        _ => vec![],
+    }
+}
+
+fn count(haystack: &[u8], needle: &str) -> usize {
+    haystack
+        .windows(needle.len())
+        .filter(|w| *w == needle.as_bytes())
+        .count()
+}
+
+/// Whether the server's header of the client's current stream has reached the client.
+fn header_delivered(pair: &Pair) -> bool {
+    count(&pair.delivered, "<stream:stream") == count(&pair.server.received_bytes, "<stream:stream")
+}
+
+fn apply(pair: &mut Pair, op: &Op) -> Result<(), UsageError> {
+    let now = pair.now;
+    let result = match op {
+        Op::Deliver => {
+            pair.deliver();
+            Ok(())
+        }
+        Op::SetPresence(p) => pair.client.set_presence(now, *p),
+        Op::SetStatus(s) => pair.client.set_status(now, s),
+        Op::ChangePresence(p, s) => pair.client.change_presence(now, *p, s),
+        Op::Close => pair.client.close(now),
+        Op::PresenceError => {
+            if pair.client.state() == SessionState::Online {
+                let error = replies::presence_error("localhost", "modify", "not-acceptable", None);
+                pair.inject(error.as_bytes());
+            }
+            Ok(())
+        }
+        Op::StreamError(condition) => {
+            let error = replies::stream_error(condition, None);
+            if header_delivered(pair) {
+                pair.inject(error.as_bytes());
+            } else {
+                // Before the server's header a stream error is not XML yet: it follows
+                // what the server holds (its header among it).
+                pair.server.send_raw(error);
+                pair.deliver();
+            }
+            Ok(())
+        }
+        Op::Eof => {
+            pair.client.handle_eof(now);
+            Ok(())
+        }
+        Op::Timeout => {
+            pair.fire_next_timeout();
+            Ok(())
+        }
+    };
+    pair.drive();
+    result
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 96, .. ProptestConfig::default() })]
+
+    #[test]
+    fn the_client_follows_the_model_whatever_the_chunking(
+        setup in setup_strategy(),
+        presence in presence_strategy(),
+        status in prop::sample::select(&STATUSES[..3]),
+        ops in ops_strategy(),
+        seed in any::<u64>(),
+    ) {
+        let whole = run(setup, presence, status, &ops, Chunking::Whole);
+        let random = run(setup, presence, status, &ops, Chunking::Random(seed));
+        prop_assert_eq!(&whole, &random);
+        let bytes = run(setup, presence, status, &ops, Chunking::ByteAtATime);
+        prop_assert_eq!(&whole, &bytes);
+    }
+}
+
+/// The op sequences the strategy should reach do reach their goal: a full login, changes
+/// online, a close answered by the server.
+#[test]
+fn a_scripted_run_goes_online_changes_and_closes() {
+    let mut ops = vec![Op::SetStatus("lunch")];
+    ops.extend(std::iter::repeat_n(Op::Deliver, 10));
+    ops.extend([
+        Op::SetPresence(Presence::Away),
+        Op::SetPresence(Presence::Away),
+        Op::PresenceError,
+        Op::ChangePresence(Presence::Offline, ""),
+        Op::Timeout,
+        Op::Close,
+        Op::Deliver,
+    ]);
+    for setup in [Setup::Prosody, Setup::Ejabberd, Setup::SessionRequired] {
+        let t = run(setup, Presence::DoNotDisturb, "", &ops, Chunking::Whole);
+        assert!(
+            t.events.iter().any(|e| matches!(e, Event::Online { .. })),
+            "{setup:?}"
+        );
+        let reason = DisconnectReason::LocalClose;
+        assert_eq!(
+            t.events.last(),
+            Some(&Event::Disconnected { reason }),
+            "{setup:?}"
+        );
+    }
+}
+
+/// The generator reaches deep states often enough for the property to mean something: a
+/// good share of the random runs go online and then change presence while online.
+#[test]
+fn random_runs_often_go_online_and_act_there() {
+    use proptest::strategy::ValueTree;
+    use proptest::test_runner::TestRunner;
+    let mut runner = TestRunner::deterministic();
+    let strategy = (setup_strategy(), ops_strategy());
+    let (mut online, mut acted) = (0, 0);
+    let runs = 200;
+    for _ in 0..runs {
+        let (setup, ops) = strategy.new_tree(&mut runner).expect("tree").current();
+        let t = run(setup, Presence::Chat, "", &ops, Chunking::Whole);
+        let Some(at) = t
+            .events
+            .iter()
+            .position(|e| matches!(e, Event::Online { .. }))
+        else {
+            continue;
+        };
+        online += 1;
+        let sent = t.events[at..]
+            .iter()
+            .filter(|e| matches!(e, Event::PresenceSent { .. }))
+            .count();
+        acted += usize::from(sent > 1);
+    }
+    eprintln!("{online}/{runs} online, {acted} changed presence online");
+    assert!(online * 4 >= runs, "only {online}/{runs} runs went online");
+    assert!(acted * 8 >= runs, "only {acted}/{runs} runs acted online");
+}
