@@ -628,8 +628,38 @@ mod tests {
 
     #[test]
     fn debug_redacts_secrets() {
-        let dbg = format!("{:?}", sc("user", "pencil", N(), 4096));
+        let binding = CbindFlag::Used {
+            kind: ChannelBindingType::TlsExporter,
+            data: b"binding-bytes".to_vec(),
+        };
+        let mut c = sc("user", "pencil", binding, 4096);
+        let dbg = format!("{c:?} {c:#?}");
         assert!(!dbg.contains("pencil") && !dbg.contains(NONCE), "{dbg}");
+        assert!(!dbg.contains("binding-bytes"), "{dbg}");
+        // Mid-exchange the client holds the expected server signature instead.
+        c.handle_server_first(FIRST).unwrap();
+        let dbg = format!("{c:?} {c:#?}");
+        let State::AwaitingServerFinal { server_signature } = &c.state else {
+            panic!("{dbg}")
+        };
+        let signature = BASE64.encode(server_signature.as_slice());
+        assert!(
+            !dbg.contains(&signature) && !dbg.contains("pencil"),
+            "{dbg}"
+        );
+    }
+
+    #[test]
+    fn the_password_is_wiped_once_used() {
+        // The secret types wipe their bytes on drop.
+        fn wiped_on_drop<T: zeroize::ZeroizeOnDrop>() {}
+        wiped_on_drop::<Zeroizing<String>>();
+        wiped_on_drop::<Zeroizing<Vec<u8>>>();
+        wiped_on_drop::<crate::config::Secret>();
+        let mut c = sc("user", "pencil", N(), 4096);
+        assert_eq!(c.password.as_str(), "pencil");
+        c.handle_server_first(FIRST).unwrap();
+        assert_eq!(c.password.as_str(), "", "taken out and wiped after PBKDF2");
     }
 
     proptest! {
