@@ -401,6 +401,12 @@ impl Client {
         if matches!(self.state, State::Closed(_)) {
             return;
         }
+        // After our `</stream:stream>` nothing more may be written.
+        let farewell = if matches!(self.state, State::Closing) {
+            Farewell::Silent
+        } else {
+            farewell
+        };
         match farewell {
             Farewell::Silent => {}
             Farewell::CloseStream => self.write_raw(now, xml::stream_footer()),
@@ -427,6 +433,11 @@ impl Client {
     }
 
     fn fail_xml(&mut self, now: Instant, error: XmlError) {
+        if matches!(self.state, State::Closing) {
+            // We already closed our stream; whatever the server sends after it (a TLS
+            // record it started before reading our close, garbage) cannot change that.
+            return self.finish(now, DisconnectReason::LocalClose);
+        }
         let condition = error.condition();
         let reason = match error {
             XmlError::LimitExceeded(limit) => DisconnectReason::LimitExceeded(limit),

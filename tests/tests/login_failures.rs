@@ -1773,3 +1773,28 @@ fn the_password_never_shows_in_debug_or_display() {
         assert!(!shown.contains(PASSWORD), "{shown}");
     }
 }
+
+#[test]
+fn garbage_after_our_close_ends_as_local_close_and_writes_nothing_more() {
+    let mut pair = Pair::with_profile(ServerProfile::prosody_like());
+    pair.connect();
+    pair.client.close(pair.now).unwrap();
+    let mut out = Vec::new();
+    let _ = pair.client.poll_transmit(&mut out);
+    assert!(String::from_utf8_lossy(&out).ends_with("</stream:stream>"));
+    // The server answers with something that is not XML (say, a TLS record).
+    pair.client
+        .handle_input(pair.now, &[0x16, 0x03, 0x03, 0x00, 0x2a, b'x']);
+    let mut after = Vec::new();
+    let _ = pair.client.poll_transmit(&mut after);
+    assert!(
+        after.is_empty(),
+        "nothing may follow </stream:stream>: {after:?}"
+    );
+    assert_eq!(
+        pair.client.state(),
+        herald_core::SessionState::Closed {
+            reason: DisconnectReason::LocalClose
+        }
+    );
+}
