@@ -49,6 +49,39 @@ pub fn order_srv(mut records: Vec<SrvRecord>) -> Vec<Target> {
         .collect()
 }
 
+/// The `_xmpps-client._tcp` (direct TLS) and `_xmpp-client._tcp` (STARTTLS) records of
+/// `domain`, best first ([`order_srv`]); empty when there are none or DNS fails.
+#[cfg(feature = "srv")]
+pub async fn lookup_srv(domain: &str) -> Vec<Target> {
+    use hickory_resolver::TokioResolver;
+    use hickory_resolver::proto::rr::RData;
+
+    let mut records = Vec::new();
+    let Ok(Ok(resolver)) = TokioResolver::builder_tokio().map(|b| b.build()) else {
+        return Vec::new();
+    };
+    for (service, direct_tls) in [("_xmpps-client", true), ("_xmpp-client", false)] {
+        let Ok(lookup) = resolver
+            .srv_lookup(format!("{service}._tcp.{domain}."))
+            .await
+        else {
+            continue;
+        };
+        for record in lookup.answers() {
+            if let RData::SRV(srv) = &record.data {
+                records.push(SrvRecord {
+                    priority: srv.priority,
+                    weight: srv.weight,
+                    port: srv.port,
+                    target: srv.target.to_utf8(),
+                    direct_tls,
+                });
+            }
+        }
+    }
+    order_srv(records)
+}
+
 /// The fallback when there are no SRV records: the domain on 5222 with STARTTLS.
 pub fn fallback(domain: &str) -> Target {
     Target {

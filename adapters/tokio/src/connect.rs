@@ -5,9 +5,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use herald_io::target::{SrvRecord, Target, fallback, order_srv};
-use hickory_resolver::TokioResolver;
-use hickory_resolver::proto::rr::RData;
+use herald_io::target::{Target, fallback, lookup_srv};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
@@ -26,29 +24,7 @@ pub(crate) async fn targets(domain: &str, options: &ConnectOptions) -> Vec<Targe
             direct_tls: options.tls == Some(TlsMode::Direct),
         }];
     }
-    let mut records = Vec::new();
-    if let Ok(Ok(resolver)) = TokioResolver::builder_tokio().map(|b| b.build()) {
-        for (service, direct_tls) in [("_xmpps-client", true), ("_xmpp-client", false)] {
-            let Ok(lookup) = resolver
-                .srv_lookup(format!("{service}._tcp.{domain}."))
-                .await
-            else {
-                continue;
-            };
-            for record in lookup.answers() {
-                if let RData::SRV(srv) = &record.data {
-                    records.push(SrvRecord {
-                        priority: srv.priority,
-                        weight: srv.weight,
-                        port: srv.port,
-                        target: srv.target.to_utf8(),
-                        direct_tls,
-                    });
-                }
-            }
-        }
-    }
-    let mut ordered = order_srv(records);
+    let mut ordered = lookup_srv(domain).await;
     if let Some(mode) = options.tls {
         ordered.retain(|t| t.direct_tls == (mode == TlsMode::Direct));
     }
