@@ -11,6 +11,8 @@ use herald_core::{
 use herald_tests::real::{Ejabberd, Prosody, RealServer};
 use herald_tokio::{ConnectOptions, Event, Events, Handle};
 
+mod tokio_common;
+
 const ACCOUNTS: &[(&str, &str)] = &[("alice", "alice-pw"), ("bob", "bob-pw")];
 const WAIT: Duration = Duration::from_secs(30);
 
@@ -19,24 +21,7 @@ fn bare(s: &str) -> BareJid {
 }
 
 async fn until(events: &mut Events, what: &str, want: impl Fn(&CoreEvent) -> bool) -> Vec<Event> {
-    let mut seen = Vec::new();
-    let deadline = tokio::time::sleep(WAIT);
-    tokio::pin!(deadline);
-    loop {
-        tokio::select! {
-            event = events.recv() => match event {
-                Some(e) => {
-                    let done = matches!(&e, Event::Core(c) if want(c));
-                    seen.push(e);
-                    if done {
-                        return seen;
-                    }
-                }
-                None => panic!("events ended while waiting for {what}: {seen:#?}"),
-            },
-            _ = &mut deadline => panic!("timed out waiting for {what}: {seen:#?}"),
-        }
-    }
+    tokio_common::until(events, what, WAIT, tokio_common::core(want)).await
 }
 
 async fn login(server: &dyn RealServer, user: &str) -> (Handle, Events) {

@@ -8,6 +8,8 @@ use herald_core::{Config, Event as CoreEvent, IncomingPresence, Presence};
 use herald_tests::real::{Ejabberd, Prosody, RealServer};
 use herald_tokio::{ConnectOptions, EndReason, Event, Events, Handle};
 
+mod tokio_common;
+
 const ACCOUNTS: &[(&str, &str)] = &[("alice", "alice-pw"), ("bob", "bob-pw")];
 const WAIT: Duration = Duration::from_secs(30);
 
@@ -26,24 +28,7 @@ fn options(server: &dyn RealServer, trust_ca: bool) -> ConnectOptions {
 
 /// Events until `want` matches (bounded by [`WAIT`]); panics with what was seen.
 async fn until(events: &mut Events, what: &str, want: impl Fn(&Event) -> bool) -> Vec<Event> {
-    let mut seen = Vec::new();
-    let deadline = tokio::time::sleep(WAIT);
-    tokio::pin!(deadline);
-    loop {
-        tokio::select! {
-            event = events.recv() => match event {
-                Some(e) => {
-                    let done = want(&e);
-                    seen.push(e);
-                    if done {
-                        return seen;
-                    }
-                }
-                None => panic!("events ended while waiting for {what}: {seen:#?}"),
-            },
-            _ = &mut deadline => panic!("timed out waiting for {what}: {seen:#?}"),
-        }
-    }
+    tokio_common::until(events, what, WAIT, want).await
 }
 
 fn presence_from<'a>(e: &'a Event, user: &str, resource: &str) -> Option<&'a IncomingPresence> {

@@ -7,6 +7,8 @@ use herald_tests::loopback::LoopbackServer;
 use herald_tests::{ServerProfile, config_for};
 use herald_tokio::{ConnectOptions, EndReason, Event, Events};
 
+mod tokio_common;
+
 fn options(server: &LoopbackServer, trust_ca: bool) -> ConnectOptions {
     let mut options = ConnectOptions::default();
     options.server = Some(("127.0.0.1".into(), server.port));
@@ -18,24 +20,7 @@ fn options(server: &LoopbackServer, trust_ca: bool) -> ConnectOptions {
 
 /// Waits (bounded) for an event matching `want`, returning everything seen up to it.
 async fn until(events: &mut Events, want: impl Fn(&Event) -> bool) -> Vec<Event> {
-    let mut seen = Vec::new();
-    let deadline = tokio::time::sleep(Duration::from_secs(20));
-    tokio::pin!(deadline);
-    loop {
-        tokio::select! {
-            event = events.recv() => match event {
-                Some(e) => {
-                    let done = want(&e);
-                    seen.push(e);
-                    if done {
-                        return seen;
-                    }
-                }
-                None => panic!("events ended before the expected one: {seen:?}"),
-            },
-            _ = &mut deadline => panic!("timed out; saw {seen:?}"),
-        }
-    }
+    tokio_common::until(events, "the expected event", Duration::from_secs(20), want).await
 }
 
 fn is_online(e: &Event) -> bool {
