@@ -167,8 +167,19 @@ impl Harness {
     }
 
     fn input(&mut self, bytes: &[u8]) {
+        let values = (self.client.presence(), self.client.status().to_string());
         self.client.handle_input(self.now, bytes);
         self.pump();
+        let after = (self.client.presence(), self.client.status().to_string());
+        assert_eq!(values, after, "the server changed our presence or status");
+        // Answers (IQ results and errors, stream errors) stay in proportion to the input:
+        // a server cannot make the client amplify its traffic.
+        let sent = self.seen.transmitted.len() - self.last_output;
+        assert!(
+            sent <= 2 * bytes.len() + 1024,
+            "{sent} bytes sent for {} received",
+            bytes.len()
+        );
     }
 
     /// Feeds `bytes` in pieces of `chunk`, finishing a requested TLS handshake after each.

@@ -262,6 +262,33 @@ fn bytes_after_the_stream_close_are_ignored() {
     assert!(pair.client.poll_timeout().is_none());
 }
 
+/// A self-closing stream header is a stream that opened and closed at once; what follows
+/// is after the close, in the same read or not (the reader once reported the trailing
+/// text as `bad-format` only when it came in the same chunk; found by fuzzing).
+#[test]
+fn a_self_closing_stream_header_then_junk_is_a_server_close_in_any_chunking() {
+    let bytes = format!(
+        "{}junk<a/>",
+        SERVER_HEADER.replace("xml:lang='en'>", "xml:lang='en'/>")
+    );
+    let (sent, reason) = first_bytes(bytes.as_bytes());
+    assert_eq!(
+        (sent.as_str(), reason),
+        (CLOSE, DisconnectReason::ServerClosed)
+    );
+    let profile = ServerProfile::prosody_like();
+    let mut client = Client::new(config_for(&profile), SeededEntropy::new(42)).expect("config");
+    let now = Instant::now();
+    client.connect(now, Transport::Plain).expect("connect");
+    for byte in bytes.as_bytes() {
+        client.handle_input(now, std::slice::from_ref(byte));
+    }
+    let closed = SessionState::Closed {
+        reason: DisconnectReason::ServerClosed,
+    };
+    assert_eq!(client.state(), closed);
+}
+
 /// Also in `login_failures.rs` (`starttls_injection_*`): a byte after `<proceed/>` in the
 /// same read is plaintext an attacker injected; the session ends silently (TLS not yet up).
 #[test]

@@ -17,8 +17,12 @@ use super::limits::{Limit, Limits};
 /// The namespace of `<stream:stream>` and the other stream-level elements.
 const NS_STREAMS: &str = "http://etherx.jabber.org/streams";
 
-/// Longest name, attribute value or text chunk rxml will buffer as one token.
-const MAX_TOKEN_LENGTH: usize = 64 * 1024;
+/// Longest name, attribute value or text chunk rxml will buffer as one token (longer text
+/// comes as several events, merged here; a longer name or attribute value is
+/// `restricted-xml`). 4 KiB holds the longest JID (3071 bytes, RFC 7622). rxml reserves this
+/// much for its token buffer up front, and again after every entity or character reference,
+/// so a bigger value costs every idle client and every `&amp;` that much heap.
+const MAX_TOKEN_LENGTH: usize = 4 * 1024;
 
 /// Attributes of the server's `<stream:stream>` header.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -221,6 +225,16 @@ impl StreamReader {
                         continue;
                     }
                     Some(_) if spaces == 0 => {
+                        // A self-closing root (`<stream:stream .../>`) leaves its end event
+                        // in the parser: the stream is closed and the text after it is not
+                        // ours to judge. Without this, the outcome depended on whether the
+                        // text came in the same chunk as the `/>` (found by fuzzing).
+                        if let Some(event) = self.pending_event()? {
+                            if let Some(ev) = self.handle(event)? {
+                                return Ok(Some(ev));
+                            }
+                            continue;
+                        }
                         return Err(XmlError::BadFormat("text between top-level elements"));
                     }
                     // With no input left, the parser may still have events to give.
@@ -269,6 +283,16 @@ impl StreamReader {
                     }
                 }
             }
+        }
+    }
+
+    /// An event the parser still holds from bytes it already consumed, if any.
+    fn pending_event(&mut self) -> Result<Option<rxml::Event>, XmlError> {
+        match self.parser.parse(&mut &[][..], false) {
+            Ok(Some(event)) => Ok(Some(event)),
+            Err(EndOrError::NeedMoreData) => Ok(None),
+            Err(EndOrError::Error(e)) => Err(XmlError::from_rxml(e, None)),
+            Ok(None) => Err(XmlError::NotWellFormed("unexpected end of document".into())),
         }
     }
 
@@ -599,6 +623,23 @@ mod tests {
         });
         let fed = (chunks.expect("the limit is hit") + 1) * 4096;
         assert!(fed < 300 * 1024, "error after {fed} bytes");
+    }
+
+    #[test]
+    fn a_self_closing_root_closes_the_stream_whatever_follows_in_any_chunking() {
+        let root = format!("<stream:stream xmlns:stream='{NS_STREAMS}' version='1.0'/>");
+        for rest in ["junk", "<a/>", "  x", ""] {
+            let bytes = format!("{root}{rest}").into_bytes();
+            let whole = feed_whole(Limits::default(), &bytes);
+            assert_eq!(whole.0.len(), 2, "{rest:?}: {whole:?}");
+            assert_eq!(
+                (&whole.0[1], &whole.1),
+                (&StreamEvent::Close, &None),
+                "{rest:?}"
+            );
+            let bytewise: Vec<&[u8]> = bytes.chunks(1).collect();
+            assert_eq!(feed(Limits::default(), &bytewise), whole, "{rest:?}");
+        }
     }
 
     #[test]
