@@ -276,6 +276,14 @@ impl Client {
     #[must_use]
     pub fn poll_transmit(&mut self, buf: &mut Vec<u8>) -> usize {
         let n = self.transmit.len();
+        if buf.is_empty() {
+            // Hand over our buffer instead of copying it (secret bytes included: nothing of
+            // them stays here); we keep the caller's empty one, so an idle client holds no
+            // capacity of its own.
+            std::mem::swap(buf, &mut self.transmit);
+            self.transmit_secret = false;
+            return n;
+        }
         buf.append(&mut self.transmit);
         if std::mem::take(&mut self.transmit_secret) {
             // `append` copied the bytes out but left them in the spare capacity.
