@@ -1,7 +1,8 @@
 //! The add-approve-watch flow between two `herald` processes on real Prosody and ejabberd,
 //! driven through their standard input and read from their JSON events: alice adds bob,
 //! bob approves and adds alice back, alice approves; both `roster` commands say `both`;
-//! alice's presence change reaches bob and bob's reaches alice; both quit with status 0.
+//! alice's presence change reaches bob and bob's reaches alice; alice removes bob and bob
+//! sees her go offline; both quit with status 0.
 //! Never skips: a missing server fails the test.
 
 use std::collections::VecDeque;
@@ -245,6 +246,19 @@ fn add_approve_watch(server: &dyn RealServer) {
     assert_eq!(seen["from"], "alice@localhost/cli", "{name}");
     bob.say("presence away lunch");
     alice.expect(server, "presence", presence("bob", "away", "lunch"));
+
+    // Removing the item ends the subscriptions: bob sees alice go offline.
+    alice.say("remove bob@localhost");
+    alice.expect(server, "roster_push", |v| {
+        v["change"] == "removed" && v["jid"] == "bob@localhost"
+    });
+    bob.expect(server, "presence", presence("alice", "offline", ""));
+    alice.say("roster");
+    assert_eq!(
+        alice.expect(server, "roster", |_| true)["items"],
+        json!([]),
+        "{name}"
+    );
 
     assert_eq!(alice.quit(server), 0, "{name}: alice's exit status");
     assert_eq!(bob.quit(server), 0, "{name}: bob's exit status");
