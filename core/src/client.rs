@@ -173,6 +173,13 @@ impl Client {
         &self.config
     }
 
+    /// The SCRAM keys this client's logins verified (and those it was given in
+    /// [`Config::scram_cache`]): carry them to the next client's config so that its login
+    /// skips PBKDF2.
+    pub fn scram_cache(&self) -> &crate::ScramCache {
+        &self.config.scram_cache
+    }
+
     /// The roster as last fetched and pushed.
     pub fn roster(&self) -> &Roster {
         &self.roster

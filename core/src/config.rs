@@ -7,6 +7,7 @@ use jid::{BareJid, FullJid, Jid};
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
 use crate::error::ConfigError;
+use crate::sasl::ScramCache;
 use crate::stanza::presence::Presence;
 use crate::stanza::roster::Roster;
 use crate::xml::Limits;
@@ -189,6 +190,9 @@ pub struct Config {
     /// [`TlsPolicy::InsecurePlaintext`], and never while a usable SCRAM is offered.
     /// Default true: some servers offer nothing else.
     pub allow_plain: bool,
+    /// SCRAM keys from earlier connections, so that a reconnect skips PBKDF2: pass the
+    /// previous client's [`Client::scram_cache`](crate::Client::scram_cache). Default empty.
+    pub scram_cache: ScramCache,
 }
 
 impl Config {
@@ -213,6 +217,7 @@ impl Config {
             scram_iterations: IterationBounds::default(),
             limits: Limits::default(),
             allow_plain: true,
+            scram_cache: ScramCache::new(),
             fetch_roster: true,
             roster_cache: None,
             subscription_policy: SubscriptionPolicy::Deny,

@@ -152,7 +152,7 @@ pub use entropy::OsEntropy;
 pub use entropy::{Entropy, SeededEntropy};
 pub use error::{ConfigError, DisconnectReason, Step, UsageError};
 pub use event::{Action, Event, RosterChange, SessionState};
-pub use sasl::{ChannelBinding, ChannelBindingType, Mechanism, ScramError};
+pub use sasl::{ChannelBinding, ChannelBindingType, Mechanism, ScramCache, ScramError};
 pub use stanza::presence::{IncomingPresence, InvalidPresence, Presence};
 pub use stanza::roster::{Roster, RosterItem, Subscription};
 pub use xml::{Limit, Limits};

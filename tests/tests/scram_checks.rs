@@ -541,3 +541,52 @@ fn lowered_max_is_inclusive() {
     );
     assert_eq!(responses(&pair), 0);
 }
+
+// ----- the SCRAM key cache (reconnects skip PBKDF2) -----
+
+#[test]
+fn a_reconnect_with_the_scram_cache_logs_in_and_a_stale_key_is_dropped() {
+    let mut first = Pair::with_profile(ServerProfile::prosody_like());
+    first.connect();
+    assert_eq!(first.client.state(), SessionState::Online);
+    let cache = first.client.scram_cache().clone();
+    assert_eq!(cache.len(), 1, "the verified key is cached");
+    assert!(!format!("{cache:?} {:?}", first.client.config()).contains("wonderland"));
+
+    // The next connection, carrying the cache: same server, same account.
+    let profile = ServerProfile::prosody_like();
+    let mut config = config_for(&profile);
+    config.scram_cache = cache.clone();
+    let mut second = Pair::new(profile, config);
+    second.connect();
+    assert_eq!(second.client.state(), SessionState::Online);
+    assert_eq!(second.client.scram_cache().len(), 1);
+
+    // The password changed on the server (and in the config): the old key does not match
+    // the new password, so PBKDF2 runs again and the login succeeds.
+    let mut profile = ServerProfile::prosody_like();
+    profile.password = "looking-glass".into();
+    let mut config = config_for(&profile);
+    config.scram_cache = cache.clone();
+    let mut changed = Pair::new(profile, config);
+    changed.connect();
+    assert_eq!(changed.client.state(), SessionState::Online);
+    assert_eq!(changed.client.scram_cache().len(), 2);
+
+    // A wrong password is refused and leaves no key behind.
+    let profile = ServerProfile::prosody_like();
+    let mut config = config_for(&profile);
+    config.password = "not-the-password".into();
+    config.scram_cache = cache;
+    let mut wrong = Pair::new(profile, config);
+    wrong.connect();
+    assert!(matches!(
+        ended(&wrong),
+        DisconnectReason::AuthFailed { .. } | DisconnectReason::Scram { .. }
+    ));
+    assert_eq!(
+        wrong.client.scram_cache().len(),
+        1,
+        "only the good key stays"
+    );
+}

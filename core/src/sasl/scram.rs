@@ -9,6 +9,7 @@ use sha1::Sha1;
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
+use super::cache::{CachedKey, ScramCache};
 use super::mechanism::ChannelBindingType;
 
 /// Longest `e=` text kept from the server; the rest is cut off.
@@ -24,27 +25,41 @@ pub(crate) enum ScramHash {
 }
 
 impl ScramHash {
-    /// ClientProof and ServerSignature of RFC 5802 section 3 for `auth_message`.
-    fn proof_and_signature(
-        self,
-        password: &[u8],
-        salt: &[u8],
-        iterations: u32,
-        auth_message: &[u8],
-    ) -> (Vec<u8>, Zeroizing<Vec<u8>>) {
+    /// SaltedPassword = Hi(password, salt, i) of RFC 5802: PBKDF2 with one output block.
+    fn salted_password(self, password: &[u8], salt: &[u8], iterations: u32) -> Zeroizing<Vec<u8>> {
         #[cfg(test)]
         tests::PBKDF2_RUNS.with(|c| c.set(c.get() + 1));
         match self {
-            ScramHash::Sha1 => scram_keys::<Sha1>(password, salt, iterations, auth_message),
-            ScramHash::Sha256 => scram_keys::<Sha256>(password, salt, iterations, auth_message),
+            ScramHash::Sha1 => salted_password::<Sha1>(password, salt, iterations),
+            ScramHash::Sha256 => salted_password::<Sha256>(password, salt, iterations),
+        }
+    }
+
+    /// ClientProof and ServerSignature of RFC 5802 section 3 for `auth_message`.
+    fn proof_and_signature(
+        self,
+        salted: &[u8],
+        auth_message: &[u8],
+    ) -> (Vec<u8>, Zeroizing<Vec<u8>>) {
+        match self {
+            ScramHash::Sha1 => scram_keys::<Sha1>(salted, auth_message),
+            ScramHash::Sha256 => scram_keys::<Sha256>(salted, auth_message),
         }
     }
 }
 
-fn scram_keys<D: EagerHash + Digest>(
+fn salted_password<D: EagerHash + Digest>(
     password: &[u8],
     salt: &[u8],
     iterations: u32,
+) -> Zeroizing<Vec<u8>> {
+    let mut salted = Zeroizing::new(vec![0u8; <D as Digest>::output_size()]);
+    pbkdf2::pbkdf2_hmac::<D>(password, salt, iterations, &mut salted);
+    salted
+}
+
+fn scram_keys<D: EagerHash + Digest>(
+    salted: &[u8],
     auth_message: &[u8],
 ) -> (Vec<u8>, Zeroizing<Vec<u8>>) {
     // Every intermediate key is wiped when it goes out of scope: with the salted password
@@ -55,10 +70,7 @@ fn scram_keys<D: EagerHash + Digest>(
         Mac::update(&mut mac, data);
         Zeroizing::new(mac.finalize().into_bytes().to_vec())
     };
-    // SaltedPassword = Hi(password, salt, i): PBKDF2 with one output block.
-    let mut salted = Zeroizing::new(vec![0u8; <D as Digest>::output_size()]);
-    pbkdf2::pbkdf2_hmac::<D>(password, salt, iterations, &mut salted);
-    let client_key = hmac(&salted, b"Client Key");
+    let client_key = hmac(salted, b"Client Key");
     let stored_key = Zeroizing::new(<D as Digest>::digest(&*client_key).to_vec());
     let client_signature = hmac(&stored_key, auth_message);
     // ClientProof goes on the wire, so it needs no wiping.
@@ -67,7 +79,7 @@ fn scram_keys<D: EagerHash + Digest>(
         .zip(client_key.iter())
         .map(|(s, k)| s ^ k)
         .collect();
-    let server_key = hmac(&salted, b"Server Key");
+    let server_key = hmac(salted, b"Server Key");
     (proof, hmac(&server_key, auth_message))
 }
 
@@ -173,6 +185,9 @@ pub(crate) struct ScramClient {
     min_iterations: u32,
     max_iterations: u32,
     state: State,
+    /// The salted password of this exchange and what it came from, for the cache once the
+    /// server has verified it.
+    key: Option<CachedKey>,
 }
 
 impl fmt::Debug for ScramClient {
@@ -198,7 +213,7 @@ fn is_printable(s: &str) -> bool {
 }
 
 /// Constant-time comparison (for equal lengths; the length is not secret).
-fn ct_eq(a: &[u8], b: &[u8]) -> bool {
+pub(super) fn ct_eq(a: &[u8], b: &[u8]) -> bool {
     if a.len() != b.len() {
         return false;
     }
@@ -264,6 +279,7 @@ impl ScramClient {
             min_iterations,
             max_iterations,
             state: State::AwaitingServerFirst,
+            key: None,
         })
     }
 
@@ -279,13 +295,24 @@ impl ScramClient {
     }
 
     /// Takes server-first-message, returns client-final-message (with `c=` and `p=`).
+    #[cfg(test)]
     pub(crate) fn handle_server_first(&mut self, msg: &[u8]) -> Result<Vec<u8>, ScramError> {
+        self.handle_server_first_cached(msg, &ScramCache::default())
+    }
+
+    /// [`handle_server_first`](Self::handle_server_first), taking the salted password from
+    /// `cache` when it holds one for the same inputs instead of running PBKDF2.
+    pub(crate) fn handle_server_first_cached(
+        &mut self,
+        msg: &[u8],
+        cache: &ScramCache,
+    ) -> Result<Vec<u8>, ScramError> {
         if self.state != State::AwaitingServerFirst {
             return Err(ScramError::UnexpectedMessage);
         }
         let password = core::mem::take(&mut self.password);
-        // `take` left an empty string behind; `password` is wiped when this call returns.
-        match self.server_first(msg, password.as_bytes()) {
+        // `take` left an empty string behind; `password` is wiped when the key is dropped.
+        match self.server_first(msg, password, cache) {
             Ok((client_final, server_signature)) => {
                 self.state = State::AwaitingServerFinal { server_signature };
                 Ok(client_final)
@@ -298,9 +325,10 @@ impl ScramClient {
     }
 
     fn server_first(
-        &self,
+        &mut self,
         msg: &[u8],
-        password: &[u8],
+        password: Zeroizing<String>,
+        cache: &ScramCache,
     ) -> Result<(Vec<u8>, Zeroizing<Vec<u8>>), ScramError> {
         let text = core::str::from_utf8(msg)
             .map_err(|_| ScramError::Malformed("server-first not UTF-8"))?;
@@ -345,9 +373,21 @@ impl ScramClient {
         let without_proof = format!("c={},r={}", BASE64.encode(&cbind_input), server_nonce);
         let auth_message = format!("{},{},{}", self.client_first_bare(), text, without_proof);
 
-        let (proof, server_signature) =
-            self.hash
-                .proof_and_signature(password, &salt, count, auth_message.as_bytes());
+        let salted = match cache.get(self.hash, &self.username, &password, &salt, count) {
+            Some(salted) => Zeroizing::new(salted.to_vec()),
+            None => self.hash.salted_password(password.as_bytes(), &salt, count),
+        };
+        let (proof, server_signature) = self
+            .hash
+            .proof_and_signature(&salted, auth_message.as_bytes());
+        self.key = Some(CachedKey {
+            hash: self.hash,
+            username: self.username.clone(),
+            password,
+            salt,
+            iterations: count,
+            salted,
+        });
         let client_final = format!("{},p={}", without_proof, BASE64.encode(&proof));
         Ok((client_final.into_bytes(), server_signature))
     }
@@ -370,6 +410,12 @@ impl ScramClient {
     /// True once [`handle_server_final`](Self::handle_server_final) succeeded.
     pub(crate) fn is_verified(&self) -> bool {
         matches!(self.state, State::Verified)
+    }
+
+    /// The salted password of this exchange and its inputs, once computed (or taken from
+    /// the cache); the caller caches it only when [`is_verified`](Self::is_verified).
+    pub(crate) fn take_key(&mut self) -> Option<CachedKey> {
+        self.key.take()
     }
 }
 
@@ -538,6 +584,48 @@ mod tests {
         assert_eq!(run(b"v=\xff"), Malformed("server-final not UTF-8"));
         let long = format!("e={}", "\u{e9}".repeat(1000));
         assert!(matches!(run(long.as_bytes()), ServerError(e) if e.len() == 256));
+    }
+
+    #[test]
+    fn a_cached_key_skips_pbkdf2_and_gives_the_same_proof() {
+        PBKDF2_RUNS.with(|r| r.set(0));
+        let mut cache = ScramCache::new();
+        let mut c = sc("user", "pencil", N(), 4096);
+        assert_eq!(
+            text(c.handle_server_first_cached(FIRST, &cache).unwrap()),
+            FINAL
+        );
+        c.handle_server_final(V).unwrap();
+        cache.insert(c.take_key().expect("a key"));
+        assert_eq!(PBKDF2_RUNS.with(|r| r.get()), 1);
+
+        let mut c = sc("user", "pencil", N(), 4096);
+        assert_eq!(
+            text(c.handle_server_first_cached(FIRST, &cache).unwrap()),
+            FINAL
+        );
+        c.handle_server_final(V).unwrap();
+        assert_eq!(
+            PBKDF2_RUNS.with(|r| r.get()),
+            1,
+            "no PBKDF2 with the key cached"
+        );
+        assert!(!format!("{cache:?}").contains("pencil"));
+
+        // Another password, user, salt or count is another key.
+        let first = core::str::from_utf8(FIRST).unwrap();
+        for (user, pass, first) in [
+            ("user", "pencil2", first.to_owned()),
+            ("user2", "pencil", first.to_owned()),
+            ("user", "pencil", first.replace("s=QSXCR", "s=QSXCQ")),
+            ("user", "pencil", first.replace("4096", "4097")),
+        ] {
+            let mut c = sc(user, pass, N(), 5000);
+            c.handle_server_first_cached(first.as_bytes(), &cache)
+                .unwrap();
+            assert!(c.take_key().is_some());
+        }
+        assert_eq!(PBKDF2_RUNS.with(|r| r.get()), 5);
     }
 
     #[test]

@@ -105,6 +105,7 @@ impl Client {
             "challenge" => self.on_challenge(now, el),
             "success" => self.on_success(now, el),
             "failure" => {
+                self.settle_scram_key(false);
                 let (condition, text) = condition_and_text(el, NS_SASL);
                 let condition = condition
                     .map_or("undefined-condition", |c| c.name())
@@ -134,7 +135,7 @@ impl Client {
         };
         let response = if !auth.got_server_first {
             auth.got_server_first = true;
-            scram.handle_server_first(&data)
+            scram.handle_server_first_cached(&data, &self.config.scram_cache)
         } else {
             // Some servers send server-final as a challenge and expect an empty response.
             scram.handle_server_final(&data).map(|()| Vec::new())
@@ -169,16 +170,39 @@ impl Client {
                 Err(e) => Err(e),
             };
             if let Err(error) = checked {
+                self.settle_scram_key(false);
                 // The exchange is over: nothing to abort, just close.
                 let reason = DisconnectReason::Scram { mechanism, error };
                 return self.fail(now, reason, Farewell::CloseStream);
             }
         }
+        self.settle_scram_key(true);
         self.open_stream(now);
         self.enter(now, State::ExpectHeader(Phase::AfterAuth));
     }
 
+    /// At the end of a SCRAM exchange: a key the server verified goes into the cache for
+    /// the next connection; the key of a failed exchange leaves it (a stale cached key costs
+    /// one failed login, never a lockout).
+    fn settle_scram_key(&mut self, success: bool) {
+        let State::Authenticating(auth) = &mut self.state else {
+            return;
+        };
+        let Some(scram) = auth.scram.as_mut() else {
+            return;
+        };
+        let verified = scram.is_verified();
+        if let Some(key) = scram.take_key() {
+            if success && verified {
+                self.config.scram_cache.insert(key);
+            } else {
+                self.config.scram_cache.remove(&key);
+            }
+        }
+    }
+
     fn fail_scram(&mut self, now: Instant, mechanism: Mechanism, error: ScramError) {
+        self.settle_scram_key(false);
         // RFC 6120 6.4.5: abort the running exchange, then close.
         self.write_raw(now, b"<abort xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>");
         self.fail(
