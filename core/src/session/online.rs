@@ -119,9 +119,10 @@ impl Client {
             return;
         }
         let key = p.from.as_str();
-        if self.contacts.contains_key(key)
-            || self.contacts.len() < self.config.max_tracked_presences
-        {
+        if let Some(known) = self.contacts.get_mut(key) {
+            // Most presence comes from a resource already known: no new key to allocate.
+            known.clone_from(p);
+        } else if self.contacts.len() < self.config.max_tracked_presences {
             self.contacts.insert(key.to_string(), p.clone());
         }
     }
@@ -133,8 +134,7 @@ impl Client {
             if self.on_subscription_presence(now, &el) {
                 return;
             }
-            let domain = self.config.jid.domain().as_str().to_string();
-            match classify_presence(&el, &domain) {
+            match classify_presence(&el, self.config.jid.domain().as_str()) {
                 PresenceKind::Availability(p) => {
                     self.track_contact(&p);
                     self.push_event(Event::Presence(p))

@@ -227,6 +227,13 @@ impl Client {
     /// An incoming `subscribe`, `subscribed`, `unsubscribe` or `unsubscribed`; false for
     /// other presence types.
     pub(super) fn on_subscription_presence(&mut self, now: Instant, el: &Element) -> bool {
+        // The type first: most presence is availability, and parsing a JID is not free.
+        if !matches!(
+            el.attr("type"),
+            Some("subscribe" | "subscribed" | "unsubscribed" | "unsubscribe")
+        ) {
+            return false;
+        }
         let Some(from) = el
             .attr("from")
             .and_then(|f| crate::jid_util::parse_jid(f).ok())
