@@ -302,13 +302,25 @@ impl Client {
     /// The next action for the transport.
     #[must_use]
     pub fn poll_action(&mut self) -> Option<Action> {
-        self.actions.pop_front()
+        let action = self.actions.pop_front();
+        if action.is_none() && self.actions.capacity() > 0 {
+            // Drained: an idle client keeps no queue memory (see `poll_event`).
+            self.actions = VecDeque::new();
+        }
+        action
     }
 
     /// The next event for the application.
     #[must_use]
     pub fn poll_event(&mut self) -> Option<Event> {
-        self.events.pop_front()
+        let event = self.events.pop_front();
+        if event.is_none() && self.events.capacity() > 0 {
+            // Drained: give the queue's memory back, so that an idle client holds none (an
+            // event is 120 bytes; a login leaves room for a dozen). One allocation per
+            // drain cycle, not per event.
+            self.events = VecDeque::new();
+        }
+        event
     }
 
     /// When [`handle_timeout`](Self::handle_timeout) should be called next.

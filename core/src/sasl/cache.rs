@@ -111,6 +111,8 @@ impl ScramCache {
         if self.entries.len() >= MAX_ENTRIES {
             self.entries.remove(0);
         }
+        // Usually one key for the life of the program: no room for four.
+        self.entries.reserve_exact(1);
         self.entries.push(key);
     }
 
