@@ -51,14 +51,27 @@ static GLOBAL: Counting = Counting;
 
 /// Allocations, bytes allocated, and the change in live bytes, of `f`.
 fn counted<T>(f: impl FnOnce() -> T) -> (T, usize, usize, isize) {
-    let (a, b, l) = (ALLOCS.load(Relaxed), ALLOC_BYTES.load(Relaxed), LIVE.load(Relaxed));
+    let (a, b, l) = (
+        ALLOCS.load(Relaxed),
+        ALLOC_BYTES.load(Relaxed),
+        LIVE.load(Relaxed),
+    );
     let t = f();
     let live = LIVE.load(Relaxed) as isize - l as isize;
-    (t, ALLOCS.load(Relaxed) - a, ALLOC_BYTES.load(Relaxed) - b, live)
+    (
+        t,
+        ALLOCS.load(Relaxed) - a,
+        ALLOC_BYTES.load(Relaxed) - b,
+        live,
+    )
 }
 
 /// The best and the median of `runs` timings of `f` (with a fresh `setup` each).
-fn timed<S, T>(runs: usize, mut setup: impl FnMut() -> S, mut f: impl FnMut(S) -> T) -> (Duration, Duration) {
+fn timed<S, T>(
+    runs: usize,
+    mut setup: impl FnMut() -> S,
+    mut f: impl FnMut(S) -> T,
+) -> (Duration, Duration) {
     let mut times: Vec<Duration> = (0..runs)
         .map(|_| {
             let s = setup();
@@ -77,40 +90,89 @@ fn mb_per_s(bytes: usize, d: Duration) -> f64 {
 
 fn main() {
     // `cargo bench` passes `--bench`; a filter argument selects nothing here.
-    let runs: usize = std::env::var("HERALD_BENCH_RUNS").ok().and_then(|r| r.parse().ok()).unwrap_or(5);
-    let stanzas: usize = std::env::var("HERALD_BENCH_STANZAS").ok().and_then(|r| r.parse().ok()).unwrap_or(STANZAS);
+    let runs: usize = std::env::var("HERALD_BENCH_RUNS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(5);
+    let stanzas: usize = std::env::var("HERALD_BENCH_STANZAS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(STANZAS);
     let mix: Mix = stream::generate(1, stanzas);
     let full = mix.full_stream();
     let script = LoginScript::record();
     let rt = anchors::runtime();
     println!(
         "stream: {} stanzas ({} presence, {} message, {} iq), {} bytes, {}-byte chunks, best of {runs}",
-        mix.stanzas, mix.counts[0], mix.counts[1], mix.counts[2], mix.bytes.len(), herald_bench::CHUNK
+        mix.stanzas,
+        mix.counts[0],
+        mix.counts[1],
+        mix.counts[2],
+        mix.bytes.len(),
+        herald_bench::CHUNK
     );
 
     // Correctness first: every consumer sees every stanza.
     let mut client = script.login();
     let events = herald_inbound(&mut client, &mix.bytes);
     // Pings (a third of the IQs) are answered by the core and produce no event.
-    assert!(events >= mix.stanzas - mix.counts[2] / 3 - 100, "herald: {events} events for {} stanzas", mix.stanzas);
+    assert!(
+        events >= mix.stanzas - mix.counts[2] / 3 - 100,
+        "herald: {events} events for {} stanzas",
+        mix.stanzas
+    );
     assert_eq!(anchors::tokio_xmpp(&rt, &full), mix.stanzas);
-    assert_eq!(anchors::minidom(&full), mix.stanzas + 1, "the stanzas and the features");
+    assert_eq!(
+        anchors::minidom(&full),
+        mix.stanzas + 1,
+        "the stanzas and the features"
+    );
     drop(client);
 
     // Throughput.
-    let (herald_best, herald_med) = timed(runs, || script.login(), |mut c| herald_inbound(&mut c, &mix.bytes));
+    let (herald_best, herald_med) = timed(
+        runs,
+        || script.login(),
+        |mut c| herald_inbound(&mut c, &mix.bytes),
+    );
     let (txmpp_best, txmpp_med) = timed(runs, || (), |()| anchors::tokio_xmpp(&rt, &full));
     let (mini_best, mini_med) = timed(runs, || (), |()| anchors::minidom(&full));
+    let (raw_best, _) = timed(runs, || (), |()| anchors::rxml_raw_events(&full));
+    let (ns_best, _) = timed(runs, || (), |()| anchors::rxml_events(&full));
     let bytes = mix.bytes.len();
     let h = mb_per_s(bytes, herald_best);
     let t = mb_per_s(full.len(), txmpp_best);
     let m = mb_per_s(full.len(), mini_best);
     let rate = |d: Duration| mix.stanzas as f64 / d.as_secs_f64() / 1e3;
     println!("\n== inbound throughput (best; median in brackets)");
-    println!("herald      {h:7.1} MB/s [{:5.1}] {:7.0}k stanzas/s  {:.2}x tokio-xmpp  {:.2}x rxml+minidom",
-        mb_per_s(bytes, herald_med), rate(herald_best), h / t, h / m);
-    println!("tokio-xmpp  {t:7.1} MB/s [{:5.1}] {:7.0}k stanzas/s", mb_per_s(full.len(), txmpp_med), rate(txmpp_best));
-    println!("rxml+minidom{m:7.1} MB/s [{:5.1}] {:7.0}k stanzas/s", mb_per_s(full.len(), mini_med), rate(mini_best));
+    println!(
+        "herald      {h:7.1} MB/s [{:5.1}] {:7.0}k stanzas/s  {:.2}x tokio-xmpp  {:.2}x rxml+minidom",
+        mb_per_s(bytes, herald_med),
+        rate(herald_best),
+        h / t,
+        h / m
+    );
+    println!(
+        "tokio-xmpp  {t:7.1} MB/s [{:5.1}] {:7.0}k stanzas/s",
+        mb_per_s(full.len(), txmpp_med),
+        rate(txmpp_best)
+    );
+    println!(
+        "rxml+minidom{m:7.1} MB/s [{:5.1}] {:7.0}k stanzas/s",
+        mb_per_s(full.len(), mini_med),
+        rate(mini_best)
+    );
+    let (raw, ns) = (
+        mb_per_s(full.len(), raw_best),
+        mb_per_s(full.len(), ns_best),
+    );
+    println!(
+        "ceilings: rxml RawParser events alone {raw:.1} MB/s, rxml Parser (namespaces, \
+         what Herald uses) events alone {ns:.1} MB/s = {:.2}x tokio-xmpp; herald runs at \
+         {:.0}% of it",
+        ns / t,
+        100.0 * h / ns
+    );
 
     // Allocations per stanza.
     let mut client = script.login();
@@ -120,9 +182,15 @@ fn main() {
     let (_, m_allocs, m_bytes, _) = counted(|| anchors::minidom(&full));
     let per = |n: usize| n as f64 / mix.stanzas as f64;
     println!("\n== allocations per stanza (count, bytes)");
-    println!("herald       {:6.1} {:8.0} B   {:.2}x / {:.2}x tokio-xmpp, {:.2}x / {:.2}x rxml+minidom",
-        per(h_allocs), per(h_bytes), per(h_allocs) / per(t_allocs), per(h_bytes) / per(t_bytes),
-        per(h_allocs) / per(m_allocs), per(h_bytes) / per(m_bytes));
+    println!(
+        "herald       {:6.1} {:8.0} B   {:.2}x / {:.2}x tokio-xmpp, {:.2}x / {:.2}x rxml+minidom",
+        per(h_allocs),
+        per(h_bytes),
+        per(h_allocs) / per(t_allocs),
+        per(h_bytes) / per(t_bytes),
+        per(h_allocs) / per(m_allocs),
+        per(h_bytes) / per(m_bytes)
+    );
     println!("tokio-xmpp   {:6.1} {:8.0} B", per(t_allocs), per(t_bytes));
     println!("rxml+minidom {:6.1} {:8.0} B", per(m_allocs), per(m_bytes));
 
@@ -131,21 +199,28 @@ fn main() {
     let idle_bytes = [stream::HEADER.as_bytes(), stream::FEATURES.as_bytes()].concat();
     let (stream_held, _, _, t_live) = counted(|| anchors::tokio_xmpp_idle(&rt, &idle_bytes));
     println!("\n== heap held by an idle online client");
-    println!("herald       {h_live:6} B   {:.2}x tokio-xmpp's XmlStream after features ({t_live} B)",
-        h_live as f64 / t_live as f64);
+    println!(
+        "herald       {h_live:6} B   {:.2}x tokio-xmpp's XmlStream after features ({t_live} B)",
+        h_live as f64 / t_live as f64
+    );
     drop(stream_held);
 
     // One presence change on the online client, and the anchor: building and writing the
     // same presence with minidom.
     let mut client: Client = client;
     let mut out = Vec::new();
-    let values = [(Presence::Away, "Lunch"), (Presence::Chat, "Working from home")];
+    let values = [
+        (Presence::Away, "Lunch"),
+        (Presence::Chat, "Working from home"),
+    ];
     let n = 20_000;
     let start = Instant::now();
     let ((), p_allocs, _, _) = counted(|| {
         for i in 0..n {
             let (p, s) = values[i % 2];
-            client.change_presence(Instant::now(), p, s).expect("online");
+            client
+                .change_presence(Instant::now(), p, s)
+                .expect("online");
             let _ = client.poll_transmit(&mut out);
             out.clear();
             while client.poll_event().is_some() {}
@@ -162,18 +237,33 @@ fn main() {
     });
     let mini_change = start.elapsed() / n as u32;
     println!("\n== one presence change (command to bytes out, events drained)");
-    println!("herald       {:6.0} ns {:5.1} allocs   {:.2}x the time of minidom building and writing it ({:.0} ns, {:.1} allocs)",
-        herald_change.as_nanos(), p_allocs as f64 / n as f64,
-        herald_change.as_secs_f64() / mini_change.as_secs_f64(), mini_change.as_nanos(), m_allocs as f64 / n as f64);
+    println!(
+        "herald       {:6.0} ns {:5.1} allocs   {:.2}x the time of minidom building and writing it ({:.0} ns, {:.1} allocs)",
+        herald_change.as_nanos(),
+        p_allocs as f64 / n as f64,
+        herald_change.as_secs_f64() / mini_change.as_secs_f64(),
+        mini_change.as_nanos(),
+        m_allocs as f64 / n as f64
+    );
     drop(client);
 
     // A full login, replayed: client CPU only.
     let login_runs = 3 * runs;
     let (cold_best, cold_med) = timed(login_runs, || (), |()| script.login());
-    println!("\n== full scripted login (STARTTLS, SCRAM-SHA-1 at 10,000 iterations, bind, roster, presence)");
-    println!("herald, no cache   {:7.2} ms [{:.2}]", cold_best.as_secs_f64() * 1e3, cold_med.as_secs_f64() * 1e3);
+    println!(
+        "\n== full scripted login (STARTTLS, SCRAM-SHA-1 at 10,000 iterations, bind, roster, presence)"
+    );
+    println!(
+        "herald, no cache   {:7.2} ms [{:.2}]",
+        cold_best.as_secs_f64() * 1e3,
+        cold_med.as_secs_f64() * 1e3
+    );
     herald_bench::login::report_cached(&script, login_runs, |label, best, med| {
-        println!("{label} {:7.2} ms [{:.2}]  {:.3}x the login without cache",
-            best.as_secs_f64() * 1e3, med.as_secs_f64() * 1e3, best.as_secs_f64() / cold_best.as_secs_f64());
+        println!(
+            "{label} {:7.2} ms [{:.2}]  {:.3}x the login without cache",
+            best.as_secs_f64() * 1e3,
+            med.as_secs_f64() * 1e3,
+            best.as_secs_f64() / cold_best.as_secs_f64()
+        );
     });
 }

@@ -182,3 +182,39 @@ pub fn minidom_presence(show: Option<&str>, status: &str, out: &mut Vec<u8>) {
     }
     presence.build().write_to(out).expect("writable");
 }
+
+/// The ceiling of any consumer of rxml: its namespace-resolving `Parser` (what Herald
+/// uses, with Herald's 4 KiB token limit) producing events that are dropped at once.
+/// Returns the number of events.
+pub fn rxml_events(stream: &[u8]) -> usize {
+    use minidom::rxml::{Options, Parser, WithOptions};
+    let mut parser = Parser::with_options(Options {
+        max_token_length: 4096,
+        ..Options::default()
+    });
+    drain_events(&mut parser, stream)
+}
+
+/// rxml's `RawParser` (no namespace resolution), events dropped at once.
+pub fn rxml_raw_events(stream: &[u8]) -> usize {
+    drain_events(&mut RawParser::new(), stream)
+}
+
+fn drain_events<P: Parse>(parser: &mut P, stream: &[u8]) -> usize {
+    let mut n = 0;
+    for chunk in stream.chunks(CHUNK) {
+        let mut input = chunk;
+        loop {
+            match parser.parse(&mut input, false) {
+                Ok(Some(event)) => {
+                    std::hint::black_box(&event);
+                    n += 1;
+                }
+                Ok(None) => return n,
+                Err(minidom::rxml::error::EndOrError::NeedMoreData) => break,
+                Err(e) => panic!("rxml: {e:?}"),
+            }
+        }
+    }
+    n
+}

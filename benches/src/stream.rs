@@ -73,7 +73,13 @@ const STATUSES: &[&str] = &[
     "Busy, ping me if urgent",
 ];
 const SHOWS: &[&str] = &["away", "xa", "dnd", "chat"];
-const RESOURCES: &[&str] = &["laptop", "phone", "desk-7f3a", "Gajim.K2Q9", "Conversations.x1"];
+const RESOURCES: &[&str] = &[
+    "laptop",
+    "phone",
+    "desk-7f3a",
+    "Gajim.K2Q9",
+    "Conversations.x1",
+];
 const CAPS_NODES: &[&str] = &[
     "https://gajim.org",
     "http://conversations.im",
@@ -91,7 +97,11 @@ fn words(rng: &mut Rng, out: &mut String, min: usize, max: usize) {
 }
 
 fn contact(rng: &mut Rng) -> String {
-    format!("contact{}@example.org/{}", rng.below(500), rng.pick(RESOURCES))
+    format!(
+        "contact{}@example.org/{}",
+        rng.below(500),
+        rng.pick(RESOURCES)
+    )
 }
 
 fn token(rng: &mut Rng, len: usize) -> String {
