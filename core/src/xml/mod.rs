@@ -1,5 +1,6 @@
 //! The XML stream: a limit-enforcing reader over rxml and a validating writer.
 
+mod fast;
 mod limits;
 mod reader;
 mod writer;

@@ -12,6 +12,7 @@ use minidom::Element;
 use minidom::rxml::error::EndOrError;
 use minidom::rxml::{self, AttrMap, Namespace, Options, Parse, Parser, WithOptions};
 
+use super::fast;
 use super::limits::{Limit, Limits};
 
 /// The namespace of `<stream:stream>` and the other stream-level elements.
@@ -147,7 +148,20 @@ pub(crate) struct StreamReader {
     whitespace_run: usize,
     /// The error that poisoned the reader, returned again by every later call.
     error: Option<XmlError>,
+    /// The prolog's bytes (XML declaration, root start tag), kept until the header is
+    /// parsed to learn the root's default namespace; `None` once longer than that needs.
+    prolog: Option<Vec<u8>>,
+    /// The default namespace the root declared, when plain: what the fast path needs.
+    default_ns: Option<String>,
+    /// True once rxml finished a top-level element: from then on it holds no pending
+    /// event between two elements, and the fast path may read whole elements past it.
+    rxml_settled: bool,
+    /// Whether the fast path is tried (tests turn it off to compare).
+    fast_path: bool,
 }
+
+/// Longest prolog kept to find the root's default namespace.
+const MAX_PROLOG: usize = 1024;
 
 /// Whether `b` is XML whitespace (the `S` production).
 fn is_xml_space(b: u8) -> bool {
@@ -170,6 +184,10 @@ impl StreamReader {
             element_bytes: 0,
             whitespace_run: 0,
             error: None,
+            prolog: Some(Vec::new()),
+            default_ns: None,
+            rxml_settled: false,
+            fast_path: true,
         }
     }
 
@@ -220,6 +238,9 @@ impl StreamReader {
                     .count();
                 match input.first() {
                     Some(b'<') if spaces == 0 => {
+                        if let Some(ev) = self.fast_element(input) {
+                            return Ok(Some(ev));
+                        }
                         self.phase = Phase::InElement;
                         self.element_bytes = 0;
                         continue;
@@ -251,6 +272,15 @@ impl StreamReader {
             let consumed = window_len - window.len();
             let last = consumed.checked_sub(1).map(|i| whole_window[i]);
             *input = &input[consumed..];
+            if self.phase == Phase::Prolog
+                && let Some(prolog) = &mut self.prolog
+            {
+                if prolog.len() + consumed <= MAX_PROLOG {
+                    prolog.extend_from_slice(&whole_window[..consumed]);
+                } else {
+                    self.prolog = None;
+                }
+            }
             if self.phase == Phase::Between {
                 self.whitespace_run = self.whitespace_run.saturating_add(consumed);
                 if self.whitespace_run > self.limits.max_whitespace_run {
@@ -286,6 +316,19 @@ impl StreamReader {
         }
     }
 
+    /// A whole top-level element read by the fast path (see `fast`), when it can take it;
+    /// `input` is then advanced past it, as rxml's path would.
+    fn fast_element(&mut self, input: &mut &[u8]) -> Option<StreamEvent> {
+        if !self.fast_path || !self.rxml_settled {
+            return None;
+        }
+        let ns = self.default_ns.as_deref()?;
+        let (el, len) = fast::parse_element(input, ns, &self.limits, &mut self.stack)?;
+        *input = &input[len..];
+        self.whitespace_run = 0;
+        Some(StreamEvent::Element(el))
+    }
+
     /// An event the parser still holds from bytes it already consumed, if any.
     fn pending_event(&mut self) -> Result<Option<rxml::Event>, XmlError> {
         match self.parser.parse(&mut &[][..], false) {
@@ -314,6 +357,10 @@ impl StreamReader {
                     }
                     self.phase = Phase::Between;
                     self.whitespace_run = 0;
+                    self.default_ns = self
+                        .prolog
+                        .take()
+                        .and_then(|prolog| fast::root_default_namespace(&prolog));
                     return Ok(Some(StreamEvent::Header(header(&attrs))));
                 }
                 let mut el = Element::builder(name.as_str(), String::from(ns)).build();
@@ -340,6 +387,7 @@ impl StreamReader {
                     None => {
                         self.phase = Phase::Between;
                         self.whitespace_run = 0;
+                        self.rxml_settled = true;
                         Ok(Some(StreamEvent::Element(el)))
                     }
                 }
@@ -402,7 +450,13 @@ mod tests {
 
     /// Feeds `chunks` in order, looping `next` on each chunk until it is used up.
     fn feed(limits: Limits, chunks: &[&[u8]]) -> Outcome {
+        feed_with(limits, chunks, true)
+    }
+
+    /// [`feed`] with the fast path on or off.
+    fn feed_with(limits: Limits, chunks: &[&[u8]], fast_path: bool) -> Outcome {
         let mut reader = StreamReader::new(limits);
+        reader.fast_path = fast_path;
         let mut events = Vec::new();
         for chunk in chunks {
             let mut input = *chunk;
@@ -467,10 +521,112 @@ mod tests {
         assert_eq!(events[5], StreamEvent::Close);
         let bytes = server_stream();
         let one_by_one: Vec<&[u8]> = bytes.chunks(1).collect();
-        assert_eq!(feed(Limits::default(), &one_by_one), (events, None));
+        assert_eq!(feed(Limits::default(), &one_by_one), (events.clone(), None));
+        assert_eq!(
+            feed_with(Limits::default(), &[&bytes], false),
+            (events, None)
+        );
+    }
+
+    /// Pieces of top-level elements, well-formed or not, inside and outside the fast path's
+    /// subset.
+    fn xmlish() -> impl Strategy<Value = String> {
+        let piece = prop::sample::select(vec![
+            "<a>",
+            "</a>",
+            "<b x='1'>",
+            "</b>",
+            "<c/>",
+            "<c />",
+            "<a\n>",
+            "</a >",
+            "text",
+            " ",
+            "\n",
+            "\t",
+            "\r\n",
+            "\r",
+            "&amp;",
+            "&lt;&gt;&apos;&quot;",
+            "&#10;",
+            "&#x41;",
+            "&nbsp;",
+            "&",
+            "]]>",
+            "]]",
+            "<![CDATA[x]]>",
+            "<!-- c -->",
+            "<?pi?>",
+            "\u{e9}",
+            "\u{1F41F}",
+            "\u{FFFE}",
+            "\u{1}",
+            "\u{7F}",
+            "<p:q>",
+            "</p:q>",
+            "<a xmlns:p='u'>",
+            "<a xmlns='urn:x'>",
+            "<a xmlns=''>",
+            "<a xmlns='urn:a b'>",
+            "<a xmlns='&amp;'>",
+            "<a xmlns='http://www.w3.org/XML/1998/namespace'>",
+            "<a xmlns='u' xmlns='v'>",
+            "<a x='1' x='2'>",
+            "<a x='1'y='2'>",
+            "<a x = \"1\">",
+            "<a x='<'>",
+            "<a x='>'>",
+            "<a x='\t\n'>",
+            "<a x='&#9;'>",
+            "<a x='&amp;&quot;'>",
+            "<a xml:lang='en'>",
+            "<a xml:space='preserve'>",
+            "<a p:x='1'>",
+            "<\u{e9}>",
+            "</\u{e9}>",
+            "<1a>",
+            "<a-b.c_d>",
+            "</a-b.c_d>",
+            "<xml>",
+            "</xml>",
+            "<xmlfoo/>",
+            "<a:>",
+            "< a>",
+            "<a/ >",
+            "<presence from='a@b/c'><show>away</show><status>x &amp; y</status></presence>",
+            "<message type='chat'><body>hi</body><c xmlns='urn:c' v='1'/></message>",
+            "<iq><q xmlns='urn:q'><i k='v'/><i/></q></iq>",
+            "</stream:stream>",
+        ]);
+        prop::collection::vec(piece, 1..12).prop_map(|p| p.concat())
     }
 
     proptest! {
+        #[test]
+        fn the_fast_path_changes_nothing(
+            parts in prop::collection::vec(xmlish(), 1..4),
+            bad_byte in prop::option::of(any::<u8>()),
+            points in prop::collection::vec(any::<usize>(), 0..6),
+            limits in prop::sample::select(vec![
+                Limits::default(),
+                Limits { max_stanza_bytes: 60, max_depth: 3, max_attributes: 1, ..Limits::default() },
+            ]),
+        ) {
+            // A settled stream (header, one element through rxml), then the pieces.
+            let mut bytes = after_header("<settle/>");
+            for part in &parts {
+                bytes.extend_from_slice(part.as_bytes());
+                if let Some(b) = bad_byte {
+                    bytes.push(b);
+                }
+                bytes.extend_from_slice(b"<end/>");
+            }
+            let rxml_only = feed_with(limits, &[&bytes], false);
+            prop_assert_eq!(feed_with(limits, &[&bytes], true), rxml_only.clone());
+            let chunks = split_at_points(&bytes, &points);
+            prop_assert_eq!(feed_with(limits, &chunks, true), rxml_only);
+        }
+
         #[test]
         fn any_split_gives_the_same_events(points in prop::collection::vec(any::<usize>(), 0..40)) {
             let stream = server_stream();

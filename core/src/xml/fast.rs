@@ -1,0 +1,434 @@
+//! A fast path for the common stanza, in front of rxml.
+//!
+//! rxml's namespace-resolving parser costs about three quarters of the reader's time on a
+//! typical stream. Most stanzas use a small, plain subset of XML: ASCII names without
+//! prefixes (but `xml:lang`), `xmlns` declarations, the five predefined entities, no
+//! comments, CDATA, character references or carriage returns. [`parse_element`] reads a
+//! complete top-level element of that subset straight into a minidom [`Element`], and gives
+//! up ([`None`]) on anything else: then the reader hands the same bytes to rxml as before.
+//!
+//! It never rejects, it only declines. What it accepts is well-formed and yields the very
+//! element rxml's path builds (a differential property test checks this), so the session
+//! behaves the same with or without it, including every error and limit, and in any
+//! chunking. Skipping rxml for a whole element is sound because, between two top-level
+//! elements, rxml's state does not depend on the balanced element in between.
+
+use minidom::Element;
+use minidom::rxml::{Namespace, NcName, XMLNS_XML, XMLNS_XMLNS};
+
+use super::limits::Limits;
+
+/// Longest name or attribute value taken here: well below the reader's rxml token limit,
+/// beyond which rxml reports `restricted-xml`.
+const MAX_TOKEN: usize = 1024;
+
+/// An attribute as written: prefix (if any), local name, raw value (entities unexpanded).
+struct RawAttr<'a> {
+    prefix: Option<&'a str>,
+    name: &'a str,
+    value: &'a str,
+}
+
+/// A cursor over the input, as `&str` pieces validated one at a time.
+struct Cursor<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+}
+
+/// Whether `b` may start a name of the subset (ASCII NCName start).
+fn is_name_start(b: u8) -> bool {
+    b.is_ascii_alphabetic() || b == b'_'
+}
+
+/// Whether `b` may continue a name of the subset (ASCII NCName char).
+fn is_name_char(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.')
+}
+
+/// Whitespace of the subset: no carriage return (rxml normalises it; we decline instead).
+fn is_space(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n')
+}
+
+/// `bytes` as text of the subset: valid UTF-8 of XML `Char`s, no carriage return; and, in
+/// an attribute value, no tab or newline either (attribute-value normalisation).
+fn checked_str(bytes: &[u8], in_attribute: bool) -> Option<&str> {
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\t' | b'\n' if !in_attribute => {}
+            0..=0x1F => return None,
+            // U+FFFE and U+FFFF (EF BF BE, EF BF BF) are not XML characters.
+            0xEF if bytes.get(i + 1) == Some(&0xBF)
+                && matches!(bytes.get(i + 2), Some(0xBE | 0xBF)) =>
+            {
+                return None;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    std::str::from_utf8(bytes).ok()
+}
+
+/// Expands the five predefined entities; `None` for a character reference or any other
+/// entity (rxml's business), or a stray `&`.
+fn unescape(text: &str) -> Option<String> {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(amp) = rest.find('&') {
+        out.push_str(&rest[..amp]);
+        rest = &rest[amp + 1..];
+        let semi = rest.find(';')?;
+        out.push(match &rest[..semi] {
+            "lt" => '<',
+            "gt" => '>',
+            "amp" => '&',
+            "apos" => '\'',
+            "quot" => '"',
+            _ => return None,
+        });
+        rest = &rest[semi + 1..];
+    }
+    out.push_str(rest);
+    Some(out)
+}
+
+impl<'a> Cursor<'a> {
+    fn peek(&self) -> Option<u8> {
+        self.bytes.get(self.pos).copied()
+    }
+
+    fn skip_space(&mut self) -> bool {
+        let start = self.pos;
+        while self.peek().is_some_and(is_space) {
+            self.pos += 1;
+        }
+        self.pos > start
+    }
+
+    /// An ASCII NCName.
+    fn name(&mut self) -> Option<&'a str> {
+        let start = self.pos;
+        if !self.peek().is_some_and(is_name_start) {
+            return None;
+        }
+        while self.peek().is_some_and(is_name_char) {
+            self.pos += 1;
+        }
+        if self.pos - start > MAX_TOKEN {
+            return None;
+        }
+        // ASCII only, so always UTF-8.
+        std::str::from_utf8(&self.bytes[start..self.pos]).ok()
+    }
+
+    /// `name` or `prefix:name`.
+    fn qname(&mut self) -> Option<(Option<&'a str>, &'a str)> {
+        let first = self.name()?;
+        if self.peek() == Some(b':') {
+            self.pos += 1;
+            Some((Some(first), self.name()?))
+        } else {
+            Some((None, first))
+        }
+    }
+
+    /// After `<`: the tag name, its attributes, and whether it closes itself. `None` when
+    /// the tag is not complete in the input or not of the subset.
+    fn start_tag(
+        &mut self,
+        attrs: &mut Vec<RawAttr<'a>>,
+    ) -> Option<(Option<&'a str>, &'a str, bool)> {
+        let (prefix, name) = self.qname()?;
+        attrs.clear();
+        loop {
+            let spaced = self.skip_space();
+            match self.peek()? {
+                b'>' => {
+                    self.pos += 1;
+                    return Some((prefix, name, false));
+                }
+                b'/' => {
+                    self.pos += 1;
+                    if self.peek()? != b'>' {
+                        return None;
+                    }
+                    self.pos += 1;
+                    return Some((prefix, name, true));
+                }
+                // Attributes must be separated from the name and from each other.
+                _ if !spaced => return None,
+                _ => {}
+            }
+            let (prefix, name) = self.qname()?;
+            self.skip_space();
+            if self.peek()? != b'=' {
+                return None;
+            }
+            self.pos += 1;
+            self.skip_space();
+            let quote = self.peek()?;
+            if quote != b'\'' && quote != b'"' {
+                return None;
+            }
+            self.pos += 1;
+            let start = self.pos;
+            let len = self.bytes[start..].iter().position(|b| *b == quote)?;
+            let raw = &self.bytes[start..start + len];
+            if raw.len() > MAX_TOKEN || raw.contains(&b'<') {
+                return None;
+            }
+            self.pos = start + len + 1;
+            let value = checked_str(raw, true)?;
+            attrs.push(RawAttr {
+                prefix,
+                name,
+                value,
+            });
+        }
+    }
+}
+
+/// The default namespace the stream root declares (`xmlns='...'` on `<stream:stream>`),
+/// read from the prolog bytes rxml has already accepted; `None` when it is not plain.
+pub(super) fn root_default_namespace(prolog: &[u8]) -> Option<String> {
+    // The prolog is an optional XML declaration, whitespace, then the root's start tag.
+    let mut from = 0;
+    if prolog.starts_with(b"<?") {
+        from = prolog.windows(2).position(|w| w == b"?>")? + 2;
+    }
+    let start = from + prolog[from..].iter().position(|b| *b == b'<')?;
+    let mut cursor = Cursor {
+        bytes: prolog,
+        pos: start + 1,
+    };
+    let mut attrs = Vec::new();
+    cursor.start_tag(&mut attrs)?;
+    let declared = attrs
+        .iter()
+        .find(|a| a.prefix.is_none() && a.name == "xmlns")?;
+    plain_namespace(declared.value).map(str::to_owned)
+}
+
+/// Reads one complete top-level element of the subset from the start of `input` (which
+/// starts with `<`), at stream depth 1 where `default_ns` is in scope. Returns the element
+/// and the bytes it took, or `None` to let rxml read these bytes.
+///
+/// `stack` is scratch space (left empty).
+pub(super) fn parse_element(
+    input: &[u8],
+    default_ns: &str,
+    limits: &Limits,
+    stack: &mut Vec<Element>,
+) -> Option<(Element, usize)> {
+    let result = parse_inner(input, default_ns, limits, stack);
+    stack.clear();
+    result
+}
+
+fn parse_inner(
+    input: &[u8],
+    default_ns: &str,
+    limits: &Limits,
+    stack: &mut Vec<Element>,
+) -> Option<(Element, usize)> {
+    // Longer elements are rxml's (which enforces the size limit).
+    let bytes = &input[..input.len().min(limits.max_stanza_bytes)];
+    let mut cursor = Cursor { bytes, pos: 0 };
+    let mut attrs: Vec<RawAttr<'_>> = Vec::new();
+    // The namespace each open element declared (`None`: inherited), for its children.
+    let mut namespaces: Vec<Option<String>> = Vec::new();
+    // The root of the stream is depth 1; the top-level element depth 2.
+    let max_open = limits.max_depth.checked_sub(1)?;
+    loop {
+        if cursor.peek()? != b'<' {
+            // Text, up to the next tag.
+            let start = cursor.pos;
+            let len = bytes[start..].iter().position(|b| *b == b'<')?;
+            cursor.pos += len;
+            let raw = checked_str(&bytes[start..start + len], false)?;
+            if raw.contains("]]>") {
+                return None;
+            }
+            let text = if raw.contains('&') {
+                unescape(raw)?
+            } else {
+                raw.to_owned()
+            };
+            // Only inside an element: the loop starts at `<` and returns at the last `>`.
+            stack.last_mut()?.append_text(text);
+            continue;
+        }
+        cursor.pos += 1;
+        match cursor.peek()? {
+            b'/' => {
+                cursor.pos += 1;
+                let (prefix, name) = cursor.qname()?;
+                cursor.skip_space();
+                if prefix.is_some() || cursor.peek()? != b'>' {
+                    return None;
+                }
+                cursor.pos += 1;
+                let el = stack.pop()?;
+                namespaces.pop();
+                if el.name() != name {
+                    return None;
+                }
+                match stack.last_mut() {
+                    Some(parent) => {
+                        parent.append_child(el);
+                    }
+                    None => return Some((el, cursor.pos)),
+                }
+            }
+            b'!' | b'?' => return None,
+            _ => {
+                let (prefix, name, empty) = cursor.start_tag(&mut attrs)?;
+                if prefix.is_some() || stack.len() >= max_open {
+                    return None;
+                }
+                let inherited = namespaces
+                    .iter()
+                    .rev()
+                    .find_map(|ns| ns.as_deref())
+                    .unwrap_or(default_ns);
+                let (el, declared) = element(name, inherited, &attrs, limits)?;
+                if empty {
+                    match stack.last_mut() {
+                        Some(parent) => {
+                            parent.append_child(el);
+                        }
+                        None => return Some((el, cursor.pos)),
+                    }
+                } else {
+                    namespaces.push(declared);
+                    stack.push(el);
+                }
+            }
+        }
+    }
+}
+
+/// Builds an element from its start tag, with the namespace it declares (if any), or `None`
+/// when the tag needs rxml.
+fn element(
+    name: &str,
+    inherited: &str,
+    attrs: &[RawAttr<'_>],
+    limits: &Limits,
+) -> Option<(Element, Option<String>)> {
+    let mut ns = None;
+    for attr in attrs {
+        if attr.prefix.is_none() && attr.name == "xmlns" {
+            // A second declaration is rxml's error to report.
+            if ns.is_some() {
+                return None;
+            }
+            ns = Some(plain_namespace(attr.value)?.to_owned());
+        }
+    }
+    let count = attrs.len() - usize::from(ns.is_some());
+    let mut el = Element::bare(name, ns.as_deref().unwrap_or(inherited));
+    if count > limits.max_attributes {
+        return None;
+    }
+    let map = el.attrs_mut();
+    for attr in attrs {
+        let namespace = match attr.prefix {
+            None if attr.name == "xmlns" => continue,
+            None => Namespace::NONE,
+            Some("xml") => Namespace::XML,
+            Some(_) => return None,
+        };
+        let name = NcName::try_from(attr.name).ok()?;
+        if map.get(&namespace, &name).is_some() {
+            return None;
+        }
+        map.insert(namespace, name, unescape(attr.value)?);
+    }
+    Some((el, ns))
+}
+
+/// A namespace name of the subset: plain URI characters (no entity, no quote), not empty,
+/// not one of the reserved XML namespaces.
+fn plain_namespace(value: &str) -> Option<&str> {
+    let plain = value
+        .bytes()
+        .all(|b| b.is_ascii_graphic() && !matches!(b, b'&' | b'<' | b'\'' | b'"'));
+    (plain && !value.is_empty() && value != XMLNS_XML && value != XMLNS_XMLNS).then_some(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(s: &str) -> Option<(Element, usize)> {
+        parse_element(
+            s.as_bytes(),
+            "jabber:client",
+            &Limits::default(),
+            &mut Vec::new(),
+        )
+    }
+
+    #[test]
+    fn takes_the_common_stanzas() {
+        let presence = "<presence from='a@b/c' xml:lang='en'><show>away</show>\
+            <status>x &amp; y \u{e9}</status><c xmlns='http://jabber.org/protocol/caps' \
+            ver='q+/='/></presence><next/>";
+        let (el, len) = parse(presence).expect("in the subset");
+        assert_eq!(len, presence.len() - "<next/>".len());
+        assert!(el.is("presence", "jabber:client"));
+        assert_eq!(el.attr_ns(XMLNS_XML, "lang"), Some("en"));
+        let status = el.get_child("status", "jabber:client").expect("status");
+        assert_eq!(status.text(), "x & y \u{e9}");
+        let caps = el
+            .get_child("c", "http://jabber.org/protocol/caps")
+            .expect("caps");
+        assert_eq!(caps.attr("ver"), Some("q+/="));
+        assert!(parse("<iq type='get'><ping xmlns='urn:xmpp:ping'/></iq>").is_some());
+    }
+
+    #[test]
+    fn declines_the_rest() {
+        for s in [
+            "<presence>",
+            "<a>&#10;</a>",
+            "<a>\r\n</a>",
+            "<a x='\n'/>",
+            "<p:a xmlns:p='u'/>",
+            "<a><![CDATA[x]]></a>",
+            "<a><!-- c --></a>",
+            "<a x='1' x='2'/>",
+            "<a xmlns=''/>",
+            "<a>]]></a>",
+            "<a>\u{1}</a>",
+            "<a>\u{FFFF}</a>",
+            "<\u{e9}/>",
+            "</stream:stream>",
+            "<a></b>",
+        ] {
+            assert!(parse(s).is_none(), "{s:?}");
+        }
+        assert!(
+            parse_element(
+                b"<a>\xff</a>",
+                "jabber:client",
+                &Limits::default(),
+                &mut Vec::new()
+            )
+            .is_none()
+        );
+        assert_eq!(
+            root_default_namespace(
+                b"<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='s'>"
+            ),
+            Some("jabber:client".to_owned())
+        );
+        assert_eq!(
+            root_default_namespace(b"<stream:stream xmlns:stream='s'>"),
+            None
+        );
+    }
+}
