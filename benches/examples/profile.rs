@@ -1,16 +1,35 @@
-//! The inbound path alone, for `valgrind --tool=callgrind`: log in, feed the mix, drain.
+//! One consumer of the inbound mix, for `valgrind --tool=callgrind` (instruction counts are
+//! repeatable where wall-clock time is not): log in (Herald only), feed the mix, drain.
 //!
-//! `cargo build --release -p herald-bench --example profile && valgrind --tool=callgrind
-//! target/release/examples/profile 20000`
+//! ```text
+//! cargo build --release -p herald-bench --example profile
+//! valgrind --tool=callgrind --toggle-collect='herald_bench::*' \
+//!     target/release/examples/profile herald 20000
+//! ```
+//!
+//! The consumer is `herald`, `tokio-xmpp`, `minidom`, `rxml` (namespace-resolving parser,
+//! events dropped) or `rxml-raw`.
 
 fn main() {
-    let stanzas = std::env::args()
-        .nth(1)
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(20_000);
+    let mut args = std::env::args().skip(1);
+    let consumer = args.next().unwrap_or_else(|| "herald".into());
+    let stanzas = args.next().and_then(|n| n.parse().ok()).unwrap_or(20_000);
     let mix = herald_bench::stream::generate(1, stanzas);
-    let script = herald_bench::login::LoginScript::record();
-    let mut client = script.login();
-    let events = herald_bench::herald_inbound(&mut client, &mix.bytes);
-    println!("{events} events from {} bytes", mix.bytes.len());
+    let full = mix.full_stream();
+    let n = match consumer.as_str() {
+        "herald" => {
+            let script = herald_bench::login::LoginScript::record();
+            let mut client = script.login();
+            herald_bench::herald_inbound(&mut client, &mix.bytes)
+        }
+        "tokio-xmpp" => {
+            let rt = herald_bench::anchors::runtime();
+            herald_bench::anchors::tokio_xmpp(&rt, &full)
+        }
+        "minidom" => herald_bench::anchors::minidom(&full),
+        "rxml" => herald_bench::anchors::rxml_events(&full),
+        "rxml-raw" => herald_bench::anchors::rxml_raw_events(&full),
+        other => panic!("unknown consumer {other}"),
+    };
+    println!("{consumer}: {n} from {} stanza bytes", mix.bytes.len());
 }
