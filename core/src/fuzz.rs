@@ -599,8 +599,9 @@ fn canned_text(h: &Harness, canned: Canned) -> String {
 }
 
 /// The stream reader alone. The first byte picks the limits (default or tight) and a chunk
-/// size; the bytes are read whole and chunked, and both must give the same events and the
-/// same error. An error poisons the reader; `Ok(None)` means all input was taken.
+/// size; the bytes are read whole and chunked, and with the reader's fast path on and off:
+/// all must give the same events and the same error. An error poisons the reader;
+/// `Ok(None)` means all input was taken.
 pub fn xml_stream(data: &[u8]) {
     let Some((&mode, rest)) = data.split_first() else {
         return;
@@ -616,17 +617,16 @@ pub fn xml_stream(data: &[u8]) {
         }
     };
     let chunk = 1 + usize::from(mode >> 1);
-    let whole = read_stream(limits, &[rest]);
+    let whole = read_stream(StreamReader::new(limits), &[rest]);
     let pieces: Vec<&[u8]> = rest.chunks(chunk).collect();
-    assert_eq!(
-        whole,
-        read_stream(limits, &pieces),
-        "chunking changed the outcome"
-    );
+    let chunked = read_stream(StreamReader::new(limits), &pieces);
+    assert_eq!(whole, chunked, "chunking changed the outcome");
+    // The reader's fast path must never change what rxml alone would say.
+    let rxml_only = read_stream(StreamReader::without_fast_path(limits), &[rest]);
+    assert_eq!(whole, rxml_only, "the fast path changed the outcome");
 }
 
-fn read_stream(limits: Limits, chunks: &[&[u8]]) -> (Vec<StreamEvent>, Option<XmlError>) {
-    let mut reader = StreamReader::new(limits);
+fn read_stream(mut reader: StreamReader, chunks: &[&[u8]]) -> (Vec<StreamEvent>, Option<XmlError>) {
     let mut events = Vec::new();
     for chunk in chunks {
         let mut input = *chunk;

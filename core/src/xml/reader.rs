@@ -191,6 +191,16 @@ impl StreamReader {
         }
     }
 
+    /// A reader that always goes through rxml (the fuzz targets compare it with the fast
+    /// path).
+    #[cfg(feature = "fuzz")]
+    pub(crate) fn without_fast_path(limits: Limits) -> Self {
+        StreamReader {
+            fast_path: false,
+            ..StreamReader::new(limits)
+        }
+    }
+
     /// Bytes of the unfinished top-level element (or prolog) read so far: what the reader
     /// holds on the peer's behalf. Never above [`Limits::max_stanza_bytes`] while the
     /// reader is usable; 0 once it is poisoned (the partial tree is freed).
