@@ -120,8 +120,19 @@ impl Client {
         }
         let key = p.from.as_str();
         if let Some(known) = self.contacts.get_mut(key) {
-            // Most presence comes from a resource already known: no new key to allocate.
-            known.clone_from(p);
+            // Most presence comes from a resource already known: no new key, and the
+            // stored strings' buffers are reused (the key is the sender, so `from` is equal).
+            let IncomingPresence {
+                from: _,
+                availability,
+                show,
+                status,
+                priority,
+            } = p;
+            known.availability = *availability;
+            known.show.clone_from(show);
+            known.status.clone_from(status);
+            known.priority = *priority;
         } else if self.contacts.len() < self.config.max_tracked_presences {
             self.contacts.insert(key.to_string(), p.clone());
         }

@@ -22,7 +22,48 @@ use super::limits::Limits;
 /// beyond which rxml reports `restricted-xml`.
 const MAX_TOKEN: usize = 1024;
 
+/// Most attributes on one element, and deepest nesting, the fast path takes (kept on the
+/// stack: no allocation per stanza for its bookkeeping).
+const MAX_ATTRS: usize = 16;
+const MAX_OPEN: usize = 32;
+
+/// A stack of at most `N` items, on the stack; `push` fails when full (and the fast path
+/// declines).
+struct Fixed<T, const N: usize> {
+    items: [T; N],
+    len: usize,
+}
+
+impl<T: Copy + Default, const N: usize> Fixed<T, N> {
+    fn new() -> Self {
+        Fixed {
+            items: [T::default(); N],
+            len: 0,
+        }
+    }
+
+    fn push(&mut self, item: T) -> Option<()> {
+        *self.items.get_mut(self.len)? = item;
+        self.len += 1;
+        Some(())
+    }
+
+    fn pop(&mut self) -> Option<T> {
+        self.len = self.len.checked_sub(1)?;
+        Some(self.items[self.len])
+    }
+
+    fn clear(&mut self) {
+        self.len = 0;
+    }
+
+    fn as_slice(&self) -> &[T] {
+        &self.items[..self.len]
+    }
+}
+
 /// An attribute as written: prefix (if any), local name, raw value (entities unexpanded).
+#[derive(Clone, Copy, Default)]
 struct RawAttr<'a> {
     prefix: Option<&'a str>,
     name: &'a str,
@@ -138,7 +179,7 @@ impl<'a> Cursor<'a> {
     /// the tag is not complete in the input or not of the subset.
     fn start_tag(
         &mut self,
-        attrs: &mut Vec<RawAttr<'a>>,
+        attrs: &mut Fixed<RawAttr<'a>, MAX_ATTRS>,
     ) -> Option<(Option<&'a str>, &'a str, bool)> {
         let (prefix, name) = self.qname()?;
         attrs.clear();
@@ -185,7 +226,7 @@ impl<'a> Cursor<'a> {
                 prefix,
                 name,
                 value,
-            });
+            })?;
         }
     }
 }
@@ -203,9 +244,10 @@ pub(super) fn root_default_namespace(prolog: &[u8]) -> Option<String> {
         bytes: prolog,
         pos: start + 1,
     };
-    let mut attrs = Vec::new();
+    let mut attrs = Fixed::new();
     cursor.start_tag(&mut attrs)?;
     let declared = attrs
+        .as_slice()
         .iter()
         .find(|a| a.prefix.is_none() && a.name == "xmlns")?;
     plain_namespace(declared.value).map(str::to_owned)
@@ -236,9 +278,9 @@ fn parse_inner(
     // Longer elements are rxml's (which enforces the size limit).
     let bytes = &input[..input.len().min(limits.max_stanza_bytes)];
     let mut cursor = Cursor { bytes, pos: 0 };
-    let mut attrs: Vec<RawAttr<'_>> = Vec::new();
+    let mut attrs = Fixed::<RawAttr<'_>, MAX_ATTRS>::new();
     // The namespace each open element declared (`None`: inherited), for its children.
-    let mut namespaces: Vec<Option<String>> = Vec::new();
+    let mut namespaces = Fixed::<Option<&str>, MAX_OPEN>::new();
     // The root of the stream is depth 1; the top-level element depth 2.
     let max_open = limits.max_depth.checked_sub(1)?;
     loop {
@@ -289,11 +331,12 @@ fn parse_inner(
                     return None;
                 }
                 let inherited = namespaces
+                    .as_slice()
                     .iter()
                     .rev()
-                    .find_map(|ns| ns.as_deref())
+                    .find_map(|ns| *ns)
                     .unwrap_or(default_ns);
-                let (el, declared) = element(name, inherited, &attrs, limits)?;
+                let (el, declared) = element(name, inherited, attrs.as_slice(), limits)?;
                 if empty {
                     match stack.last_mut() {
                         Some(parent) => {
@@ -302,7 +345,7 @@ fn parse_inner(
                         None => return Some((el, cursor.pos)),
                     }
                 } else {
-                    namespaces.push(declared);
+                    namespaces.push(declared)?;
                     stack.push(el);
                 }
             }
@@ -312,12 +355,12 @@ fn parse_inner(
 
 /// Builds an element from its start tag, with the namespace it declares (if any), or `None`
 /// when the tag needs rxml.
-fn element(
+fn element<'a>(
     name: &str,
     inherited: &str,
-    attrs: &[RawAttr<'_>],
+    attrs: &[RawAttr<'a>],
     limits: &Limits,
-) -> Option<(Element, Option<String>)> {
+) -> Option<(Element, Option<&'a str>)> {
     let mut ns = None;
     for attr in attrs {
         if attr.prefix.is_none() && attr.name == "xmlns" {
@@ -325,11 +368,11 @@ fn element(
             if ns.is_some() {
                 return None;
             }
-            ns = Some(plain_namespace(attr.value)?.to_owned());
+            ns = Some(plain_namespace(attr.value)?);
         }
     }
     let count = attrs.len() - usize::from(ns.is_some());
-    let mut el = Element::bare(name, ns.as_deref().unwrap_or(inherited));
+    let mut el = Element::bare(name, ns.unwrap_or(inherited));
     if count > limits.max_attributes {
         return None;
     }
