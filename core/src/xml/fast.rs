@@ -246,11 +246,16 @@ pub(super) fn root_default_namespace(prolog: &[u8]) -> Option<String> {
     };
     let mut attrs = Fixed::new();
     cursor.start_tag(&mut attrs)?;
-    let declared = attrs
+    let mut declared = attrs
         .as_slice()
         .iter()
-        .find(|a| a.prefix.is_none() && a.name == "xmlns")?;
-    plain_namespace(declared.value).map(str::to_owned)
+        .filter(|a| a.prefix.is_none() && a.name == "xmlns");
+    let first = declared.next()?;
+    if declared.next().is_some() {
+        // rxml accepts a repeated default declaration (the last wins); leave it to rxml.
+        return None;
+    }
+    plain_namespace(first.value).map(str::to_owned)
 }
 
 /// Reads one complete top-level element of the subset from the start of `input` (which

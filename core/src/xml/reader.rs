@@ -808,6 +808,31 @@ mod tests {
         }
     }
 
+    /// rxml accepts a repeated default namespace declaration (the last one wins; a repeated
+    /// prefix is a duplicate attribute for it). The fast path once took the root's first
+    /// one (found by fuzzing).
+    #[test]
+    fn duplicate_namespace_declarations_read_the_same_with_or_without_the_fast_path() {
+        let root_twice = HEADER.replace(
+            "xmlns='jabber:client'",
+            "xmlns='urn:a' xmlns='jabber:client'",
+        );
+        let cases = [
+            // rxml reads the first top-level element; the fast path may read the second.
+            format!("{root_twice}<iq type='result' id='1'/><iq type='result' id='2'/>")
+                .into_bytes(),
+            after_header("<iq xmlns='urn:a' xmlns='urn:b' id='1'/>"),
+            after_header("<iq id='1'><q xmlns='urn:a' xmlns='urn:b'/></iq>"),
+            after_header("<iq xmlns:p='urn:a' xmlns:p='urn:b' id='1'><p:q/></iq>"),
+        ];
+        for bytes in cases {
+            let with = feed_with(Limits::default(), &[&bytes], true);
+            let without = feed_with(Limits::default(), &[&bytes], false);
+            let text = String::from_utf8_lossy(&bytes);
+            assert_eq!(with, without, "{text}");
+        }
+    }
+
     #[test]
     fn bytes_after_an_event_stay_in_input() {
         let mut reader = StreamReader::new(Limits::default());
