@@ -218,3 +218,25 @@ fn drain_events<P: Parse>(parser: &mut P, stream: &[u8]) -> usize {
     }
     n
 }
+
+/// The login anchor: tokio-xmpp's SCRAM client (the `sasl` crate) computing
+/// client-first and client-final for SCRAM-SHA-1 at `iterations`, the bulk of a login's CPU
+/// (tokio-xmpp's whole login needs a real server and TLS). Returns the client-final message.
+pub fn sasl_scram_sha1(iterations: u32) -> Vec<u8> {
+    use sasl::client::Mechanism;
+    use sasl::client::mechanisms::Scram;
+    use sasl::common::ChannelBinding;
+    use sasl::common::scram::Sha1;
+
+    let mut scram =
+        Scram::<Sha1>::new("alice", "wonderland", ChannelBinding::None).expect("a nonce");
+    let first = scram.initial();
+    let first = String::from_utf8(first).expect("ASCII");
+    let nonce = first.rsplit("r=").next().expect("a nonce");
+    // "prosody-salt-16b" in base64, as the scripted server's salt.
+    let server_first =
+        format!("r={nonce}prosody3rfcNHYJY1ZVvWVs7j,s=cHJvc29keS1zYWx0LTE2Yg==,i={iterations}");
+    scram
+        .response(server_first.as_bytes())
+        .expect("client-final")
+}
