@@ -65,6 +65,9 @@ fn commands(c: &mut Criterion) {
     let mut group = c.benchmark_group("login");
     group.sample_size(20);
     group.bench_function("scram-sha1-10000", |b| b.iter(|| script.login()));
+    group.bench_function("scram-sha1-10000/tokio-xmpp-sasl-step", |b| {
+        b.iter(|| anchors::sasl_scram_sha1(10_000))
+    });
     let mut cached = script.config().clone();
     cached.scram_cache = script.login().scram_cache().clone();
     group.bench_function("scram-sha1-10000/cached", |b| {
