@@ -332,7 +332,7 @@ fn parse_inner(
             b'!' | b'?' => return None,
             _ => {
                 let (prefix, name, empty) = cursor.start_tag(&mut attrs)?;
-                if prefix.is_some() || stack.len() >= max_open {
+                if prefix.is_some() || reserved(name) || stack.len() >= max_open {
                     return None;
                 }
                 let inherited = namespaces
@@ -385,8 +385,9 @@ fn element<'a>(
     for attr in attrs {
         let namespace = match attr.prefix {
             None if attr.name == "xmlns" => continue,
+            None if reserved(attr.name) => return None,
             None => Namespace::NONE,
-            Some("xml") => Namespace::XML,
+            Some("xml") if attr.name == "lang" => Namespace::XML,
             Some(_) => return None,
         };
         let name = NcName::try_from(attr.name).ok()?;
@@ -396,6 +397,12 @@ fn element<'a>(
         map.insert(namespace, name, unescape(attr.value)?);
     }
     Some((el, ns))
+}
+
+/// Names beginning with `xml` (any case) are reserved by XML; whatever rxml makes of them
+/// is rxml's business.
+fn reserved(name: &str) -> bool {
+    name.get(..3).is_some_and(|p| p.eq_ignore_ascii_case("xml"))
 }
 
 /// A namespace name of the subset: plain URI characters (no entity, no quote), not empty,
