@@ -281,6 +281,8 @@ impl Session {
         let mut config = self.config.clone();
         config.presence = self.presence;
         config.status = self.status.clone();
+        // SCRAM keys of the last login: a reconnect skips PBKDF2.
+        config.scram_cache = self.client.scram_cache().clone();
         // The status was checked when it was set; the original config is known to be good.
         Client::new(config, OsEntropy)
             .or_else(|_| Client::new(self.config.clone(), OsEntropy))

@@ -3,8 +3,8 @@
 use std::time::{Duration, Instant};
 
 use herald_core::{
-    Action, Client, Config, DisconnectReason, Event as CoreEvent, OsEntropy, Presence, Transport,
-    UsageError,
+    Action, Client, Config, DisconnectReason, Event as CoreEvent, OsEntropy, Presence, ScramCache,
+    Transport, UsageError,
 };
 use herald_io::backoff::Backoff;
 use herald_io::target::{Target, parse_host_port};
@@ -39,6 +39,7 @@ pub(crate) struct Driver {
     redirect: Option<Target>,
     redirected: bool,
     closing: bool,
+    scram_cache: ScramCache,
 }
 
 impl Driver {
@@ -60,6 +61,7 @@ impl Driver {
             redirect: None,
             redirected: false,
             closing: false,
+            scram_cache: ScramCache::default(),
         }
     }
 
@@ -208,6 +210,8 @@ impl Driver {
         let mut config = self.config.clone();
         config.presence = self.presence;
         config.status = self.status.clone();
+        // SCRAM keys of the last login: a reconnect skips PBKDF2.
+        config.scram_cache = self.scram_cache.clone();
         let mut client = match Client::new(config, OsEntropy) {
             Ok(c) => c,
             Err(e) => return Outcome::End(EndReason::Config(e.to_string())),
@@ -277,6 +281,7 @@ impl Driver {
                 if let Some(reason) = end {
                     self.presence = client.presence();
                     self.status = client.status().to_string();
+                    self.scram_cache = client.scram_cache().clone();
                     return self.after_disconnect(reason);
                 }
             }
