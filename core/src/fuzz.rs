@@ -27,6 +27,7 @@ use crate::entropy::SeededEntropy;
 use crate::error::{DisconnectReason, UsageError};
 use crate::event::{Action, Event, SessionState};
 use crate::sasl::ChannelBinding;
+use crate::sasl::ScramCache;
 use crate::stanza::presence::Presence;
 use crate::xml::{Limits, StreamEvent, StreamReader, XmlError};
 
@@ -272,31 +273,42 @@ impl Harness {
 
 /// Server bytes into a fresh client. The first byte picks the transport and the chunk size;
 /// a requested TLS handshake completes after the chunk that asked for it. Without STARTTLS
-/// the same bytes are also fed one at a time, and both runs must agree.
+/// the same bytes are also fed one at a time, and both runs must agree; when the login
+/// verified a SCRAM key, a run with that key cached must agree too.
 pub fn raw_bytes(data: &[u8]) {
     let Some((&mode, rest)) = data.split_first() else {
         return;
     };
     let chunk = [1, 7, 61, usize::MAX][usize::from(mode >> 2) & 3];
-    let run = |chunk: usize| {
+    let run = |chunk: usize, cache: Option<ScramCache>| {
         let (tls, transport) = match mode & 3 {
             0 | 1 => (TlsPolicy::Required, Transport::Plain),
             2 => (TlsPolicy::Required, Transport::DirectTls(None)),
             _ => (TlsPolicy::InsecurePlaintext, Transport::Plain),
         };
-        let mut h = Harness::new(config(tls));
+        let mut config = config(tls);
+        if let Some(cache) = cache {
+            config.scram_cache = cache;
+        }
+        let mut h = Harness::new(config);
         let _ = h.connect(transport);
         h.input_chunked(rest, chunk);
         h.eof();
-        h.seen
+        (h.seen, h.client.scram_cache().clone())
     };
-    let first = run(chunk);
+    let (first, cache) = run(chunk, None);
     let starttls = first
         .actions
         .iter()
         .any(|a| matches!(a, Action::StartTls { .. }));
     if chunk != 1 && !starttls {
-        assert_eq!(first, run(1), "chunking changed the outcome");
+        assert_eq!(first, run(1, None).0, "chunking changed the outcome");
+    }
+    if !cache.is_empty() {
+        // The server verified a SCRAM key: the same bytes again, with the key cached, must
+        // give the same outcome without PBKDF2.
+        let (again, _) = run(chunk, Some(cache));
+        assert_eq!(first, again, "the SCRAM key cache changed the outcome");
     }
 }
 
