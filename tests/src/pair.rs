@@ -3,7 +3,10 @@
 
 use std::time::{Duration, Instant};
 
-use herald_core::{Action, ChannelBinding, Client, Config, Event, SeededEntropy, Transport};
+use herald_core::{
+    Action, ChannelBinding, Client, Config, DisconnectReason, Event, SeededEntropy, SessionState,
+    Transport,
+};
 
 use crate::profile::{END_POINT, EXPORTER, ServerProfile};
 use crate::server::ScriptedServer;
@@ -274,6 +277,46 @@ impl Pair {
         self.client.handle_timeout(self.now);
         self.drive();
         true
+    }
+
+    /// The reason of the one `Disconnected` event, after checking the rules every ending
+    /// obeys: exactly one `Disconnected`, the last event; exactly one `CloseTransport`, the
+    /// last action; the state is `Closed` with the same reason.
+    pub fn ended(&self) -> DisconnectReason {
+        let reasons: Vec<&DisconnectReason> = self
+            .events
+            .iter()
+            .filter_map(|e| match e {
+                Event::Disconnected { reason } => Some(reason),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(reasons.len(), 1, "one Disconnected in {:#?}", self.events);
+        let reason = reasons[0].clone();
+        assert_eq!(
+            self.events.last(),
+            Some(&Event::Disconnected {
+                reason: reason.clone()
+            }),
+            "Disconnected is the last event"
+        );
+        let closes = self
+            .actions
+            .iter()
+            .filter(|a| **a == Action::CloseTransport)
+            .count();
+        assert_eq!(closes, 1, "one CloseTransport in {:?}", self.actions);
+        assert_eq!(self.actions.last(), Some(&Action::CloseTransport));
+        assert!(self.transport_closed);
+        assert_eq!(
+            self.client.state(),
+            SessionState::Closed {
+                reason: reason.clone()
+            }
+        );
+        assert!(self.client.is_closed());
+        assert_eq!(self.client.poll_timeout(), None, "no timer after the end");
+        reason
     }
 
     /// Takes the events collected so far.

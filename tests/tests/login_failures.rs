@@ -42,46 +42,6 @@ fn server_stream_error(condition: &str, text: &str) -> String {
 
 // ----- helpers -----
 
-/// The reason of the one `Disconnected` event, after checking the rules every ending
-/// obeys: exactly one `Disconnected`, the last event; exactly one `CloseTransport`, the
-/// last action; the state is `Closed` with the same reason.
-fn ended(pair: &Pair) -> DisconnectReason {
-    let reasons: Vec<&DisconnectReason> = pair
-        .events
-        .iter()
-        .filter_map(|e| match e {
-            Event::Disconnected { reason } => Some(reason),
-            _ => None,
-        })
-        .collect();
-    assert_eq!(reasons.len(), 1, "one Disconnected in {:#?}", pair.events);
-    let reason = reasons[0].clone();
-    assert_eq!(
-        pair.events.last(),
-        Some(&Event::Disconnected {
-            reason: reason.clone()
-        }),
-        "Disconnected is the last event"
-    );
-    let closes = pair
-        .actions
-        .iter()
-        .filter(|a| **a == Action::CloseTransport)
-        .count();
-    assert_eq!(closes, 1, "one CloseTransport in {:?}", pair.actions);
-    assert_eq!(pair.actions.last(), Some(&Action::CloseTransport));
-    assert!(pair.transport_closed);
-    assert_eq!(
-        pair.client.state(),
-        SessionState::Closed {
-            reason: reason.clone()
-        }
-    );
-    assert!(pair.client.is_closed());
-    assert_eq!(pair.client.poll_timeout(), None, "no timer after the end");
-    reason
-}
-
 /// Everything the client wrote, as text.
 fn wire(pair: &Pair) -> String {
     String::from_utf8_lossy(&pair.server.received_bytes).into_owned()
@@ -203,7 +163,7 @@ impl Manual {
         String::from_utf8_lossy(&self.wire).into_owned()
     }
 
-    /// Same checks as [`ended`].
+    /// Same checks as [`Pair::ended`].
     fn ended(&self) -> DisconnectReason {
         let reasons: Vec<&DisconnectReason> = self
             .events
@@ -253,7 +213,7 @@ fn no_starttls_offered_on_plain_transport_ends_with_tls_not_offered_and_no_auth(
         &pair.delivered,
         "<mechanism>SCRAM-SHA-1</mechanism>"
     ));
-    let reason = ended(&pair);
+    let reason = pair.ended();
     assert_eq!(reason, DisconnectReason::TlsNotOffered);
     assert!(!reason.should_reconnect());
     assert!(!contains(&pair.server.received_bytes, "<auth"));
@@ -298,7 +258,7 @@ fn plain_is_never_used_without_tls_even_with_insecure_plaintext() {
     pair.connect();
 
     assert_eq!(
-        ended(&pair),
+        pair.ended(),
         DisconnectReason::NoAcceptableMechanism {
             offered: vec!["PLAIN".to_string()]
         }
@@ -337,7 +297,7 @@ fn starttls_refused_ends_with_start_tls_refused() {
         &pair.delivered,
         "<failure xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>"
     ));
-    let reason = ended(&pair);
+    let reason = pair.ended();
     assert_eq!(reason, DisconnectReason::StartTlsRefused);
     assert!(!reason.should_reconnect());
     assert!(wire(&pair).ends_with(&format!("{STARTTLS}{STREAM_CLOSE}")));
@@ -364,7 +324,7 @@ fn injection_after_proceed(injected: &'static str) {
     pair.connect();
 
     assert!(contains(&pair.delivered, &format!("{PROCEED}{injected}")));
-    assert_eq!(ended(&pair), DisconnectReason::TlsInjection);
+    assert_eq!(pair.ended(), DisconnectReason::TlsInjection);
     assert!(!DisconnectReason::TlsInjection.should_reconnect());
     // The StartTls action was produced, then the close; nothing after <starttls/>.
     assert_eq!(
@@ -516,7 +476,7 @@ fn wrong_password_ends_with_auth_failed_not_authorized() {
     let mut pair = Pair::new(profile, config);
     pair.connect();
 
-    let reason = ended(&pair);
+    let reason = pair.ended();
     assert_eq!(
         reason,
         DisconnectReason::AuthFailed {
@@ -543,7 +503,7 @@ fn sasl_failure_with_text_is_reported_with_its_text() {
     pair.connect();
 
     assert!(contains(&pair.delivered, "<text>bad</text>"));
-    let reason = ended(&pair);
+    let reason = pair.ended();
     assert_eq!(
         reason,
         DisconnectReason::AuthFailed {
@@ -566,7 +526,7 @@ fn no_acceptable_mechanism_lists_what_was_offered() {
     let mut pair = Pair::with_profile(profile);
     pair.connect();
 
-    let reason = ended(&pair);
+    let reason = pair.ended();
     assert_eq!(
         reason,
         DisconnectReason::NoAcceptableMechanism {
@@ -598,7 +558,7 @@ fn stream_error_instead_of_the_first_features() {
     let mark = pair.mark();
     pair.connect();
 
-    let reason = ended(&pair);
+    let reason = pair.ended();
     assert_eq!(
         reason,
         DisconnectReason::StreamError {
@@ -635,7 +595,7 @@ fn stream_error_instead_of_the_features_after_tls() {
     }));
     pair.connect();
 
-    let reason = ended(&pair);
+    let reason = pair.ended();
     assert_eq!(
         reason,
         DisconnectReason::StreamError {
@@ -659,7 +619,7 @@ fn stream_error_during_authentication() {
     pair.connect();
 
     assert_eq!(
-        ended(&pair),
+        pair.ended(),
         DisconnectReason::StreamError {
             condition: "internal-server-error".into(),
             text: Some("database gone".into())
@@ -679,7 +639,7 @@ fn stream_error_conflict_while_online() {
         "Replaced by new connection",
     ));
 
-    let reason = ended(&pair);
+    let reason = pair.ended();
     assert_eq!(
         reason,
         DisconnectReason::StreamError {
@@ -700,7 +660,7 @@ fn stream_error_system_shutdown_without_text_while_online() {
          </stream:error></stream:stream>",
     );
 
-    let reason = ended(&pair);
+    let reason = pair.ended();
     assert_eq!(
         reason,
         DisconnectReason::StreamError {
@@ -722,7 +682,7 @@ fn see_other_host_while_online_names_the_host() {
          other.example.net:5222</see-other-host></stream:error></stream:stream>",
     );
 
-    let reason = ended(&pair);
+    let reason = pair.ended();
     assert_eq!(
         reason,
         DisconnectReason::SeeOtherHost {
@@ -745,7 +705,7 @@ fn see_other_host_instead_of_features() {
     pair.connect();
 
     assert_eq!(
-        ended(&pair),
+        pair.ended(),
         DisconnectReason::SeeOtherHost {
             host: "[2001:db8::1]:5222".into()
         }
@@ -762,7 +722,7 @@ fn malformed_while_online(junk: &str, condition: &str) -> Pair {
     let mark = pair.mark();
     pair.server_says(junk);
 
-    let reason = ended(&pair);
+    let reason = pair.ended();
     match &reason {
         DisconnectReason::MalformedXml {
             condition: got,
@@ -857,7 +817,7 @@ fn dtd_in_the_prolog_is_refused() {
     let mark = pair.mark();
     pair.connect();
 
-    let reason = ended(&pair);
+    let reason = pair.ended();
     assert!(
         matches!(
             reason,
@@ -894,7 +854,7 @@ fn text_after_a_valid_stanza_is_bad_format_and_the_stanza_still_counts() {
         .count();
     assert_eq!(stanzas, 1, "the message before the junk was delivered");
     assert!(matches!(
-        ended(&pair),
+        pair.ended(),
         DisconnectReason::MalformedXml {
             condition: "bad-format",
             ..
@@ -917,7 +877,7 @@ fn invalid_utf8_is_unsupported_encoding() {
         .send_raw(b"<message><body>\xff\xfe</body></message>");
     pair.drive();
     assert!(matches!(
-        ended(&pair),
+        pair.ended(),
         DisconnectReason::MalformedXml {
             condition: "unsupported-encoding",
             ..
@@ -943,7 +903,7 @@ fn online_with_limits(limits: Limits) -> Pair {
 }
 
 fn limit_hit(pair: &Pair, mark: usize, limit: Limit) {
-    let reason = ended(pair);
+    let reason = pair.ended();
     assert_eq!(reason, DisconnectReason::LimitExceeded(limit));
     assert!(reason.should_reconnect());
     assert_eq!(
@@ -1132,7 +1092,7 @@ fn default_step_timeout_is_30_seconds_and_early_timeouts_do_nothing() {
     assert!(pair.fire_next_timeout());
     assert_eq!(pair.now, deadline);
     assert_eq!(
-        ended(&pair),
+        pair.ended(),
         DisconnectReason::Timeout(Step::StreamFeatures)
     );
 }
@@ -1147,7 +1107,7 @@ fn server_silent_after_connect_times_out_in_stream_features() {
     let mark = pair.mark();
 
     assert!(pair.fire_next_timeout());
-    let reason = ended(&pair);
+    let reason = pair.ended();
     assert_eq!(reason, DisconnectReason::Timeout(Step::StreamFeatures));
     assert!(reason.should_reconnect());
     assert_eq!(reason.to_string(), "timed out during stream features");
@@ -1166,7 +1126,7 @@ fn header_without_features_times_out_in_stream_features() {
     assert_eq!(pair.client.state(), SessionState::Connecting);
     pair.advance(Duration::from_secs(1));
     assert_eq!(
-        ended(&pair),
+        pair.ended(),
         DisconnectReason::Timeout(Step::StreamFeatures)
     );
 }
@@ -1184,7 +1144,7 @@ fn unanswered_starttls_times_out_in_start_tls() {
     assert_eq!(pair.client.state(), SessionState::StartingTls);
 
     assert!(pair.fire_next_timeout());
-    assert_eq!(ended(&pair), DisconnectReason::Timeout(Step::StartTls));
+    assert_eq!(pair.ended(), DisconnectReason::Timeout(Step::StartTls));
     assert!(wire(&pair).ends_with(&format!("{STARTTLS}{STREAM_CLOSE}")));
 }
 
@@ -1232,7 +1192,7 @@ fn stalled_sasl_times_out_in_authentication() {
 
     assert!(pair.fire_next_timeout());
     assert_eq!(
-        ended(&pair),
+        pair.ended(),
         DisconnectReason::Timeout(Step::Authentication)
     );
     assert!(wire(&pair).ends_with(&format!("</auth>{STREAM_CLOSE}")));
@@ -1251,7 +1211,7 @@ fn stalled_bind_times_out_in_binding() {
     assert_eq!(pair.client.state(), SessionState::Binding);
 
     assert!(pair.fire_next_timeout());
-    assert_eq!(ended(&pair), DisconnectReason::Timeout(Step::Binding));
+    assert_eq!(pair.ended(), DisconnectReason::Timeout(Step::Binding));
     assert!(wire(&pair).ends_with(&format!("</iq>{STREAM_CLOSE}")));
     assert!(!went_online(&pair));
 }
@@ -1275,7 +1235,7 @@ fn no_stream_restart_after_sasl_success_times_out_in_binding() {
     assert!(pair.server.received_named("iq").is_empty());
 
     assert!(pair.fire_next_timeout());
-    assert_eq!(ended(&pair), DisconnectReason::Timeout(Step::Binding));
+    assert_eq!(pair.ended(), DisconnectReason::Timeout(Step::Binding));
 }
 
 #[test]
@@ -1295,7 +1255,7 @@ fn stalled_required_session_times_out_in_session() {
     assert_eq!(pair.client.state(), SessionState::Session);
 
     assert!(pair.fire_next_timeout());
-    assert_eq!(ended(&pair), DisconnectReason::Timeout(Step::Session));
+    assert_eq!(pair.ended(), DisconnectReason::Timeout(Step::Session));
     assert!(!went_online(&pair));
 }
 
@@ -1348,7 +1308,7 @@ fn stream_header_and_features_share_one_deadline() {
     assert!(pair.fire_next_timeout());
     assert_eq!(pair.now, deadline);
     assert_eq!(
-        ended(&pair),
+        pair.ended(),
         DisconnectReason::Timeout(Step::StreamFeatures)
     );
 }
@@ -1389,7 +1349,7 @@ fn stream_restart_and_bind_share_one_deadline() {
 
     assert!(pair.fire_next_timeout());
     assert_eq!(pair.now, deadline);
-    assert_eq!(ended(&pair), DisconnectReason::Timeout(Step::Binding));
+    assert_eq!(pair.ended(), DisconnectReason::Timeout(Step::Binding));
 }
 
 #[test]
@@ -1406,7 +1366,7 @@ fn close_without_the_servers_answer_times_out_as_local_close() {
         Some(pair.now + Duration::from_secs(5))
     );
     assert!(pair.fire_next_timeout());
-    assert_eq!(ended(&pair), DisconnectReason::LocalClose);
+    assert_eq!(pair.ended(), DisconnectReason::LocalClose);
     let sent = pair.client_sent_since(mark);
     assert!(
         sent.ends_with(&format!("type='unavailable'/>{STREAM_CLOSE}")),
@@ -1426,7 +1386,7 @@ fn eof_mid_login_ends_with_eof() {
     pair.client.handle_eof(pair.now);
     pair.drive();
 
-    let reason = ended(&pair);
+    let reason = pair.ended();
     assert_eq!(reason, DisconnectReason::Eof);
     assert!(reason.should_reconnect());
     assert_eq!(
@@ -1448,7 +1408,7 @@ fn eof_after_our_close_is_a_local_close() {
 
     pair.client.handle_eof(pair.now);
     pair.drive();
-    let reason = ended(&pair);
+    let reason = pair.ended();
     assert_eq!(reason, DisconnectReason::LocalClose);
     assert!(!reason.should_reconnect());
 }
@@ -1458,7 +1418,7 @@ fn server_answering_our_close_is_a_local_close() {
     let mut pair = online(ServerProfile::prosody_like());
     pair.client.close(pair.now).unwrap();
     pair.drive();
-    assert_eq!(ended(&pair), DisconnectReason::LocalClose);
+    assert_eq!(pair.ended(), DisconnectReason::LocalClose);
 }
 
 #[test]
@@ -1467,7 +1427,7 @@ fn server_closing_unprompted_while_online_is_server_closed() {
     let mark = pair.mark();
     pair.server_says(STREAM_CLOSE);
 
-    let reason = ended(&pair);
+    let reason = pair.ended();
     assert_eq!(reason, DisconnectReason::ServerClosed);
     assert!(reason.should_reconnect());
     // We close our stream too, and say nothing else (no unavailable presence).
@@ -1483,7 +1443,7 @@ fn bind_error_ends_with_bind_failed() {
     let mut pair = Pair::with_profile(profile);
     pair.connect();
 
-    let reason = ended(&pair);
+    let reason = pair.ended();
     assert_eq!(
         reason,
         DisconnectReason::BindFailed {
@@ -1594,7 +1554,7 @@ fn stream_version_0_9_is_unsupported() {
     let mark = pair.mark();
     pair.connect();
 
-    let reason = ended(&pair);
+    let reason = pair.ended();
     assert!(
         matches!(reason, DisconnectReason::ProtocolViolation(_)),
         "{reason:?}"
@@ -1618,7 +1578,7 @@ fn missing_stream_version_is_unsupported() {
     }));
     pair.connect();
     assert!(matches!(
-        ended(&pair),
+        pair.ended(),
         DisconnectReason::ProtocolViolation(_)
     ));
     assert!(wire(&pair).ends_with(&our_stream_error("unsupported-version")));
@@ -1641,7 +1601,7 @@ fn after_disconnect_every_command_fails_with_the_same_reason_and_input_is_ignore
     config.password = "not-the-password".into();
     let mut pair = Pair::new(profile, config);
     pair.connect();
-    let reason = ended(&pair);
+    let reason = pair.ended();
     assert!(matches!(reason, DisconnectReason::AuthFailed { .. }));
     let sticky = Err(UsageError::SessionEnded(reason.clone()));
     let now = pair.now;
@@ -1698,7 +1658,7 @@ fn after_disconnect_every_command_fails_with_the_same_reason_and_input_is_ignore
 fn after_a_stream_error_online_commands_fail_too() {
     let mut pair = online(ServerProfile::prosody_like());
     pair.server_says(&server_stream_error("conflict", "replaced"));
-    let reason = ended(&pair);
+    let reason = pair.ended();
     let sticky = Err(UsageError::SessionEnded(reason.clone()));
     assert_eq!(pair.client.set_presence(pair.now, Presence::Away), sticky);
     assert_eq!(pair.client.close(pair.now), sticky);
@@ -1736,20 +1696,20 @@ fn the_password_never_shows_in_debug_or_display() {
     let debug = format!("{:?} {:#?}", pair.client, pair.client);
     assert!(!debug.contains(PASSWORD), "{debug}");
     pair.fire_next_timeout();
-    reasons.push(ended(&pair));
+    reasons.push(pair.ended());
     assert!(!format!("{:?}", pair.client).contains(PASSWORD));
 
     // Wrong password: AuthFailed.
     let mut pair = Pair::new(profile.clone(), config.clone());
     pair.connect();
-    reasons.push(ended(&pair));
+    reasons.push(pair.ended());
 
     // PLAIN (the password goes on the wire, inside TLS, but nowhere else).
     let mut plain = profile.clone();
     plain.mechanisms = vec!["PLAIN"];
     let mut pair = Pair::new(plain, config.clone());
     pair.connect();
-    reasons.push(ended(&pair));
+    reasons.push(pair.ended());
     assert!(!format!("{:?}", pair.events).contains(PASSWORD));
 
     // No mechanism, TLS not offered.
@@ -1757,12 +1717,12 @@ fn the_password_never_shows_in_debug_or_display() {
     none.mechanisms = vec!["X-OAUTH2"];
     let mut pair = Pair::new(none, config.clone());
     pair.connect();
-    reasons.push(ended(&pair));
+    reasons.push(pair.ended());
     let mut no_tls = profile.clone();
     no_tls.starttls = false;
     let mut pair = Pair::new(no_tls, config.clone());
     pair.connect();
-    reasons.push(ended(&pair));
+    reasons.push(pair.ended());
 
     assert_eq!(reasons.len(), 5);
     for reason in &reasons {

@@ -4,8 +4,8 @@
 //! sent.
 
 use herald_core::{
-    Action, ChannelBinding, DisconnectReason, Event, IterationBounds, Mechanism, ScramError,
-    SessionState, Transport,
+    ChannelBinding, DisconnectReason, Event, IterationBounds, Mechanism, ScramError, SessionState,
+    Transport,
 };
 use herald_tests::{Pair, ScramTamper, ServerProfile, config_for};
 
@@ -13,42 +13,6 @@ const ABORT: &str = "<abort xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>";
 const STREAM_CLOSE: &str = "</stream:stream>";
 
 // ----- helpers -----
-
-/// The reason of the one `Disconnected` event (the last event), after checking the
-/// transport was closed exactly once.
-fn ended(pair: &Pair) -> DisconnectReason {
-    let reasons: Vec<&DisconnectReason> = pair
-        .events
-        .iter()
-        .filter_map(|e| match e {
-            Event::Disconnected { reason } => Some(reason),
-            _ => None,
-        })
-        .collect();
-    assert_eq!(reasons.len(), 1, "one Disconnected in {:#?}", pair.events);
-    let reason = reasons[0].clone();
-    assert_eq!(
-        pair.events.last(),
-        Some(&Event::Disconnected {
-            reason: reason.clone()
-        })
-    );
-    assert_eq!(
-        pair.actions
-            .iter()
-            .filter(|a| **a == Action::CloseTransport)
-            .count(),
-        1
-    );
-    assert_eq!(pair.actions.last(), Some(&Action::CloseTransport));
-    assert_eq!(
-        pair.client.state(),
-        SessionState::Closed {
-            reason: reason.clone()
-        }
-    );
-    reason
-}
 
 /// Logged in: online, resource bound, one bind request, no disconnect.
 fn assert_logged_in(pair: &Pair) {
@@ -123,7 +87,7 @@ fn connected(profile: ServerProfile) -> Pair {
 }
 
 fn scram_error(pair: &Pair) -> ScramError {
-    match ended(pair) {
+    match pair.ended() {
         reason @ DisconnectReason::Scram { .. } => {
             assert!(reason.is_auth_failure());
             assert!(!reason.should_reconnect());
@@ -228,7 +192,7 @@ fn ejabberd_like_rejects_binding_data_that_does_not_match_its_certificate() {
         entry("SCRAM-SHA-1-PLUS", "p=tls-server-end-point,,")
     );
     assert_eq!(
-        ended(&pair),
+        pair.ended(),
         DisconnectReason::AuthFailed {
             condition: "not-authorized".into(),
             text: None
@@ -286,7 +250,7 @@ fn only_plus_offered_without_advertisement_is_not_acceptable() {
     profile.cb_advertised = None;
     let pair = connected(profile);
     assert_eq!(
-        ended(&pair),
+        pair.ended(),
         DisconnectReason::NoAcceptableMechanism {
             offered: vec!["SCRAM-SHA-1-PLUS".into()]
         }
@@ -389,7 +353,7 @@ fn plain_only_server_with_plain_disallowed_is_not_acceptable() {
     let mut pair = Pair::new(profile, config);
     pair.connect();
     assert_eq!(
-        ended(&pair),
+        pair.ended(),
         DisconnectReason::NoAcceptableMechanism {
             offered: vec!["PLAIN".into()]
         }
@@ -451,7 +415,7 @@ fn wrong_signature_is_refused_with_scram_sha_256_plus_too() {
     profile.scram_tamper = ScramTamper::WrongSignature;
     let pair = connected(profile);
     assert_eq!(
-        ended(&pair),
+        pair.ended(),
         DisconnectReason::Scram {
             mechanism: Mechanism::ScramSha256Plus,
             error: ScramError::SignatureMismatch
@@ -581,7 +545,7 @@ fn a_reconnect_with_the_scram_cache_logs_in_and_a_stale_key_is_dropped() {
     let mut wrong = Pair::new(profile, config);
     wrong.connect();
     assert!(matches!(
-        ended(&wrong),
+        wrong.ended(),
         DisconnectReason::AuthFailed { .. } | DisconnectReason::Scram { .. }
     ));
     assert_eq!(
