@@ -279,43 +279,11 @@ impl Pair {
         true
     }
 
-    /// The reason of the one `Disconnected` event, after checking the rules every ending
-    /// obeys: exactly one `Disconnected`, the last event; exactly one `CloseTransport`, the
-    /// last action; the state is `Closed` with the same reason.
+    /// The reason of the one `Disconnected` event, after [`check_ending`] and checking the
+    /// pair saw the transport closed.
     pub fn ended(&self) -> DisconnectReason {
-        let reasons: Vec<&DisconnectReason> = self
-            .events
-            .iter()
-            .filter_map(|e| match e {
-                Event::Disconnected { reason } => Some(reason),
-                _ => None,
-            })
-            .collect();
-        assert_eq!(reasons.len(), 1, "one Disconnected in {:#?}", self.events);
-        let reason = reasons[0].clone();
-        assert_eq!(
-            self.events.last(),
-            Some(&Event::Disconnected {
-                reason: reason.clone()
-            }),
-            "Disconnected is the last event"
-        );
-        let closes = self
-            .actions
-            .iter()
-            .filter(|a| **a == Action::CloseTransport)
-            .count();
-        assert_eq!(closes, 1, "one CloseTransport in {:?}", self.actions);
-        assert_eq!(self.actions.last(), Some(&Action::CloseTransport));
+        let reason = check_ending(&self.client, &self.events, &self.actions);
         assert!(self.transport_closed);
-        assert_eq!(
-            self.client.state(),
-            SessionState::Closed {
-                reason: reason.clone()
-            }
-        );
-        assert!(self.client.is_closed());
-        assert_eq!(self.client.poll_timeout(), None, "no timer after the end");
         reason
     }
 
@@ -341,4 +309,41 @@ impl Pair {
     pub fn mark(&self) -> usize {
         self.server.received_bytes.len()
     }
+}
+
+/// The rules every ending obeys, for any driver of a client: exactly one `Disconnected`,
+/// the last event; exactly one `CloseTransport`, the last action; the state is `Closed` with
+/// the same reason, and no timer is left. Returns the reason.
+pub fn check_ending(client: &Client, events: &[Event], actions: &[Action]) -> DisconnectReason {
+    let reasons: Vec<&DisconnectReason> = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Disconnected { reason } => Some(reason),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(reasons.len(), 1, "one Disconnected in {events:#?}");
+    let reason = reasons[0].clone();
+    assert_eq!(
+        events.last(),
+        Some(&Event::Disconnected {
+            reason: reason.clone()
+        }),
+        "Disconnected is the last event"
+    );
+    let closes = actions
+        .iter()
+        .filter(|a| **a == Action::CloseTransport)
+        .count();
+    assert_eq!(closes, 1, "one CloseTransport in {actions:?}");
+    assert_eq!(actions.last(), Some(&Action::CloseTransport));
+    assert_eq!(
+        client.state(),
+        SessionState::Closed {
+            reason: reason.clone()
+        }
+    );
+    assert!(client.is_closed());
+    assert_eq!(client.poll_timeout(), None, "no timer after the end");
+    reason
 }

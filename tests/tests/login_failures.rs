@@ -163,39 +163,9 @@ impl Manual {
         String::from_utf8_lossy(&self.wire).into_owned()
     }
 
-    /// Same checks as [`Pair::ended`].
+    /// The ending rules of [`herald_tests::pair::check_ending`].
     fn ended(&self) -> DisconnectReason {
-        let reasons: Vec<&DisconnectReason> = self
-            .events
-            .iter()
-            .filter_map(|e| match e {
-                Event::Disconnected { reason } => Some(reason),
-                _ => None,
-            })
-            .collect();
-        assert_eq!(reasons.len(), 1, "one Disconnected in {:#?}", self.events);
-        let reason = reasons[0].clone();
-        assert_eq!(
-            self.events.last(),
-            Some(&Event::Disconnected {
-                reason: reason.clone()
-            })
-        );
-        assert_eq!(self.actions.last(), Some(&Action::CloseTransport));
-        assert_eq!(
-            self.actions
-                .iter()
-                .filter(|a| **a == Action::CloseTransport)
-                .count(),
-            1
-        );
-        assert_eq!(
-            self.client.state(),
-            SessionState::Closed {
-                reason: reason.clone()
-            }
-        );
-        reason
+        herald_tests::pair::check_ending(&self.client, &self.events, &self.actions)
     }
 }
 
