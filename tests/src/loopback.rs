@@ -118,6 +118,29 @@ impl LoopbackServer {
             .unwrap_or_default()
     }
 
+    /// Connection `index`'s log once `ready` holds for it; panics after 10 s. The client
+    /// reports being online when it has *written* its initial presence: the server thread
+    /// may not have read it yet.
+    pub fn connection_when(
+        &self,
+        index: usize,
+        ready: impl Fn(&ConnectionLog) -> bool,
+    ) -> ConnectionLog {
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let log = self.connection(index);
+            if ready(&log) {
+                return log;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "connection {index} never got there: {:?}",
+                log.received
+            );
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
     /// How many connections were accepted.
     pub fn connection_count(&self) -> usize {
         self.connections.lock().expect("log lock").len()

@@ -112,7 +112,7 @@ async fn reconnects_with_the_current_presence_after_the_server_drops() {
         .await
         .unwrap();
     until(&mut events, is_online).await;
-    let second = server.connection(1);
+    let second = server.connection_when(1, |log| !log.presences().is_empty());
     let initial = second.presences();
     assert_eq!(initial.len(), 1, "{:?}", second.received);
     assert!(String::from(initial[0]).contains("<show>xa</show><status>back soon</status>"));
