@@ -109,9 +109,15 @@ impl fmt::Debug for Client {
 impl Client {
     /// A client for `config`, drawing SCRAM nonces and stanza ids from `entropy`.
     ///
-    /// Fails when the configured status text cannot be carried by XML.
+    /// Fails when the configured status text cannot be carried by XML, or the stanza size
+    /// limit is above [`Limits::MAX_STANZA_BYTES`](crate::Limits::MAX_STANZA_BYTES).
     pub fn new(config: Config, entropy: impl Entropy + 'static) -> Result<Client, ConfigError> {
         let mut entropy: Box<dyn Entropy> = Box::new(entropy);
+        if config.limits.max_stanza_bytes > crate::Limits::MAX_STANZA_BYTES {
+            return Err(ConfigError::StanzaLimitTooLarge(
+                config.limits.max_stanza_bytes,
+            ));
+        }
         if let Err(e) = xml::check_text(&config.status) {
             return Err(ConfigError::InvalidStatus {
                 ch: invalid_char(&e),

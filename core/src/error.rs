@@ -56,6 +56,10 @@ pub enum ConfigError {
     /// An account JID needs a local part (`user@domain`).
     #[error("the JID has no local part")]
     JidWithoutLocalPart,
+    /// [`Limits::max_stanza_bytes`](crate::Limits::max_stanza_bytes) is above
+    /// [`Limits::MAX_STANZA_BYTES`](crate::Limits::MAX_STANZA_BYTES).
+    #[error("max_stanza_bytes {0} is above the largest supported ({max})", max = crate::Limits::MAX_STANZA_BYTES)]
+    StanzaLimitTooLarge(usize),
     /// The configured status text contains a character XML cannot carry.
     #[error("the status text contains {ch:?}, which XML cannot carry")]
     InvalidStatus {

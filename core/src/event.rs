@@ -2,12 +2,12 @@
 //! and the public [`SessionState`].
 
 use jid::{BareJid, FullJid, Jid};
-use minidom::Element;
 
 use crate::error::DisconnectReason;
 use crate::sasl::Mechanism;
 use crate::stanza::presence::{IncomingPresence, Presence};
 use crate::stanza::roster::{Roster, RosterItem};
+use crate::stanza::tree::Stanza;
 
 /// Where the session is. Returned by [`Client::state`](crate::Client::state) and announced
 /// by [`Event::StateChanged`] on every transition.
@@ -164,8 +164,9 @@ pub enum Event {
         /// The contact.
         from: BareJid,
     },
-    /// Any other stanza (message, IQ, probe, unknown top-level element).
-    Stanza(Element),
+    /// Any other stanza (message, IQ, probe, unknown top-level element), as a compact
+    /// read-only tree; [`Stanza::to_element`] gives the `minidom` element.
+    Stanza(Stanza),
     /// The session ended. Emitted once; every later command returns
     /// [`UsageError::SessionEnded`](crate::UsageError::SessionEnded).
     Disconnected {

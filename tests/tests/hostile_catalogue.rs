@@ -648,3 +648,19 @@ fn a_hundred_megabyte_stanza_in_small_reads_is_cut_off_at_the_limit() {
     let sent = String::from_utf8_lossy(&sent);
     assert!(sent.ends_with(&stream_error("policy-violation")), "{sent}");
 }
+
+/// A stanza limit beyond what a received `Stanza` can index is refused up front, not
+/// discovered on the first huge stanza.
+#[test]
+fn a_stanza_limit_above_the_supported_maximum_is_a_config_error() {
+    let profile = ServerProfile::prosody_like();
+    let mut config: Config = config_for(&profile);
+    config.limits.max_stanza_bytes = Limits::MAX_STANZA_BYTES + 1;
+    let err = Client::new(config.clone(), SeededEntropy::new(1)).unwrap_err();
+    assert_eq!(
+        err,
+        herald_core::ConfigError::StanzaLimitTooLarge(Limits::MAX_STANZA_BYTES + 1)
+    );
+    config.limits.max_stanza_bytes = Limits::MAX_STANZA_BYTES;
+    assert!(Client::new(config, SeededEntropy::new(1)).is_ok());
+}

@@ -372,7 +372,7 @@ fn subscription_requests_are_events_and_messages_reach_the_application_as_stanza
             assert_eq!(el.name(), "message");
             assert_eq!(
                 el.get_child("body", "jabber:client")
-                    .map(Element::text)
+                    .map(|b| b.text())
                     .as_deref(),
                 Some("hi")
             );

@@ -6,6 +6,8 @@ use std::time::Instant;
 use jid::FullJid;
 use minidom::Element;
 
+use crate::stanza::tree::Stanza;
+
 use crate::client::{Client, Farewell};
 use crate::error::DisconnectReason;
 use crate::event::Event;
@@ -32,7 +34,7 @@ impl Client {
 
     /// An element while binding or establishing the session: our IQ's answer, or an early
     /// stanza handled as if online.
-    pub(super) fn on_binding_element(&mut self, now: Instant, el: Element) {
+    pub(super) fn on_binding_element(&mut self, now: Instant, stanza: Stanza) {
         let (pending, binding, session_required) = match &self.state {
             State::ExpectBindResult {
                 id,
@@ -43,12 +45,13 @@ impl Client {
             }
             _ => return,
         };
-        let answers_us = el.is("iq", NS_CLIENT)
-            && el.attr("id") == Some(pending)
-            && matches!(el.attr("type"), Some("result") | Some("error"));
+        let answers_us = stanza.is("iq", NS_CLIENT)
+            && stanza.attr("id") == Some(pending)
+            && matches!(stanza.attr("type"), Some("result") | Some("error"));
         if !answers_us {
-            return self.on_stanza(now, el, true);
+            return self.on_stanza(now, stanza, true);
         }
+        let el = stanza.to_element();
         if matches!(self.state, State::ExpectRoster { .. }) {
             return self.on_roster_result(now, &el);
         }

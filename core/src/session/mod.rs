@@ -152,11 +152,27 @@ impl Client {
         match event {
             StreamEvent::Header(header) => self.on_header(now, header),
             StreamEvent::Close => self.on_server_close(now),
-            StreamEvent::Element(el) => {
-                if el.is("error", NS_STREAM) {
-                    self.on_stream_error(now, &el);
+            StreamEvent::Element(stanza) => {
+                if stanza.is("error", NS_STREAM) {
+                    self.on_stream_error(now, &stanza.to_element());
                     return;
                 }
+                match self.state {
+                    State::Online => return self.on_stanza(now, stanza, true),
+                    // After our `</stream:stream>` nothing may be written; still report.
+                    State::Closing => return self.on_stanza(now, stanza, false),
+                    _ => {}
+                }
+                if matches!(
+                    self.state,
+                    State::ExpectBindResult { .. }
+                        | State::ExpectSessionResult { .. }
+                        | State::ExpectRoster { .. }
+                ) {
+                    return self.on_binding_element(now, stanza);
+                }
+                // Login elements are few: the login code reads them as minidom elements.
+                let el = stanza.to_element();
                 match self.state {
                     State::ExpectHeader(_) => self.fail(
                         now,
@@ -170,11 +186,12 @@ impl Client {
                     State::Authenticating(_) => self.on_sasl_element(now, &el),
                     State::ExpectBindResult { .. }
                     | State::ExpectSessionResult { .. }
-                    | State::ExpectRoster { .. } => self.on_binding_element(now, el),
-                    State::Online => self.on_stanza(now, el, true),
-                    // After our `</stream:stream>` nothing may be written; still report.
-                    State::Closing => self.on_stanza(now, el, false),
-                    State::Disconnected | State::TlsHandshake | State::Closed(_) => {}
+                    | State::ExpectRoster { .. }
+                    | State::Online
+                    | State::Closing
+                    | State::Disconnected
+                    | State::TlsHandshake
+                    | State::Closed(_) => {}
                 }
             }
         }

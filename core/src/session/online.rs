@@ -17,6 +17,7 @@ use crate::stanza::presence::{
     IncomingPresence, Presence, PresenceKind, build_own_presence, classify_presence,
 };
 use crate::stanza::roster::NS_ROSTER;
+use crate::stanza::tree::Stanza;
 use jid::Jid;
 
 impl Client {
@@ -140,7 +141,7 @@ impl Client {
 
     /// A stanza while online (or while closing, when `can_reply` is false: after our
     /// `</stream:stream>` nothing may be written).
-    pub(super) fn on_stanza(&mut self, now: Instant, el: Element, can_reply: bool) {
+    pub(super) fn on_stanza(&mut self, now: Instant, el: Stanza, can_reply: bool) {
         if el.is("presence", NS_CLIENT) {
             if self.on_subscription_presence(now, &el) {
                 return;
@@ -169,13 +170,13 @@ impl Client {
                 .attr("id")
                 .and_then(|id| self.pending_roster_edits.remove(id))
         {
-            return self.on_roster_edit_answer(&el, jid);
+            return self.on_roster_edit_answer(&el.to_element(), jid);
         }
         if el.is("iq", NS_CLIENT)
             && el.attr("type") == Some("set")
             && el.has_child("query", NS_ROSTER)
         {
-            return self.on_roster_push(now, &el, can_reply);
+            return self.on_roster_push(now, &el.to_element(), can_reply);
         }
         if el.is("iq", NS_CLIENT) && matches!(el.attr("type"), Some("get") | Some("set")) {
             if is_ping(&el) {

@@ -17,6 +17,7 @@ use crate::stanza::presence::stanza_error;
 use crate::stanza::roster::{
     ItemChange, NS_ROSTER, Roster, presence_to, read_item, roster_get, roster_set,
 };
+use crate::stanza::tree::Stanza;
 use crate::timer::Timer;
 
 impl Client {
@@ -226,7 +227,7 @@ impl Client {
 
     /// An incoming `subscribe`, `subscribed`, `unsubscribe` or `unsubscribed`; false for
     /// other presence types.
-    pub(super) fn on_subscription_presence(&mut self, now: Instant, el: &Element) -> bool {
+    pub(super) fn on_subscription_presence(&mut self, now: Instant, el: &Stanza) -> bool {
         // The type first: most presence is availability, and parsing a JID is not free.
         if !matches!(
             el.attr("type"),

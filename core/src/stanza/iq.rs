@@ -2,6 +2,7 @@
 
 use minidom::Element;
 
+use crate::stanza::tree::Stanza;
 use crate::stanza::{NS_CLIENT, NS_STANZAS, attr_name};
 
 /// Resource binding (RFC 6120 section 7).
@@ -41,22 +42,44 @@ pub(crate) fn session_request(id: &str) -> Element {
     el
 }
 
+/// A request the core answers: read as a parsed [`Stanza`] or as a minidom element.
+pub(crate) trait Request {
+    /// The top-level attribute `name` (without namespace).
+    fn request_attr<'a>(&'a self, name: &'a str) -> Option<&'a str>;
+}
+
+impl Request for Element {
+    fn request_attr<'a>(&'a self, name: &'a str) -> Option<&'a str> {
+        self.attr(name)
+    }
+}
+
+impl Request for Stanza {
+    fn request_attr<'a>(&'a self, name: &'a str) -> Option<&'a str> {
+        self.attr(name)
+    }
+}
+
 /// The reply skeleton for a request: same id, addressed back to the sender.
-fn reply(request: &Element, kind: &'static str) -> Element {
-    let mut el = iq(kind, request.attr("id").unwrap_or_default());
-    if let Some(from) = request.attr("from") {
+fn reply(request: &impl Request, kind: &'static str) -> Element {
+    let mut el = iq(kind, request.request_attr("id").unwrap_or_default());
+    if let Some(from) = request.request_attr("from") {
         el.set_attr(minidom::rxml::Namespace::NONE, attr_name("to"), from);
     }
     el
 }
 
 /// An empty `result` for `request` (used for pings).
-pub(crate) fn result_for(request: &Element) -> Element {
+pub(crate) fn result_for(request: &impl Request) -> Element {
     reply(request, "result")
 }
 
 /// An error reply to `request` with `condition` (RFC 6120 section 8.3).
-pub(crate) fn error_for(request: &Element, error_type: &'static str, condition: &str) -> Element {
+pub(crate) fn error_for(
+    request: &impl Request,
+    error_type: &'static str,
+    condition: &str,
+) -> Element {
     let mut el = reply(request, "error");
     let error = Element::builder("error", NS_CLIENT)
         .attr(attr_name("type"), error_type)
@@ -67,11 +90,11 @@ pub(crate) fn error_for(request: &Element, error_type: &'static str, condition: 
 }
 
 /// `service-unavailable` for a request nobody handles (RFC 6120 section 8.4).
-pub(crate) fn service_unavailable_for(request: &Element) -> Element {
+pub(crate) fn service_unavailable_for(request: &impl Request) -> Element {
     error_for(request, "cancel", "service-unavailable")
 }
 
 /// Whether `el` is an IQ `get` carrying an XEP-0199 ping.
-pub(crate) fn is_ping(el: &Element) -> bool {
+pub(crate) fn is_ping(el: &Stanza) -> bool {
     el.attr("type") == Some("get") && el.children().any(|c| c.is("ping", NS_PING))
 }

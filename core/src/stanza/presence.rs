@@ -7,6 +7,7 @@ use jid::Jid;
 use minidom::Element;
 
 use crate::jid_util::parse_jid;
+use crate::stanza::tree::Stanza;
 use crate::stanza::{NS_CLIENT, NS_STANZAS, attr_name, condition_and_text};
 
 /// Availability, numbered as the IPWorks `XmppPresences` values.
@@ -196,11 +197,12 @@ pub(crate) enum PresenceKind {
 }
 
 /// Reads a `<presence/>` leniently: odd values never fail the stanza.
-pub(crate) fn classify_presence(el: &Element, own_domain: &str) -> PresenceKind {
+pub(crate) fn classify_presence(el: &Stanza, own_domain: &str) -> PresenceKind {
     let ptype = el.attr("type");
     match ptype {
         Some("error") => {
-            let (condition, text) = stanza_error(el);
+            // Rare: read the error with the minidom helpers.
+            let (condition, text) = stanza_error(&el.to_element());
             PresenceKind::Error {
                 from: el.attr("from").and_then(|f| parse_jid(f).ok()),
                 condition,
@@ -219,7 +221,7 @@ pub(crate) fn classify_presence(el: &Element, own_domain: &str) -> PresenceKind 
                     Err(_) => return PresenceKind::Other,
                 },
             };
-            let show = child_text(el, "show");
+            let show = el.get_child("show", NS_CLIENT).map(|c| c.text());
             let availability = if ptype == Some("unavailable") {
                 Presence::Offline
             } else {
@@ -229,18 +231,21 @@ pub(crate) fn classify_presence(el: &Element, own_domain: &str) -> PresenceKind 
                 from,
                 availability,
                 show,
-                status: child_text(el, "status").unwrap_or_default(),
-                priority: child_text(el, "priority")
-                    .map(|p| parse_priority(&p))
+                status: el
+                    .get_child("status", NS_CLIENT)
+                    .map(|c| c.text())
+                    .unwrap_or_default(),
+                priority: el
+                    .get_child("priority", NS_CLIENT)
+                    .map(|c| match c.texts().next() {
+                        Some(text) if c.texts().nth(1).is_none() => parse_priority(text),
+                        _ => parse_priority(&c.text()),
+                    })
                     .unwrap_or(0),
             })
         }
         Some(_) => PresenceKind::Other,
     }
-}
-
-fn child_text(el: &Element, name: &str) -> Option<String> {
-    el.get_child(name, NS_CLIENT).map(Element::text)
 }
 
 fn parse_priority(text: &str) -> i8 {

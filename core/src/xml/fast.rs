@@ -4,17 +4,19 @@
 //! typical stream. Most stanzas use a small, plain subset of XML: ASCII names without
 //! prefixes (but `xml:lang`), `xmlns` declarations, the five predefined entities, no
 //! comments, CDATA, character references or carriage returns. [`parse_element`] reads a
-//! complete top-level element of that subset straight into a minidom [`Element`], and gives
-//! up ([`None`]) on anything else: then the reader hands the same bytes to rxml as before.
+//! complete top-level element of that subset straight into a [`Stanza`] (one string, one
+//! node array), and gives up ([`None`]) on anything else: then the reader hands the same
+//! bytes to rxml as before.
 //!
 //! It never rejects, it only declines. What it accepts is well-formed and yields the very
-//! element rxml's path builds (a differential property test checks this), so the session
+//! stanza rxml's path builds (a differential property test checks this), so the session
 //! behaves the same with or without it, including every error and limit, and in any
 //! chunking. Skipping rxml for a whole element is sound because, between two top-level
 //! elements, rxml's state does not depend on the balanced element in between.
 
-use minidom::Element;
-use minidom::rxml::{Namespace, NcName, XMLNS_XML, XMLNS_XMLNS};
+use minidom::rxml::{XMLNS_XML, XMLNS_XMLNS};
+
+use crate::stanza::tree::{Builder, Span, Stanza};
 
 use super::limits::Limits;
 
@@ -112,10 +114,9 @@ fn checked_str(bytes: &[u8], in_attribute: bool) -> Option<&str> {
     std::str::from_utf8(bytes).ok()
 }
 
-/// Expands the five predefined entities; `None` for a character reference or any other
-/// entity (rxml's business), or a stray `&`.
-fn unescape(text: &str) -> Option<String> {
-    let mut out = String::with_capacity(text.len());
+/// Appends `text` to `out` with the five predefined entities expanded; `None` for a
+/// character reference or any other entity (rxml's business), or a stray `&`.
+fn unescape_into(text: &str, out: &mut String) -> Option<()> {
     let mut rest = text;
     while let Some(amp) = rest.find('&') {
         out.push_str(&rest[..amp]);
@@ -132,7 +133,7 @@ fn unescape(text: &str) -> Option<String> {
         rest = &rest[semi + 1..];
     }
     out.push_str(rest);
-    Some(out)
+    Some(())
 }
 
 impl<'a> Cursor<'a> {
@@ -259,38 +260,44 @@ pub(super) fn root_default_namespace(prolog: &[u8]) -> Option<String> {
 }
 
 /// Reads one complete top-level element of the subset from the start of `input` (which
-/// starts with `<`), at stream depth 1 where `default_ns` is in scope. Returns the element
+/// starts with `<`), at stream depth 1 where `default_ns` is in scope. Returns the stanza
 /// and the bytes it took, or `None` to let rxml read these bytes.
 ///
-/// `stack` is scratch space (left empty).
+/// `scratch` is where the stanza is built (left empty, its buffers kept for the next one);
+/// the stanza returned gets exactly-sized copies.
 pub(super) fn parse_element(
     input: &[u8],
     default_ns: &str,
     limits: &Limits,
-    stack: &mut Vec<Element>,
-) -> Option<(Element, usize)> {
-    let result = parse_inner(input, default_ns, limits, stack);
-    stack.clear();
-    result
+    scratch: &mut Builder,
+) -> Option<(Stanza, usize)> {
+    scratch.clear();
+    let result = parse_inner(input, default_ns, limits, scratch);
+    let stanza = result.map(|len| (scratch.finish_copy(), len));
+    scratch.clear();
+    stanza
 }
 
 fn parse_inner(
     input: &[u8],
     default_ns: &str,
     limits: &Limits,
-    stack: &mut Vec<Element>,
-) -> Option<(Element, usize)> {
+    tree: &mut Builder,
+) -> Option<usize> {
     // Longer elements are rxml's (which enforces the size limit).
     let bytes = &input[..input.len().min(limits.max_stanza_bytes)];
     let mut cursor = Cursor { bytes, pos: 0 };
     let mut attrs = Fixed::<RawAttr<'_>, MAX_ATTRS>::new();
-    // The namespace each open element declared (`None`: inherited), for its children.
-    let mut namespaces = Fixed::<Option<&str>, MAX_OPEN>::new();
+    // The open elements' node indices, outermost first.
+    let mut open = Fixed::<usize, MAX_OPEN>::new();
     // The root of the stream is depth 1; the top-level element depth 2.
     let max_open = limits.max_depth.checked_sub(1)?;
+    let default_ns = tree.push_str(default_ns);
     loop {
         if cursor.peek()? != b'<' {
-            // Text, up to the next tag.
+            // Text, up to the next tag; only inside an element: the loop starts at `<` and
+            // returns at the last `>`.
+            open.as_slice().last()?;
             let start = cursor.pos;
             let len = bytes[start..].iter().position(|b| *b == b'<')?;
             cursor.pos += len;
@@ -298,13 +305,8 @@ fn parse_inner(
             if raw.contains("]]>") {
                 return None;
             }
-            let text = if raw.contains('&') {
-                unescape(raw)?
-            } else {
-                raw.to_owned()
-            };
-            // Only inside an element: the loop starts at `<` and returns at the last `>`.
-            stack.last_mut()?.append_text(text);
+            let text = tree.push_with(|out| unescape_into(raw, out))?;
+            tree.text(text);
             continue;
         }
         cursor.pos += 1;
@@ -317,86 +319,90 @@ fn parse_inner(
                     return None;
                 }
                 cursor.pos += 1;
-                let el = stack.pop()?;
-                namespaces.pop();
-                if el.name() != name {
+                let element = open.pop()?;
+                if tree.str(tree.name_and_ns(element).0) != name {
                     return None;
                 }
-                match stack.last_mut() {
-                    Some(parent) => {
-                        parent.append_child(el);
-                    }
-                    None => return Some((el, cursor.pos)),
+                tree.close(element);
+                if open.as_slice().is_empty() {
+                    return Some(cursor.pos);
                 }
             }
             b'!' | b'?' => return None,
             _ => {
                 let (prefix, name, empty) = cursor.start_tag(&mut attrs)?;
-                if prefix.is_some() || reserved(name) || stack.len() >= max_open {
+                if prefix.is_some() || reserved(name) || open.as_slice().len() >= max_open {
                     return None;
                 }
-                let inherited = namespaces
-                    .as_slice()
-                    .iter()
-                    .rev()
-                    .find_map(|ns| *ns)
-                    .unwrap_or(default_ns);
-                let (el, declared) = element(name, inherited, attrs.as_slice(), limits)?;
+                let inherited = match open.as_slice().last() {
+                    Some(parent) => tree.name_and_ns(*parent).1,
+                    None => default_ns,
+                };
+                let element = element(tree, name, inherited, attrs.as_slice(), limits)?;
                 if empty {
-                    match stack.last_mut() {
-                        Some(parent) => {
-                            parent.append_child(el);
-                        }
-                        None => return Some((el, cursor.pos)),
+                    tree.close(element);
+                    if open.as_slice().is_empty() {
+                        return Some(cursor.pos);
                     }
                 } else {
-                    namespaces.push(declared)?;
-                    stack.push(el);
+                    open.push(element)?;
                 }
             }
         }
     }
 }
 
-/// Builds an element from its start tag, with the namespace it declares (if any), or `None`
-/// when the tag needs rxml.
-fn element<'a>(
+/// Writes an element's start tag into `tree`; returns its index, or `None` when the tag
+/// needs rxml.
+fn element(
+    tree: &mut Builder,
     name: &str,
-    inherited: &str,
-    attrs: &[RawAttr<'a>],
+    inherited: Span,
+    attrs: &[RawAttr<'_>],
     limits: &Limits,
-) -> Option<(Element, Option<&'a str>)> {
-    let mut ns = None;
+) -> Option<usize> {
+    let mut declared = None;
     for attr in attrs {
         if attr.prefix.is_none() && attr.name == "xmlns" {
             // A second declaration is rxml's error to report.
-            if ns.is_some() {
+            if declared.is_some() {
                 return None;
             }
-            ns = Some(plain_namespace(attr.value)?);
+            declared = Some(plain_namespace(attr.value)?);
         }
     }
-    let count = attrs.len() - usize::from(ns.is_some());
-    let mut el = Element::bare(name, ns.unwrap_or(inherited));
+    let count = attrs.len() - usize::from(declared.is_some());
     if count > limits.max_attributes {
         return None;
     }
-    let map = el.attrs_mut();
+    let name = tree.push_str(name);
+    let ns = match declared {
+        Some(ns) => tree.push_str(ns),
+        None => inherited,
+    };
+    let element = tree.open(name, ns);
+    let mut xml_ns = None;
     for attr in attrs {
         let namespace = match attr.prefix {
             None if attr.name == "xmlns" => continue,
             None if reserved(attr.name) => return None,
-            None => Namespace::NONE,
-            Some("xml") if attr.name == "lang" => Namespace::XML,
+            None => Span::default(),
+            Some("xml") if attr.name == "lang" => {
+                *xml_ns.get_or_insert_with(|| tree.push_str(XMLNS_XML))
+            }
             Some(_) => return None,
         };
-        let name = NcName::try_from(attr.name).ok()?;
-        if map.get(&namespace, &name).is_some() {
+        let duplicate = tree.attr_names(element).any(|(ns, existing)| {
+            tree.str(existing) == attr.name && tree.str(ns) == tree.str(namespace)
+        });
+        if duplicate {
             return None;
         }
-        map.insert(namespace, name, unescape(attr.value)?);
+        let name = tree.push_str(attr.name);
+        let value = tree.push_with(|out| unescape_into(attr.value, out))?;
+        tree.attr(element, namespace, name, value);
     }
-    Some((el, ns))
+    Some(element)
 }
 
 /// Names beginning with `xml` (any case) are reserved by XML; whatever rxml makes of them
@@ -418,12 +424,12 @@ fn plain_namespace(value: &str) -> Option<&str> {
 mod tests {
     use super::*;
 
-    fn parse(s: &str) -> Option<(Element, usize)> {
+    fn parse(s: &str) -> Option<(Stanza, usize)> {
         parse_element(
             s.as_bytes(),
             "jabber:client",
             &Limits::default(),
-            &mut Vec::new(),
+            &mut Builder::default(),
         )
     }
 
@@ -435,7 +441,7 @@ mod tests {
         let (el, len) = parse(presence).expect("in the subset");
         assert_eq!(len, presence.len() - "<next/>".len());
         assert!(el.is("presence", "jabber:client"));
-        assert_eq!(el.attr_ns(XMLNS_XML, "lang"), Some("en"));
+        assert_eq!(el.root().attr_ns(XMLNS_XML, "lang"), Some("en"));
         let status = el.get_child("status", "jabber:client").expect("status");
         assert_eq!(status.text(), "x & y \u{e9}");
         let caps = el
@@ -471,7 +477,7 @@ mod tests {
                 b"<a>\xff</a>",
                 "jabber:client",
                 &Limits::default(),
-                &mut Vec::new()
+                &mut Builder::default()
             )
             .is_none()
         );

@@ -16,6 +16,12 @@ pub struct Limits {
     pub max_whitespace_run: usize,
 }
 
+impl Limits {
+    /// The largest [`max_stanza_bytes`](Limits::max_stanza_bytes) a client accepts (1 GiB):
+    /// a received [`Stanza`](crate::Stanza) indexes its text with 32-bit offsets.
+    pub const MAX_STANZA_BYTES: usize = 1 << 30;
+}
+
 impl Default for Limits {
     fn default() -> Self {
         Limits {

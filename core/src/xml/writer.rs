@@ -218,7 +218,7 @@ fn write_inner(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::super::{Limits, StreamEvent, StreamReader};
     use super::*;
     use minidom::rxml::{Namespace, NcName};
@@ -362,7 +362,7 @@ mod tests {
             Ok(Some(StreamEvent::Header(_)))
         ));
         match reader.next(&mut input) {
-            Ok(Some(StreamEvent::Element(read))) => read,
+            Ok(Some(StreamEvent::Element(read))) => read.into(),
             other => panic!("{other:?}"),
         }
     }
@@ -387,7 +387,8 @@ mod tests {
         })
     }
 
-    fn arb_element() -> impl Strategy<Value = Element> {
+    /// Random element trees, texts merged and non-empty as the reader produces them.
+    pub(crate) fn arb_element() -> impl Strategy<Value = Element> {
         arb_leaf().prop_recursive(4, 32, 4, |inner| {
             let node = prop_oneof![
                 inner.prop_map(Node::Element),
