@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use herald_bench::login::LoginScript;
-use herald_bench::{anchors, herald_inbound, stream};
+use herald_bench::{anchors, herald_inbound, libstrophe, stream};
 use herald_core::Presence;
 
 /// Fewer stanzas than `report` (criterion repeats each run many times).
@@ -30,6 +30,8 @@ fn inbound(c: &mut Criterion) {
     group.throughput(Throughput::Bytes(full.len() as u64));
     group.bench_function("tokio-xmpp", |b| b.iter(|| anchors::tokio_xmpp(&rt, &full)));
     group.bench_function("rxml+minidom", |b| b.iter(|| anchors::minidom(&full)));
+    assert_eq!(libstrophe::libstrophe(&full), mix.stanzas);
+    group.bench_function("libstrophe", |b| b.iter(|| libstrophe::libstrophe(&full)));
     group.bench_function("rxml-events", |b| b.iter(|| anchors::rxml_events(&full)));
     group.finish();
 }

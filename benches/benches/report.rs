@@ -9,6 +9,7 @@ use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use std::time::{Duration, Instant};
 
 use herald_bench::anchors;
+use herald_bench::libstrophe;
 use herald_bench::login::LoginScript;
 use herald_bench::stream::{self, Mix};
 use herald_bench::{STANZAS, herald_inbound};
@@ -127,17 +128,27 @@ fn main() {
         mix.stanzas + 1,
         "the stanzas and the features"
     );
+    for with_debug_text in [true, false] {
+        let seen = libstrophe::libstrophe_counts(&full, with_debug_text);
+        assert_eq!(
+            seen.stanzas, mix.counts,
+            "libstrophe: presence, message, iq"
+        );
+        assert_eq!(seen.other, 1, "libstrophe: the features");
+    }
     drop(client);
 
     // Throughput, in rounds: each round runs every consumer once, so that a burst of load
     // on this shared machine hits them alike; best and median over the rounds.
-    let mut rounds: [Vec<Duration>; 5] = Default::default();
+    let mut rounds: [Vec<Duration>; 7] = Default::default();
     for _ in 0..runs {
         let client = script.login();
-        let consumers: [&dyn Fn() -> usize; 5] = [
+        let consumers: [&dyn Fn() -> usize; 7] = [
             &|| 0,
             &|| anchors::tokio_xmpp(&rt, &full),
             &|| anchors::minidom(&full),
+            &|| libstrophe::libstrophe(&full),
+            &|| libstrophe::libstrophe_parser(&full),
             &|| anchors::rxml_raw_events(&full),
             &|| anchors::rxml_events(&full),
         ];
@@ -151,25 +162,39 @@ fn main() {
             rounds[i].push(start.elapsed());
         }
     }
-    let [herald_t, txmpp_t, mini_t, raw_t, ns_t] = rounds.map(|mut t| {
+    let [
+        herald_t,
+        txmpp_t,
+        mini_t,
+        strophe_t,
+        strophe_parser_t,
+        raw_t,
+        ns_t,
+    ] = rounds.map(|mut t| {
         t.sort();
         (t[0], t[t.len() / 2])
     });
     let ((herald_best, herald_med), (txmpp_best, txmpp_med), (mini_best, mini_med)) =
         (herald_t, txmpp_t, mini_t);
     let ((raw_best, _), (ns_best, _)) = (raw_t, ns_t);
+    let ((strophe_best, strophe_med), (strophe_parser_best, strophe_parser_med)) =
+        (strophe_t, strophe_parser_t);
     let bytes = mix.bytes.len();
     let h = mb_per_s(bytes, herald_best);
     let t = mb_per_s(full.len(), txmpp_best);
     let m = mb_per_s(full.len(), mini_best);
+    let s = mb_per_s(full.len(), strophe_best);
+    let sp = mb_per_s(full.len(), strophe_parser_best);
     let rate = |d: Duration| mix.stanzas as f64 / d.as_secs_f64() / 1e3;
     println!("\n== inbound throughput (best; median in brackets)");
     println!(
-        "herald      {h:7.1} MB/s [{:5.1}] {:7.0}k stanzas/s  {:.2}x tokio-xmpp  {:.2}x rxml+minidom",
+        "herald      {h:7.1} MB/s [{:5.1}] {:7.0}k stanzas/s  {:.2}x tokio-xmpp  {:.2}x rxml+minidom  \
+         {:.2}x libstrophe",
         mb_per_s(bytes, herald_med),
         rate(herald_best),
         h / t,
-        h / m
+        h / m,
+        h / s
     );
     println!(
         "tokio-xmpp  {t:7.1} MB/s [{:5.1}] {:7.0}k stanzas/s",
@@ -180,6 +205,19 @@ fn main() {
         "rxml+minidom{m:7.1} MB/s [{:5.1}] {:7.0}k stanzas/s",
         mb_per_s(full.len(), mini_med),
         rate(mini_best)
+    );
+    println!(
+        "libstrophe  {s:7.1} MB/s [{:5.1}] {:7.0}k stanzas/s  (C, expat; parser, conn.c's \
+         per-stanza debug serialization, handler dispatch)",
+        mb_per_s(full.len(), strophe_med),
+        rate(strophe_best)
+    );
+    println!(
+        "libstrophe without the debug serialization {sp:.1} MB/s [{:.1}], {:.0}k stanzas/s; \
+         herald {:.2}x it",
+        mb_per_s(full.len(), strophe_parser_med),
+        rate(strophe_parser_best),
+        h / sp
     );
     let (raw, ns) = (
         mb_per_s(full.len(), raw_best),
@@ -199,19 +237,39 @@ fn main() {
     drop(client);
     let (_, t_allocs, t_bytes, _) = counted(|| anchors::tokio_xmpp(&rt, &full));
     let (_, m_allocs, m_bytes, _) = counted(|| anchors::minidom(&full));
+    // libstrophe's (and expat's) allocations go through its xmpp_mem_t hooks, not ours.
+    let _ = libstrophe::take_allocations();
+    libstrophe::libstrophe(&full);
+    let (s_allocs, s_bytes) = libstrophe::take_allocations();
+    libstrophe::libstrophe_parser(&full);
+    let (sp_allocs, sp_bytes) = libstrophe::take_allocations();
     let per = |n: usize| n as f64 / mix.stanzas as f64;
     println!("\n== allocations per stanza (count, bytes)");
     println!(
-        "herald       {:6.1} {:8.0} B   {:.2}x / {:.2}x tokio-xmpp, {:.2}x / {:.2}x rxml+minidom",
+        "herald       {:6.1} {:8.0} B   {:.2}x / {:.2}x tokio-xmpp, {:.2}x / {:.2}x rxml+minidom, \
+         {:.2}x / {:.2}x libstrophe",
         per(h_allocs),
         per(h_bytes),
         per(h_allocs) / per(t_allocs),
         per(h_bytes) / per(t_bytes),
         per(h_allocs) / per(m_allocs),
-        per(h_bytes) / per(m_bytes)
+        per(h_bytes) / per(m_bytes),
+        per(h_allocs) / per(s_allocs),
+        per(h_bytes) / per(s_bytes)
     );
     println!("tokio-xmpp   {:6.1} {:8.0} B", per(t_allocs), per(t_bytes));
     println!("rxml+minidom {:6.1} {:8.0} B", per(m_allocs), per(m_bytes));
+    println!(
+        "libstrophe   {:6.1} {:8.0} B   (its xmpp_mem_t hooks: libstrophe and expat, \
+         alloc and realloc calls)",
+        per(s_allocs),
+        per(s_bytes)
+    );
+    println!(
+        "libstrophe without the debug serialization {:.1}, {:.0} B",
+        per(sp_allocs),
+        per(sp_bytes)
+    );
 
     // Heap held by an idle online client (the script is recorded already).
     let (client, _, _, h_live) = counted(|| script.login());

@@ -8,7 +8,8 @@
 //! ```
 //!
 //! The consumer is `herald`, `tokio-xmpp`, `minidom`, `rxml` (namespace-resolving parser,
-//! events dropped) or `rxml-raw`.
+//! events dropped), `rxml-raw`, `libstrophe` or `libstrophe-parser` (its C harness:
+//! toggle-collect `herald_strophe_feed`).
 
 fn main() {
     let mut args = std::env::args().skip(1);
@@ -29,6 +30,8 @@ fn main() {
         "minidom" => herald_bench::anchors::minidom(&full),
         "rxml" => herald_bench::anchors::rxml_events(&full),
         "rxml-raw" => herald_bench::anchors::rxml_raw_events(&full),
+        "libstrophe" => herald_bench::libstrophe::libstrophe(&full),
+        "libstrophe-parser" => herald_bench::libstrophe::libstrophe_parser(&full),
         other => panic!("unknown consumer {other}"),
     };
     println!("{consumer}: {n} from {} stanza bytes", mix.bytes.len());

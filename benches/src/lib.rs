@@ -31,6 +31,7 @@
 //! fed in 4 KiB chunks ([`CHUNK`]), and a run counts only when every event was polled.
 
 pub mod anchors;
+pub mod libstrophe;
 pub mod login;
 pub mod stream;
 
