@@ -14,6 +14,8 @@
 //! chunking. Skipping rxml for a whole element is sound because, between two top-level
 //! elements, rxml's state does not depend on the balanced element in between.
 
+use std::cell::Cell;
+
 use minidom::rxml::{XMLNS_XML, XMLNS_XMLNS};
 
 use crate::stanza::tree::{Builder, Span, Stanza};
@@ -76,6 +78,12 @@ struct RawAttr<'a> {
 struct Cursor<'a> {
     bytes: &'a [u8],
     pos: usize,
+    /// Set when a read ran into the end of `bytes`: the element may be complete in a
+    /// longer input.
+    hit_end: Cell<bool>,
+    /// The text run or attribute value (its start, and whether an attribute) that the end
+    /// of `bytes` cut, if that is where the read stopped.
+    cut_token: Cell<Option<(usize, bool)>>,
 }
 
 /// Whether `b` may start a name of the subset (ASCII NCName start).
@@ -94,35 +102,64 @@ fn is_space(b: u8) -> bool {
 }
 
 /// `bytes` as text of the subset: valid UTF-8 of XML `Char`s, no carriage return; and, in
-/// an attribute value, no tab or newline either (attribute-value normalisation).
+/// an attribute value, no tab, newline or `<` either (attribute-value normalisation); in
+/// text, no `]]>`.
+///
+/// One branch-free pass over the bytes finds everything that needs a closer look, so the
+/// common plain text costs that pass and UTF-8 validation.
 fn checked_str(bytes: &[u8], in_attribute: bool) -> Option<&str> {
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'\t' | b'\n' if !in_attribute => {}
-            0..=0x1F => return None,
-            // U+FFFE and U+FFFF (EF BF BE, EF BF BF) are not XML characters.
-            0xEF if bytes.get(i + 1) == Some(&0xBF)
-                && matches!(bytes.get(i + 2), Some(0xBE | 0xBF)) =>
-            {
-                return None;
-            }
-            _ => {}
-        }
-        i += 1;
+    let (mut control, mut lt, mut bracket, mut ef) = (false, false, false, false);
+    for &b in bytes {
+        control |= b < 0x20 && (in_attribute || (b != b'\t' && b != b'\n'));
+        lt |= b == b'<';
+        bracket |= b == b']';
+        ef |= b == 0xEF;
     }
-    std::str::from_utf8(bytes).ok()
+    if control || (in_attribute && lt) {
+        return None;
+    }
+    let text = std::str::from_utf8(bytes).ok()?;
+    // U+FFFE and U+FFFF (EF BF BE, EF BF BF) are not XML characters.
+    if ef && text.contains(['\u{FFFE}', '\u{FFFF}']) {
+        return None;
+    }
+    if !in_attribute && bracket && text.contains("]]>") {
+        return None;
+    }
+    Some(text)
+}
+
+/// Where [`unescape_into`] writes: a `String`, or nothing (to check only).
+trait Sink {
+    fn put_str(&mut self, s: &str);
+    fn put_char(&mut self, c: char);
+}
+
+impl Sink for String {
+    fn put_str(&mut self, s: &str) {
+        self.push_str(s);
+    }
+
+    fn put_char(&mut self, c: char) {
+        self.push(c);
+    }
+}
+
+impl Sink for () {
+    fn put_str(&mut self, _: &str) {}
+
+    fn put_char(&mut self, _: char) {}
 }
 
 /// Appends `text` to `out` with the five predefined entities expanded; `None` for a
 /// character reference or any other entity (rxml's business), or a stray `&`.
-fn unescape_into(text: &str, out: &mut String) -> Option<()> {
+fn unescape_into(text: &str, out: &mut impl Sink) -> Option<()> {
     let mut rest = text;
     while let Some(amp) = rest.find('&') {
-        out.push_str(&rest[..amp]);
+        out.put_str(&rest[..amp]);
         rest = &rest[amp + 1..];
         let semi = rest.find(';')?;
-        out.push(match &rest[..semi] {
+        out.put_char(match &rest[..semi] {
             "lt" => '<',
             "gt" => '>',
             "amp" => '&',
@@ -132,13 +169,65 @@ fn unescape_into(text: &str, out: &mut String) -> Option<()> {
         });
         rest = &rest[semi + 1..];
     }
-    out.push_str(rest);
+    out.put_str(rest);
     Some(())
 }
 
+/// Whether the start of a text run or attribute value, cut by the end of the input, is of
+/// the subset so far (an unfinished UTF-8 sequence or entity reference at the very end
+/// allowed): only then may the fast path hold it, since rxml, given the same bytes, would
+/// not have failed yet either.
+fn clean_so_far(bytes: &[u8], in_attribute: bool) -> bool {
+    // rxml limits names and attribute values (not text) to its token length.
+    if in_attribute && bytes.len() > MAX_TOKEN {
+        return false;
+    }
+    let valid = match std::str::from_utf8(bytes) {
+        Ok(text) => text.len(),
+        Err(e) if e.error_len().is_none() => e.valid_up_to(),
+        Err(_) => return false,
+    };
+    let Some(text) = checked_str(&bytes[..valid], in_attribute) else {
+        return false;
+    };
+    let complete = match text.rfind('&') {
+        Some(amp) if !text[amp..].contains(';') => {
+            if !text[amp + 1..].bytes().all(|b| b.is_ascii_lowercase()) {
+                return false;
+            }
+            &text[..amp]
+        }
+        _ => text,
+    };
+    unescape_into(complete, &mut ()).is_some()
+}
+
 impl<'a> Cursor<'a> {
+    /// Whether the token the end of the input cut (if any) is of the subset so far.
+    fn cut_token_clean(&self) -> bool {
+        match self.cut_token.get() {
+            Some((start, in_attribute)) => clean_so_far(&self.bytes[start..], in_attribute),
+            None => true,
+        }
+    }
+
     fn peek(&self) -> Option<u8> {
-        self.bytes.get(self.pos).copied()
+        let b = self.bytes.get(self.pos).copied();
+        if b.is_none() {
+            self.hit_end.set(true);
+        }
+        b
+    }
+
+    /// The offset of the next `byte` at or after `from`, which ends the text run or
+    /// attribute value starting there.
+    fn find(&self, from: usize, byte: u8, in_attribute: bool) -> Option<usize> {
+        let found = self.bytes[from..].iter().position(|b| *b == byte);
+        if found.is_none() {
+            self.hit_end.set(true);
+            self.cut_token.set(Some((from, in_attribute)));
+        }
+        found
     }
 
     fn skip_space(&mut self) -> bool {
@@ -159,6 +248,9 @@ impl<'a> Cursor<'a> {
             self.pos += 1;
         }
         if self.pos - start > MAX_TOKEN {
+            // Too long for the subset however it ends (rxml's token limit comes later).
+            self.cut_token.set(Some((start, true)));
+            self.hit_end.set(false);
             return None;
         }
         // ASCII only, so always UTF-8.
@@ -216,9 +308,9 @@ impl<'a> Cursor<'a> {
             }
             self.pos += 1;
             let start = self.pos;
-            let len = self.bytes[start..].iter().position(|b| *b == quote)?;
+            let len = self.find(start, quote, true)?;
             let raw = &self.bytes[start..start + len];
-            if raw.len() > MAX_TOKEN || raw.contains(&b'<') {
+            if raw.len() > MAX_TOKEN {
                 return None;
             }
             self.pos = start + len + 1;
@@ -244,6 +336,8 @@ pub(super) fn root_default_namespace(prolog: &[u8]) -> Option<String> {
     let mut cursor = Cursor {
         bytes: prolog,
         pos: start + 1,
+        hit_end: Cell::new(false),
+        cut_token: Cell::new(None),
     };
     let mut attrs = Fixed::new();
     cursor.start_tag(&mut attrs)?;
@@ -259,9 +353,19 @@ pub(super) fn root_default_namespace(prolog: &[u8]) -> Option<String> {
     plain_namespace(first.value).map(str::to_owned)
 }
 
+/// What the fast path made of the bytes at the start of the input.
+pub(super) enum Fast {
+    /// A complete element of the subset, and the bytes it took.
+    Done(Stanza, usize),
+    /// So far of the subset, but the element does not end within the input (and the input
+    /// is shorter than the stanza size limit): more bytes may complete it.
+    Incomplete,
+    /// Not of the subset: rxml's to read.
+    Declined,
+}
+
 /// Reads one complete top-level element of the subset from the start of `input` (which
-/// starts with `<`), at stream depth 1 where `default_ns` is in scope. Returns the stanza
-/// and the bytes it took, or `None` to let rxml read these bytes.
+/// starts with `<`), at stream depth 1 where `default_ns` is in scope.
 ///
 /// `scratch` is where the stanza is built (left empty, its buffers kept for the next one);
 /// the stanza returned gets exactly-sized copies.
@@ -270,23 +374,32 @@ pub(super) fn parse_element(
     default_ns: &str,
     limits: &Limits,
     scratch: &mut Builder,
-) -> Option<(Stanza, usize)> {
+) -> Fast {
     scratch.clear();
-    let result = parse_inner(input, default_ns, limits, scratch);
-    let stanza = result.map(|len| (scratch.finish_copy(), len));
+    // Longer elements are rxml's (which enforces the size limit).
+    let truncated = input.len() > limits.max_stanza_bytes;
+    let mut cursor = Cursor {
+        bytes: &input[..input.len().min(limits.max_stanza_bytes)],
+        pos: 0,
+        hit_end: Cell::new(false),
+        cut_token: Cell::new(None),
+    };
+    let outcome = match parse_inner(&mut cursor, default_ns, limits, scratch) {
+        Some(len) => Fast::Done(scratch.finish_copy(), len),
+        None if cursor.hit_end.get() && !truncated && cursor.cut_token_clean() => Fast::Incomplete,
+        None => Fast::Declined,
+    };
     scratch.clear();
-    stanza
+    outcome
 }
 
 fn parse_inner(
-    input: &[u8],
+    cursor: &mut Cursor<'_>,
     default_ns: &str,
     limits: &Limits,
     tree: &mut Builder,
 ) -> Option<usize> {
-    // Longer elements are rxml's (which enforces the size limit).
-    let bytes = &input[..input.len().min(limits.max_stanza_bytes)];
-    let mut cursor = Cursor { bytes, pos: 0 };
+    let bytes = cursor.bytes;
     let mut attrs = Fixed::<RawAttr<'_>, MAX_ATTRS>::new();
     // The open elements' node indices, outermost first.
     let mut open = Fixed::<usize, MAX_OPEN>::new();
@@ -299,12 +412,9 @@ fn parse_inner(
             // returns at the last `>`.
             open.as_slice().last()?;
             let start = cursor.pos;
-            let len = bytes[start..].iter().position(|b| *b == b'<')?;
+            let len = cursor.find(start, b'<', false)?;
             cursor.pos += len;
             let raw = checked_str(&bytes[start..start + len], false)?;
-            if raw.contains("]]>") {
-                return None;
-            }
             let text = tree.push_with(|out| unescape_into(raw, out))?;
             tree.text(text);
             continue;
@@ -424,13 +534,49 @@ fn plain_namespace(value: &str) -> Option<&str> {
 mod tests {
     use super::*;
 
-    fn parse(s: &str) -> Option<(Stanza, usize)> {
+    fn outcome(bytes: &[u8]) -> Fast {
         parse_element(
-            s.as_bytes(),
+            bytes,
             "jabber:client",
             &Limits::default(),
             &mut Builder::default(),
         )
+    }
+
+    fn parse(s: &str) -> Option<(Stanza, usize)> {
+        match outcome(s.as_bytes()) {
+            Fast::Done(stanza, len) => Some((stanza, len)),
+            Fast::Incomplete | Fast::Declined => None,
+        }
+    }
+
+    fn declined(s: &[u8]) -> bool {
+        matches!(outcome(s), Fast::Declined)
+    }
+
+    #[test]
+    fn a_cut_element_is_incomplete_not_declined() {
+        let presence = "<presence from='a@b/c' xml:lang='en'><show>away</show>\
+            <status>x &amp; y \u{e9}</status><c xmlns='http://jabber.org/protocol/caps' \
+            ver='q+/='/></presence>";
+        for cut in 1..presence.len() {
+            if !presence.is_char_boundary(cut) {
+                continue;
+            }
+            assert!(
+                matches!(outcome(&presence.as_bytes()[..cut]), Fast::Incomplete),
+                "{cut}"
+            );
+        }
+        assert!(matches!(outcome(presence.as_bytes()), Fast::Done(..)));
+        // At the stanza size limit, more bytes cannot help: rxml reports the limit.
+        let tight = Limits {
+            max_stanza_bytes: 20,
+            ..Limits::default()
+        };
+        let cut = &presence.as_bytes()[..40];
+        let over = parse_element(cut, "jabber:client", &tight, &mut Builder::default());
+        assert!(matches!(over, Fast::Declined));
     }
 
     #[test]
@@ -454,7 +600,6 @@ mod tests {
     #[test]
     fn declines_the_rest() {
         for s in [
-            "<presence>",
             "<a>&#10;</a>",
             "<a>\r\n</a>",
             "<a x='\n'/>",
@@ -470,17 +615,9 @@ mod tests {
             "</stream:stream>",
             "<a></b>",
         ] {
-            assert!(parse(s).is_none(), "{s:?}");
+            assert!(declined(s.as_bytes()), "{s:?}");
         }
-        assert!(
-            parse_element(
-                b"<a>\xff</a>",
-                "jabber:client",
-                &Limits::default(),
-                &mut Builder::default()
-            )
-            .is_none()
-        );
+        assert!(declined(b"<a>\xff</a>"));
         assert_eq!(
             root_default_namespace(
                 b"<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='s'>"

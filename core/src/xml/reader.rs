@@ -12,7 +12,7 @@ use minidom::Element;
 use minidom::rxml::error::EndOrError;
 use minidom::rxml::{self, AttrMap, Namespace, Options, Parse, Parser, WithOptions};
 
-use super::fast;
+use super::fast::{self, Fast};
 use super::limits::{Limit, Limits};
 use crate::stanza::tree::{Builder, Stanza};
 
@@ -25,6 +25,22 @@ const NS_STREAMS: &str = "http://etherx.jabber.org/streams";
 /// much for its token buffer up front, and again after every entity or character reference,
 /// so a bigger value costs every idle client and every `&amp;` that much heap.
 const MAX_TOKEN_LENGTH: usize = 4 * 1024;
+
+/// Most bytes of a top-level element held for the fast path while it arrives in pieces,
+/// and most attempts at it; beyond either, rxml reads it. Each attempt reads at most the
+/// bytes held, so tiny hostile chunks cost at most four passes over an element.
+const MAX_PENDING: usize = 16 * 1024;
+const MAX_PENDING_TRIES: u8 = 4;
+
+/// What [`StreamReader::fast_element`] did with the input.
+enum FastStep {
+    /// A whole element.
+    Event(StreamEvent),
+    /// The start of an element, held until more bytes come (all of the input taken).
+    Held,
+    /// rxml's to read.
+    Rxml,
+}
 
 /// Attributes of the server's `<stream:stream>` header.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -162,6 +178,14 @@ pub(crate) struct StreamReader {
     /// Where the fast path builds a stanza; released when the input runs out, so an idle
     /// reader holds nothing.
     scratch: Builder,
+    /// The start of a top-level element of the fast path's subset that did not end in its
+    /// chunk, not yet given to rxml: the next input completes it (most stanzas straddling
+    /// two reads stay on the fast path). Empty most of the time.
+    pending: Vec<u8>,
+    /// Attempts at `pending`.
+    pending_tries: u8,
+    /// Set while rxml reads bytes the fast path gave up on.
+    rxml_only: bool,
 }
 
 /// Longest prolog kept to find the root's default namespace.
@@ -193,6 +217,9 @@ impl StreamReader {
             rxml_settled: false,
             fast_path: true,
             scratch: Builder::default(),
+            pending: Vec::new(),
+            pending_tries: 0,
+            rxml_only: false,
         }
     }
 
@@ -211,7 +238,8 @@ impl StreamReader {
     /// reader is usable; 0 once it is poisoned (the partial tree is freed).
     pub(crate) fn buffered_bytes(&self) -> usize {
         match (self.phase, &self.error) {
-            (_, Some(_)) | (Phase::Between | Phase::Closed, _) => 0,
+            (_, Some(_)) | (Phase::Closed, _) => 0,
+            (Phase::Between, None) => self.pending.len(),
             (Phase::Prolog | Phase::InElement, None) => self.element_bytes,
         }
     }
@@ -238,6 +266,7 @@ impl StreamReader {
                 self.error = Some(e.clone());
                 // Free the partial tree; its depth is capped, so dropping it is safe.
                 self.stack.clear();
+                self.pending = Vec::new();
                 Err(e)
             }
         }
@@ -245,6 +274,9 @@ impl StreamReader {
 
     /// The body of [`StreamReader::next`], without the poisoning.
     fn step(&mut self, input: &mut &[u8]) -> Result<Option<StreamEvent>, XmlError> {
+        if !self.pending.is_empty() {
+            return self.resume_pending(input);
+        }
         loop {
             if self.phase == Phase::Closed {
                 return Ok(None);
@@ -259,8 +291,10 @@ impl StreamReader {
                     .count();
                 match input.first() {
                     Some(b'<') if spaces == 0 => {
-                        if let Some(ev) = self.fast_element(input) {
-                            return Ok(Some(ev));
+                        match self.fast_element(input) {
+                            FastStep::Event(ev) => return Ok(Some(ev)),
+                            FastStep::Held => return Ok(None),
+                            FastStep::Rxml => {}
                         }
                         self.phase = Phase::InElement;
                         self.element_bytes = 0;
@@ -338,16 +372,77 @@ impl StreamReader {
     }
 
     /// A whole top-level element read by the fast path (see `fast`), when it can take it;
-    /// `input` is then advanced past it, as rxml's path would.
-    fn fast_element(&mut self, input: &mut &[u8]) -> Option<StreamEvent> {
-        if !self.fast_path || !self.rxml_settled {
-            return None;
+    /// `input` is then advanced past it, as rxml's path would. The start of one that does
+    /// not end in `input` is held for the next input.
+    fn fast_element(&mut self, input: &mut &[u8]) -> FastStep {
+        if !self.fast_path || !self.rxml_settled || self.rxml_only {
+            return FastStep::Rxml;
         }
-        let ns = self.default_ns.as_deref()?;
-        let (el, len) = fast::parse_element(input, ns, &self.limits, &mut self.scratch)?;
-        *input = &input[len..];
-        self.whitespace_run = 0;
-        Some(StreamEvent::Element(el))
+        let Some(ns) = self.default_ns.as_deref() else {
+            return FastStep::Rxml;
+        };
+        match fast::parse_element(input, ns, &self.limits, &mut self.scratch) {
+            Fast::Done(el, len) => {
+                *input = &input[len..];
+                self.whitespace_run = 0;
+                FastStep::Event(StreamEvent::Element(el))
+            }
+            Fast::Incomplete if input.len() < MAX_PENDING => {
+                self.pending.extend_from_slice(input);
+                self.pending_tries = 1;
+                *input = &[];
+                FastStep::Held
+            }
+            Fast::Incomplete | Fast::Declined => FastStep::Rxml,
+        }
+    }
+
+    /// More input for the held element: the fast path tries again on the held bytes and
+    /// what follows; when it cannot finish it within its bounds, rxml reads them all, in
+    /// order, exactly as if nothing had been held.
+    fn resume_pending(&mut self, input: &mut &[u8]) -> Result<Option<StreamEvent>, XmlError> {
+        let held = self.pending.len();
+        let cap = MAX_PENDING.min(self.limits.max_stanza_bytes.saturating_add(1));
+        let take = input.len().min(cap.saturating_sub(held));
+        self.pending.extend_from_slice(&input[..take]);
+        self.pending_tries += 1;
+        if let Some(ns) = self.default_ns.as_deref() {
+            match fast::parse_element(&self.pending, ns, &self.limits, &mut self.scratch) {
+                // The held bytes alone did not end it, so it ends in the new ones.
+                Fast::Done(el, len) if len > held => {
+                    *input = &input[len - held..];
+                    self.pending = Vec::new();
+                    self.whitespace_run = 0;
+                    return Ok(Some(StreamEvent::Element(el)));
+                }
+                Fast::Incomplete
+                    if take == input.len()
+                        && self.pending.len() < cap
+                        && self.pending_tries < MAX_PENDING_TRIES =>
+                {
+                    *input = &[];
+                    return Ok(None);
+                }
+                Fast::Done(..) | Fast::Incomplete | Fast::Declined => {}
+            }
+        }
+        let bytes = std::mem::take(&mut self.pending);
+        let mut rest = &bytes[..];
+        self.rxml_only = true;
+        let result = self.step(&mut rest);
+        self.rxml_only = false;
+        let consumed = bytes.len() - rest.len();
+        if consumed >= held {
+            *input = &input[consumed - held..];
+        } else {
+            // Not reached (the held bytes end no element), but never lose a byte.
+            self.pending = bytes[consumed..held].to_vec();
+        }
+        match result {
+            // The held bytes are read; the rest of the input (beyond the cap) follows.
+            Ok(None) if !input.is_empty() => self.step(input),
+            other => other,
+        }
     }
 
     /// An event the parser still holds from bytes it already consumed, if any.
@@ -855,6 +950,64 @@ mod tests {
             let text = String::from_utf8_lossy(&bytes);
             assert_eq!(with, without, "{text}");
         }
+    }
+
+    /// Stanzas of the fast path's subset, one of them long, after a settled stream.
+    fn plain_stanzas() -> Vec<u8> {
+        let long_body = "x".repeat(3 * MAX_PENDING);
+        after_header(&format!(
+            "<settle/><presence from='a@b/c'><show>away</show><status>x &amp; y</status>\
+             </presence><message type='chat'><body>{long_body}</body></message>\
+             <iq type='get' id='p'><ping xmlns='urn:xmpp:ping'/></iq> <presence/>"
+        ))
+    }
+
+    #[test]
+    fn a_stanza_cut_anywhere_reads_the_same() {
+        let bytes = plain_stanzas();
+        let whole = feed_whole(Limits::default(), &bytes);
+        assert_eq!(whole.0.len(), 6, "{whole:?}");
+        let one_by_one: Vec<&[u8]> = bytes.chunks(1).collect();
+        assert_eq!(feed(Limits::default(), &one_by_one), whole);
+        for size in [2, 7, 100, 4096] {
+            let chunks: Vec<&[u8]> = bytes.chunks(size).collect();
+            assert_eq!(feed(Limits::default(), &chunks), whole, "{size}");
+        }
+        let start = HEADER.len();
+        for cut in start..start + 200 {
+            assert_eq!(
+                feed(Limits::default(), &[&bytes[..cut], &bytes[cut..]]),
+                whole,
+                "{cut}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_held_stanza_counts_as_buffered_and_stays_bounded() {
+        let bytes = plain_stanzas();
+        let mut reader = StreamReader::new(Limits::default());
+        let mut most = 0;
+        for chunk in bytes.chunks(1000) {
+            let mut input = chunk;
+            while let Ok(Some(_)) = reader.next(&mut input) {}
+            assert!(input.is_empty());
+            most = most.max(reader.buffered_bytes());
+        }
+        assert!(most > 0);
+        assert!(most <= 3 * MAX_PENDING + 100, "{most}");
+        // The presence cut after its first 10 bytes is held by the fast path, not rxml.
+        let mut reader = StreamReader::new(Limits::default());
+        let presence_at = bytes.windows(9).position(|w| w == b"<presence").unwrap();
+        let mut input = &bytes[..presence_at + 10];
+        while let Ok(Some(_)) = reader.next(&mut input) {}
+        assert_eq!((reader.phase, reader.pending.len()), (Phase::Between, 10));
+        let mut input = &bytes[presence_at + 10..];
+        let Ok(Some(StreamEvent::Element(presence))) = reader.next(&mut input) else {
+            panic!("no presence");
+        };
+        assert_eq!(presence.attr("from"), Some("a@b/c"));
+        assert!(reader.pending.is_empty() && reader.pending.capacity() == 0);
     }
 
     #[test]
