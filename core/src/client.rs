@@ -413,6 +413,14 @@ impl Client {
         }
     }
 
+    /// Queues bytes the core serialises itself (checked text only), like [`Self::write`].
+    pub(crate) fn write_with(&mut self, now: Instant, write: impl FnOnce(&mut Vec<u8>)) {
+        write(&mut self.transmit);
+        if matches!(self.state, State::Online) {
+            self.arm_keepalive(now);
+        }
+    }
+
     /// Queues an element from the application, refusing what XML cannot carry.
     pub(crate) fn write_checked(&mut self, now: Instant, el: &Element) -> Result<(), UsageError> {
         xml::write_element(el, &mut self.transmit)

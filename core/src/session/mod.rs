@@ -19,7 +19,7 @@ use crate::client::{Client, Farewell, Transport};
 use crate::error::{DisconnectReason, Step, UsageError};
 use crate::event::SessionState;
 use crate::sasl::{Mechanism, ScramClient};
-use crate::stanza::presence::build_own_presence;
+use crate::stanza::presence::write_own_presence;
 use crate::xml::{self, StreamEvent};
 
 pub(crate) use stream::NS_STREAM;
@@ -136,9 +136,10 @@ impl Client {
                 return Ok(());
             }
             State::Online => {
-                let goodbye =
-                    build_own_presence(crate::Presence::Offline, "", self.config.priority);
-                self.write(now, &goodbye);
+                let priority = self.config.priority;
+                self.write_with(now, |out| {
+                    write_own_presence(crate::Presence::Offline, "", priority, out)
+                });
             }
             _ => {}
         }

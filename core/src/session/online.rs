@@ -15,6 +15,7 @@ use crate::stanza::attr_name;
 use crate::stanza::iq::{is_ping, result_for, service_unavailable_for};
 use crate::stanza::presence::{
     IncomingPresence, Presence, PresenceKind, build_own_presence, classify_presence,
+    write_own_presence,
 };
 use crate::stanza::roster::NS_ROSTER;
 use crate::stanza::tree::Stanza;
@@ -84,8 +85,12 @@ impl Client {
 
     /// Sends the account's presence with the current values.
     pub(super) fn send_own_presence(&mut self, now: Instant) {
-        let stanza = build_own_presence(self.presence, &self.status, self.config.priority);
-        self.write(now, &stanza);
+        let (presence, priority) = (self.presence, self.config.priority);
+        let status = std::mem::take(&mut self.status);
+        self.write_with(now, |out| {
+            write_own_presence(presence, &status, priority, out)
+        });
+        self.status = status;
         self.push_event(Event::PresenceSent {
             presence: self.presence,
             status: self.status.clone(),

@@ -147,6 +147,47 @@ pub(crate) fn build_own_presence(presence: Presence, status: &str, priority: i8)
     el
 }
 
+/// Appends the account's broadcast presence to `out`: the bytes
+/// [`build_own_presence`] gives through the writer, without building the element (a
+/// presence change is then one stanza and no tree). `status` was checked with
+/// [`check_text`](crate::check_text) when it was set.
+pub(crate) fn write_own_presence(
+    presence: Presence,
+    status: &str,
+    priority: i8,
+    out: &mut Vec<u8>,
+) {
+    let show = presence.show();
+    let priority = (presence.is_available() && priority != 0).then_some(priority);
+    out.extend_from_slice(b"<presence");
+    if presence == Presence::Offline {
+        out.extend_from_slice(b" type='unavailable'");
+    }
+    if show.is_none() && status.is_empty() && priority.is_none() {
+        out.extend_from_slice(b"/>");
+        return;
+    }
+    out.push(b'>');
+    if let Some(show) = show {
+        out.extend_from_slice(b"<show>");
+        out.extend_from_slice(show.as_bytes());
+        out.extend_from_slice(b"</show>");
+    }
+    if !status.is_empty() {
+        out.extend_from_slice(b"<status>");
+        crate::xml::escape_text(status, out);
+        out.extend_from_slice(b"</status>");
+    }
+    if let Some(priority) = priority {
+        use std::io::Write;
+        out.extend_from_slice(b"<priority>");
+        // Writing to a Vec cannot fail.
+        let _ = write!(out, "{priority}");
+        out.extend_from_slice(b"</priority>");
+    }
+    out.extend_from_slice(b"</presence>");
+}
+
 /// A contact's presence as received.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -294,6 +335,26 @@ mod tests {
     #[test]
     fn default_is_chat() {
         assert_eq!(Presence::default(), Presence::Chat);
+    }
+
+    #[test]
+    fn written_presence_is_the_built_one() {
+        for presence in Presence::ALL {
+            for status in ["", "lunch", "a <b> & c\r\n\t \u{e9}\u{1F41F}", "]]>"] {
+                for priority in [0, 5, -1, 127, -128] {
+                    let mut built = Vec::new();
+                    let el = build_own_presence(presence, status, priority);
+                    crate::xml::write_element(&el, &mut built).unwrap();
+                    let mut written = b"x".to_vec();
+                    write_own_presence(presence, status, priority, &mut written);
+                    assert_eq!(
+                        String::from_utf8_lossy(&written[1..]),
+                        String::from_utf8_lossy(&built),
+                        "{presence:?} {status:?} {priority}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]

@@ -9,4 +9,6 @@ pub use limits::{Limit, Limits};
 pub(crate) use reader::{StreamEvent, StreamHeader, StreamReader, XmlError};
 #[cfg(test)]
 pub(crate) use writer::tests::arb_element;
-pub(crate) use writer::{InvalidXml, check_text, stream_footer, stream_header, write_element};
+pub(crate) use writer::{
+    InvalidXml, check_text, escape_text, stream_footer, stream_header, write_element,
+};

@@ -49,7 +49,7 @@ pub(crate) fn check_text(s: &str) -> Result<(), InvalidXml> {
 
 /// Appends `s`, already checked, as character data: `&`, `<`, `>` and CR (which a parser would
 /// otherwise turn into LF) are escaped.
-fn escape_text(s: &str, out: &mut Vec<u8>) {
+pub(crate) fn escape_text(s: &str, out: &mut Vec<u8>) {
     for b in s.bytes() {
         match b {
             b'&' => out.extend_from_slice(b"&amp;"),
