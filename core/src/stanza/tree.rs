@@ -363,6 +363,13 @@ impl fmt::Debug for Stanza {
 }
 
 impl From<&Element> for Stanza {
+    /// The element as a stanza: adjacent text nodes merged and empty ones dropped, as in
+    /// a parsed stanza (so two elements that differ only in how their text is split give
+    /// equal stanzas).
+    ///
+    /// # Panics
+    ///
+    /// When the element's names, namespaces and texts add up to 4 GiB or more.
     fn from(el: &Element) -> Stanza {
         let mut builder = Builder::default();
         let mut namespaces = HashMap::new();
@@ -409,8 +416,9 @@ impl Builder {
     }
 
     fn here(&self) -> u32 {
-        // Callers bound stanza sizes far below 4 GiB (`Limits::MAX_STANZA_BYTES`).
-        u32::try_from(self.text.len()).unwrap_or(u32::MAX)
+        // The reader bounds stanzas to `Limits::MAX_STANZA_BYTES` (1 GiB), each distinct
+        // namespace stored once; only a hand-built element of 4 GiB of text gets here.
+        u32::try_from(self.text.len()).expect("a Stanza holds less than 4 GiB of text")
     }
 
     /// Appends `s` and returns its span.
@@ -484,7 +492,7 @@ impl Builder {
 
     /// Closes `element`: its content is everything added since it was opened.
     pub(crate) fn close(&mut self, element: usize) {
-        let len = u32::try_from(self.nodes.len()).unwrap_or(u32::MAX);
+        let len = u32::try_from(self.nodes.len()).expect("fewer nodes than bytes of text");
         if let Node::Element { end, .. } = &mut self.nodes[element] {
             *end = len;
         }

@@ -192,7 +192,13 @@ fn clean_so_far(bytes: &[u8], in_attribute: bool) -> bool {
     };
     let complete = match text.rfind('&') {
         Some(amp) if !text[amp..].contains(';') => {
-            if !text[amp + 1..].bytes().all(|b| b.is_ascii_lowercase()) {
+            // rxml gives up on a reference longer than 8 bytes; only the start of one of
+            // the five predefined entities may end up of the subset.
+            let partial = &text[amp + 1..];
+            if !["lt", "gt", "amp", "apos", "quot"]
+                .iter()
+                .any(|e| e.starts_with(partial))
+            {
                 return false;
             }
             &text[..amp]
@@ -273,6 +279,7 @@ impl<'a> Cursor<'a> {
     fn start_tag(
         &mut self,
         attrs: &mut Fixed<RawAttr<'a>, MAX_ATTRS>,
+        strict: bool,
     ) -> Option<(Option<&'a str>, &'a str, bool)> {
         let (prefix, name) = self.qname()?;
         attrs.clear();
@@ -315,6 +322,18 @@ impl<'a> Cursor<'a> {
             }
             self.pos = start + len + 1;
             let value = checked_str(raw, true)?;
+            // rxml rejects a bad reference or namespace declaration as soon as it reads the
+            // value, before the tag ends: decline now, not after the `>`.
+            unescape_into(value, &mut ())?;
+            if strict {
+                match (prefix, name) {
+                    (None, "xmlns") => {
+                        plain_namespace(value)?;
+                    }
+                    (Some("xml"), "lang") | (None, _) => {}
+                    (Some(_), _) => return None,
+                }
+            }
             attrs.push(RawAttr {
                 prefix,
                 name,
@@ -340,7 +359,7 @@ pub(super) fn root_default_namespace(prolog: &[u8]) -> Option<String> {
         cut_token: Cell::new(None),
     };
     let mut attrs = Fixed::new();
-    cursor.start_tag(&mut attrs)?;
+    cursor.start_tag(&mut attrs, false)?;
     let mut declared = attrs
         .as_slice()
         .iter()
@@ -406,6 +425,8 @@ fn parse_inner(
     // The root of the stream is depth 1; the top-level element depth 2.
     let max_open = limits.max_depth.checked_sub(1)?;
     let default_ns = tree.push_str(default_ns);
+    // The XML namespace (of `xml:lang`), stored once per stanza when first used.
+    let mut xml_ns = None;
     loop {
         if cursor.peek()? != b'<' {
             // Text, up to the next tag; only inside an element: the loop starts at `<` and
@@ -423,16 +444,25 @@ fn parse_inner(
         match cursor.peek()? {
             b'/' => {
                 cursor.pos += 1;
+                // A top-level end tag is rxml's (the stream's end, or its error).
+                let element = *open.as_slice().last()?;
                 let (prefix, name) = cursor.qname()?;
+                let expected = tree.str(tree.name_and_ns(element).0);
+                // rxml compares the name as soon as it has read it, before the `>`.
+                let name_cut = cursor.hit_end.get();
+                if prefix.is_some()
+                    || !expected.starts_with(name)
+                    || (!name_cut && name != expected)
+                {
+                    cursor.hit_end.set(false);
+                    return None;
+                }
                 cursor.skip_space();
-                if prefix.is_some() || cursor.peek()? != b'>' {
+                if cursor.peek()? != b'>' {
                     return None;
                 }
                 cursor.pos += 1;
-                let element = open.pop()?;
-                if tree.str(tree.name_and_ns(element).0) != name {
-                    return None;
-                }
+                open.pop()?;
                 tree.close(element);
                 if open.as_slice().is_empty() {
                     return Some(cursor.pos);
@@ -440,7 +470,7 @@ fn parse_inner(
             }
             b'!' | b'?' => return None,
             _ => {
-                let (prefix, name, empty) = cursor.start_tag(&mut attrs)?;
+                let (prefix, name, empty) = cursor.start_tag(&mut attrs, true)?;
                 if prefix.is_some() || reserved(name) || open.as_slice().len() >= max_open {
                     return None;
                 }
@@ -448,7 +478,8 @@ fn parse_inner(
                     Some(parent) => tree.name_and_ns(*parent).1,
                     None => default_ns,
                 };
-                let element = element(tree, name, inherited, attrs.as_slice(), limits)?;
+                let element =
+                    element(tree, name, inherited, attrs.as_slice(), limits, &mut xml_ns)?;
                 if empty {
                     tree.close(element);
                     if open.as_slice().is_empty() {
@@ -470,6 +501,7 @@ fn element(
     inherited: Span,
     attrs: &[RawAttr<'_>],
     limits: &Limits,
+    xml_ns: &mut Option<Span>,
 ) -> Option<usize> {
     let mut declared = None;
     for attr in attrs {
@@ -491,7 +523,6 @@ fn element(
         None => inherited,
     };
     let element = tree.open(name, ns);
-    let mut xml_ns = None;
     for attr in attrs {
         let namespace = match attr.prefix {
             None if attr.name == "xmlns" => continue,
