@@ -66,12 +66,32 @@ impl<T: Copy + Default, const N: usize> Fixed<T, N> {
     }
 }
 
-/// An attribute as written: prefix (if any), local name, raw value (entities unexpanded).
+/// An attribute as written: prefix (if any), local name, raw value (entities unexpanded,
+/// already checked).
 #[derive(Clone, Copy, Default)]
 struct RawAttr<'a> {
     prefix: Option<&'a str>,
     name: &'a str,
-    value: &'a str,
+    value: Checked<'a>,
+}
+
+/// Text or an attribute value of the subset, entities unexpanded; `amp` when it has any.
+#[derive(Clone, Copy, Default)]
+struct Checked<'a> {
+    raw: &'a str,
+    amp: bool,
+}
+
+impl Checked<'_> {
+    /// Appends the text with its entities expanded.
+    fn write(&self, out: &mut String) -> Option<()> {
+        if self.amp {
+            unescape_into(self.raw, out)
+        } else {
+            out.push_str(self.raw);
+            Some(())
+        }
+    }
 }
 
 /// A cursor over the input, as `&str` pieces validated one at a time.
@@ -101,32 +121,36 @@ fn is_space(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\n')
 }
 
-/// `bytes` as text of the subset: valid UTF-8 of XML `Char`s, no carriage return; and, in
-/// an attribute value, no tab, newline or `<` either (attribute-value normalisation); in
-/// text, no `]]>`.
+/// `bytes` as text of the subset: valid UTF-8 of XML `Char`s, no carriage return, only the
+/// five predefined entities; and, in an attribute value, no tab, newline or `<` either
+/// (attribute-value normalisation); in text, no `]]>`.
 ///
 /// One branch-free pass over the bytes finds everything that needs a closer look, so the
 /// common plain text costs that pass and UTF-8 validation.
-fn checked_str(bytes: &[u8], in_attribute: bool) -> Option<&str> {
-    let (mut control, mut lt, mut bracket, mut ef) = (false, false, false, false);
+fn checked_str(bytes: &[u8], in_attribute: bool) -> Option<Checked<'_>> {
+    let (mut control, mut lt, mut bracket, mut ef, mut amp) = (false, false, false, false, false);
     for &b in bytes {
         control |= b < 0x20 && (in_attribute || (b != b'\t' && b != b'\n'));
         lt |= b == b'<';
         bracket |= b == b']';
         ef |= b == 0xEF;
+        amp |= b == b'&';
     }
     if control || (in_attribute && lt) {
         return None;
     }
-    let text = std::str::from_utf8(bytes).ok()?;
+    let raw = std::str::from_utf8(bytes).ok()?;
     // U+FFFE and U+FFFF (EF BF BE, EF BF BF) are not XML characters.
-    if ef && text.contains(['\u{FFFE}', '\u{FFFF}']) {
+    if ef && raw.contains(['\u{FFFE}', '\u{FFFF}']) {
         return None;
     }
-    if !in_attribute && bracket && text.contains("]]>") {
+    if !in_attribute && bracket && raw.contains("]]>") {
         return None;
     }
-    Some(text)
+    if amp {
+        unescape_into(raw, &mut ())?;
+    }
+    Some(Checked { raw, amp })
 }
 
 /// Where [`unescape_into`] writes: a `String`, or nothing (to check only).
@@ -187,7 +211,8 @@ fn clean_so_far(bytes: &[u8], in_attribute: bool) -> bool {
         Err(e) if e.error_len().is_none() => e.valid_up_to(),
         Err(_) => return false,
     };
-    let Some(text) = checked_str(&bytes[..valid], in_attribute) else {
+    // Check the text up to the last `&` (the rest may be a reference cut short).
+    let Ok(text) = std::str::from_utf8(&bytes[..valid]) else {
         return false;
     };
     let complete = match text.rfind('&') {
@@ -205,7 +230,7 @@ fn clean_so_far(bytes: &[u8], in_attribute: bool) -> bool {
         }
         _ => text,
     };
-    unescape_into(complete, &mut ()).is_some()
+    checked_str(complete.as_bytes(), in_attribute).is_some()
 }
 
 impl<'a> Cursor<'a> {
@@ -321,14 +346,13 @@ impl<'a> Cursor<'a> {
                 return None;
             }
             self.pos = start + len + 1;
-            let value = checked_str(raw, true)?;
             // rxml rejects a bad reference or namespace declaration as soon as it reads the
             // value, before the tag ends: decline now, not after the `>`.
-            unescape_into(value, &mut ())?;
+            let value = checked_str(raw, true)?;
             if strict {
                 match (prefix, name) {
                     (None, "xmlns") => {
-                        plain_namespace(value)?;
+                        plain_namespace(value.raw)?;
                     }
                     (Some("xml"), "lang") | (None, _) => {}
                     (Some(_), _) => return None,
@@ -369,7 +393,7 @@ pub(super) fn root_default_namespace(prolog: &[u8]) -> Option<String> {
         // rxml accepts a repeated default declaration (the last wins); leave it to rxml.
         return None;
     }
-    plain_namespace(first.value).map(str::to_owned)
+    plain_namespace(first.value.raw).map(str::to_owned)
 }
 
 /// What the fast path made of the bytes at the start of the input.
@@ -436,7 +460,7 @@ fn parse_inner(
             let len = cursor.find(start, b'<', false)?;
             cursor.pos += len;
             let raw = checked_str(&bytes[start..start + len], false)?;
-            let text = tree.push_with(|out| unescape_into(raw, out))?;
+            let text = tree.push_with(|out| raw.write(out))?;
             tree.text(text);
             continue;
         }
@@ -510,7 +534,7 @@ fn element(
             if declared.is_some() {
                 return None;
             }
-            declared = Some(plain_namespace(attr.value)?);
+            declared = Some(plain_namespace(attr.value.raw)?);
         }
     }
     let count = attrs.len() - usize::from(declared.is_some());
@@ -540,7 +564,7 @@ fn element(
             return None;
         }
         let name = tree.push_str(attr.name);
-        let value = tree.push_with(|out| unescape_into(attr.value, out))?;
+        let value = tree.push_with(|out| attr.value.write(out))?;
         tree.attr(element, namespace, name, value);
     }
     Some(element)
