@@ -5,7 +5,7 @@ use minidom::rxml::XMLNS_XML;
 use proptest::prelude::*;
 
 use super::tree::{NodeRef, Stanza};
-use crate::xml::{Limits, StreamEvent, StreamReader, arb_element};
+use crate::xml::{arb_element, first_element};
 
 /// Reads `body` as the first element after a server stream header.
 fn read(body: &str) -> Stanza {
@@ -13,16 +13,7 @@ fn read(body: &str) -> Stanza {
         xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>"
         .to_vec();
     bytes.extend_from_slice(body.as_bytes());
-    let mut reader = StreamReader::new(Limits::default());
-    let mut input = &bytes[..];
-    assert!(matches!(
-        reader.next(&mut input),
-        Ok(Some(StreamEvent::Header(_)))
-    ));
-    match reader.next(&mut input) {
-        Ok(Some(StreamEvent::Element(stanza))) => stanza,
-        other => panic!("{other:?}"),
-    }
+    first_element(&bytes)
 }
 
 #[test]

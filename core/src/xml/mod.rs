@@ -6,6 +6,8 @@ mod reader;
 mod writer;
 
 pub use limits::{Limit, Limits};
+#[cfg(test)]
+pub(crate) use reader::first_element;
 pub(crate) use reader::{StreamEvent, StreamHeader, StreamReader, XmlError};
 #[cfg(test)]
 pub(crate) use writer::tests::arb_element;

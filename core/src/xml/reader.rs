@@ -537,6 +537,22 @@ fn header(attrs: &AttrMap) -> StreamHeader {
     }
 }
 
+/// The first element after the stream header in `bytes` (a whole stream's start), read
+/// with default limits; panics on anything else. For the writer's and the tree's tests.
+#[cfg(test)]
+pub(crate) fn first_element(bytes: &[u8]) -> Stanza {
+    let mut reader = StreamReader::new(Limits::default());
+    let mut input = bytes;
+    assert!(matches!(
+        reader.next(&mut input),
+        Ok(Some(StreamEvent::Header(_)))
+    ));
+    match reader.next(&mut input) {
+        Ok(Some(StreamEvent::Element(stanza))) => stanza,
+        other => panic!("{other:?}"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -574,6 +590,11 @@ mod tests {
 
     /// [`feed`] with the fast path on or off.
     fn feed_with(limits: Limits, chunks: &[&[u8]], fast_path: bool) -> Outcome {
+        run(limits, fast_path, chunks).0
+    }
+
+    /// Events, error and held bytes after `chunks`, with or without the fast path.
+    fn run(limits: Limits, fast_path: bool, chunks: &[&[u8]]) -> (Outcome, usize) {
         let mut reader = StreamReader::new(limits);
         reader.fast_path = fast_path;
         let mut events = Vec::new();
@@ -585,14 +606,14 @@ mod tests {
                     Ok(None) => break,
                     Err(e) => {
                         assert_eq!(reader.next(&mut &b"<a/>"[..]), Err(e.clone()), "poisoned");
-                        return (events, Some(e));
+                        return ((events, Some(e)), 0);
                     }
                 }
             }
             let closed = events.last() == Some(&StreamEvent::Close);
             assert!(closed || input.is_empty(), "Ok(None) left input");
         }
-        (events, None)
+        ((events, None), reader.buffered_bytes())
     }
 
     fn feed_whole(limits: Limits, bytes: &[u8]) -> Outcome {
@@ -953,24 +974,6 @@ mod tests {
             let text = String::from_utf8_lossy(&bytes);
             assert_eq!(with, without, "{text}");
         }
-    }
-
-    /// Events, error and held bytes after `chunks`, with or without the fast path.
-    fn run(limits: Limits, fast: bool, chunks: &[&[u8]]) -> (Outcome, usize) {
-        let mut reader = StreamReader::new(limits);
-        reader.fast_path = fast;
-        let mut events = Vec::new();
-        for chunk in chunks {
-            let mut input = *chunk;
-            loop {
-                match reader.next(&mut input) {
-                    Ok(Some(ev)) => events.push(ev),
-                    Ok(None) => break,
-                    Err(e) => return ((events, Some(e)), 0),
-                }
-            }
-        }
-        ((events, None), reader.buffered_bytes())
     }
 
     /// What rxml rejects as soon as it reads it must not sit in the fast path's held bytes
