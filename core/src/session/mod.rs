@@ -158,22 +158,7 @@ impl Client {
                     self.on_stream_error(now, &stanza.to_element());
                     return;
                 }
-                match self.state {
-                    State::Online => return self.on_stanza(now, stanza, true),
-                    // After our `</stream:stream>` nothing may be written; still report.
-                    State::Closing => return self.on_stanza(now, stanza, false),
-                    _ => {}
-                }
-                if matches!(
-                    self.state,
-                    State::ExpectBindResult { .. }
-                        | State::ExpectSessionResult { .. }
-                        | State::ExpectRoster { .. }
-                ) {
-                    return self.on_binding_element(now, stanza);
-                }
-                // Login elements are few: the login code reads them as minidom elements.
-                let el = stanza.to_element();
+                // Login elements are few: the login handlers read them as minidom elements.
                 match self.state {
                     State::ExpectHeader(_) => self.fail(
                         now,
@@ -182,17 +167,18 @@ impl Client {
                         ),
                         Farewell::StreamError("bad-format"),
                     ),
-                    State::ExpectFeatures(phase) => self.on_features(now, phase, &el),
-                    State::ExpectProceed => self.on_starttls_answer(now, &el),
-                    State::Authenticating(_) => self.on_sasl_element(now, &el),
+                    State::ExpectFeatures(phase) => {
+                        self.on_features(now, phase, &stanza.to_element())
+                    }
+                    State::ExpectProceed => self.on_starttls_answer(now, &stanza.to_element()),
+                    State::Authenticating(_) => self.on_sasl_element(now, &stanza.to_element()),
                     State::ExpectBindResult { .. }
                     | State::ExpectSessionResult { .. }
-                    | State::ExpectRoster { .. }
-                    | State::Online
-                    | State::Closing
-                    | State::Disconnected
-                    | State::TlsHandshake
-                    | State::Closed(_) => {}
+                    | State::ExpectRoster { .. } => self.on_binding_element(now, stanza),
+                    State::Online => self.on_stanza(now, stanza, true),
+                    // After our `</stream:stream>` nothing may be written; still report.
+                    State::Closing => self.on_stanza(now, stanza, false),
+                    State::Disconnected | State::TlsHandshake | State::Closed(_) => {}
                 }
             }
         }
