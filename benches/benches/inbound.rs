@@ -2,8 +2,6 @@
 //! change, and a login with and without the SCRAM cache. `report` prints the same figures
 //! as ratios, with allocation counts; this target gives criterion's statistics.
 
-use std::time::Instant;
-
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use herald_bench::login::LoginScript;
 use herald_bench::{anchors, herald_inbound, libstrophe, stream};
@@ -49,12 +47,7 @@ fn commands(c: &mut Criterion) {
             } else {
                 (Presence::Chat, "")
             };
-            client
-                .change_presence(Instant::now(), p, s)
-                .expect("online");
-            let _ = client.poll_transmit(&mut out);
-            out.clear();
-            while client.poll_event().is_some() {}
+            herald_bench::herald_presence_change(&mut client, p, s, &mut out);
         })
     });
     c.bench_function("presence_change/minidom-anchor", |b| {

@@ -295,12 +295,7 @@ fn main() {
     let ((), p_allocs, _, _) = counted(|| {
         for i in 0..n {
             let (p, s) = values[i % 2];
-            client
-                .change_presence(Instant::now(), p, s)
-                .expect("online");
-            let _ = client.poll_transmit(&mut out);
-            out.clear();
-            while client.poll_event().is_some() {}
+            herald_bench::herald_presence_change(&mut client, p, s, &mut out);
         }
     });
     let herald_change = start.elapsed() / n as u32;

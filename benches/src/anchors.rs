@@ -81,21 +81,7 @@ pub fn runtime() -> tokio::runtime::Runtime {
 /// types) until the footer. Returns how many elements were read.
 pub fn tokio_xmpp(rt: &tokio::runtime::Runtime, stream: &[u8]) -> usize {
     rt.block_on(async {
-        let pending = xmlstream::initiate_stream(
-            ChunkedReader::new(stream),
-            "jabber:client",
-            StreamHeader {
-                to: Some("localhost".into()),
-                ..StreamHeader::default()
-            },
-            Timeouts::default(),
-        )
-        .await
-        .expect("stream header");
-        let (_features, mut xml) = pending
-            .recv_features::<XmppStreamElement>()
-            .await
-            .expect("features");
+        let mut xml = tokio_xmpp_open(stream).await;
         let mut n = 0;
         loop {
             match xml.next().await {
@@ -108,6 +94,28 @@ pub fn tokio_xmpp(rt: &tokio::runtime::Runtime, stream: &[u8]) -> usize {
             }
         }
     })
+}
+
+/// tokio-xmpp 6's `XmlStream` over `stream`, past the stream header and the features.
+async fn tokio_xmpp_open(
+    stream: &[u8],
+) -> xmlstream::XmlStream<ChunkedReader<'_>, XmppStreamElement> {
+    let pending = xmlstream::initiate_stream(
+        ChunkedReader::new(stream),
+        "jabber:client",
+        StreamHeader {
+            to: Some("localhost".into()),
+            ..StreamHeader::default()
+        },
+        Timeouts::default(),
+    )
+    .await
+    .expect("stream header");
+    let (_features, xml) = pending
+        .recv_features::<XmppStreamElement>()
+        .await
+        .expect("features");
+    xml
 }
 
 /// rxml + minidom alone: rxml's raw parser and minidom's `TreeBuilder`, taking each
@@ -143,24 +151,7 @@ pub fn tokio_xmpp_idle<'a>(
     rt: &tokio::runtime::Runtime,
     stream: &'a [u8],
 ) -> xmlstream::XmlStream<ChunkedReader<'a>, XmppStreamElement> {
-    rt.block_on(async {
-        let pending = xmlstream::initiate_stream(
-            ChunkedReader::new(stream),
-            "jabber:client",
-            StreamHeader {
-                to: Some("localhost".into()),
-                ..StreamHeader::default()
-            },
-            Timeouts::default(),
-        )
-        .await
-        .expect("stream header");
-        let (_features, xml) = pending
-            .recv_features::<XmppStreamElement>()
-            .await
-            .expect("features");
-        xml
-    })
+    rt.block_on(tokio_xmpp_open(stream))
 }
 
 /// The anchor of a presence change: build the presence with minidom and write it.

@@ -37,7 +37,7 @@ pub mod stream;
 
 use std::time::Instant;
 
-use herald_core::{Client, Event};
+use herald_core::{Client, Event, Presence};
 
 /// The read size: every consumer gets the stream in chunks of this many bytes.
 pub const CHUNK: usize = 4096;
@@ -65,4 +65,20 @@ pub fn herald_inbound(client: &mut Client, stanzas: &[u8]) -> usize {
         }
     }
     events
+}
+
+/// One presence change on an online `client`, measured as a user action: the command, the
+/// bytes written out (into `out`, cleared) and the events drained.
+pub fn herald_presence_change(
+    client: &mut Client,
+    presence: Presence,
+    status: &str,
+    out: &mut Vec<u8>,
+) {
+    client
+        .change_presence(Instant::now(), presence, status)
+        .expect("online");
+    let _ = client.poll_transmit(out);
+    out.clear();
+    while client.poll_event().is_some() {}
 }
