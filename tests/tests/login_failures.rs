@@ -78,6 +78,21 @@ fn drop_batches_with(needle: &'static str) -> Tamper {
     })
 }
 
+/// Drops the server batch carrying its third stream header (the one after TLS and SASL):
+/// the stream restart after `<success/>` never arrives.
+fn drop_third_stream_header() -> Tamper {
+    let mut headers = 0;
+    Box::new(move |batch: Vec<u8>| {
+        if contains(&batch, "<stream:stream ") {
+            headers += 1;
+            if headers == 3 {
+                return Vec::new();
+            }
+        }
+        batch
+    })
+}
+
 /// In the first server batch containing `needle`, replaces everything from `needle` on
 /// with `replacement`.
 fn replace_once_from(needle: &'static str, replacement: String) -> Tamper {
@@ -1190,16 +1205,7 @@ fn stalled_bind_times_out_in_binding() {
 fn no_stream_restart_after_sasl_success_times_out_in_binding() {
     let mut pair = Pair::with_profile(ServerProfile::prosody_like());
     // The server's third stream header (after TLS and SASL) never arrives.
-    let mut headers = 0;
-    pair.tamper = Some(Box::new(move |batch: Vec<u8>| {
-        if contains(&batch, "<stream:stream ") {
-            headers += 1;
-            if headers == 3 {
-                return Vec::new();
-            }
-        }
-        batch
-    }));
+    pair.tamper = Some(drop_third_stream_header());
     pair.connect();
     assert_eq!(pair.client.state(), SessionState::Binding);
     assert!(pair.server.received_named("iq").is_empty());
@@ -1289,16 +1295,7 @@ fn stream_header_and_features_share_one_deadline() {
 fn stream_restart_and_bind_share_one_deadline() {
     let mut pair = Pair::with_profile(ServerProfile::prosody_like());
     // The third stream (after SASL): header and features are held back.
-    let mut headers = 0;
-    pair.tamper = Some(Box::new(move |batch: Vec<u8>| {
-        if contains(&batch, "<stream:stream ") {
-            headers += 1;
-            if headers == 3 {
-                return Vec::new();
-            }
-        }
-        batch
-    }));
+    pair.tamper = Some(drop_third_stream_header());
     pair.connect();
     assert_eq!(pair.client.state(), SessionState::Binding);
     let deadline = pair.now + Duration::from_secs(30);
