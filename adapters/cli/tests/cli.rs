@@ -10,7 +10,7 @@ use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc::{self, Receiver};
 use std::time::Duration;
 
-use common::{FakeServer, pki, temp_file};
+use common::{Conn, FakeServer, pki, temp_file};
 use serde_json::Value;
 
 fn herald() -> Command {
@@ -139,6 +139,19 @@ fn there_is_no_way_to_give_the_password_in_argv() {
     assert!(!help.contains("--password "), "{help}");
 }
 
+/// Sends every presence the client writes to `tx` until its unavailable one, then answers
+/// the client's close.
+fn report_presences_then_close(conn: &mut Conn, tx: &mpsc::Sender<String>) {
+    while let Ok(p) = conn.expect_presence() {
+        let closing = p.contains("unavailable");
+        tx.send(p).unwrap();
+        if closing {
+            break;
+        }
+    }
+    let _ = conn.answer_close();
+}
+
 /// A STARTTLS server that logs alice in, shows her bob's presence and reports every
 /// presence she sends; with the path of a CA file that trusts it.
 fn server() -> (FakeServer, Receiver<String>, String) {
@@ -156,14 +169,7 @@ fn server() -> (FakeServer, Receiver<String>, String) {
              <status>out</status><priority>5</priority></presence>",
         )
         .unwrap();
-        while let Ok(p) = conn.expect_presence() {
-            let closing = p.contains("unavailable");
-            tx.send(p).unwrap();
-            if closing {
-                break;
-            }
-        }
-        let _ = conn.answer_close();
+        report_presences_then_close(conn, &tx);
     });
     (server, rx, ca.to_str().unwrap().to_string())
 }
@@ -616,14 +622,7 @@ fn requests_server() -> (FakeServer, Receiver<String>, String) {
             "<presence from='erin@localhost/x' type='subscribe'/>\
              <presence from='frank@localhost' type='subscribe'/>",
         );
-        while let Ok(p) = conn.expect_presence() {
-            let closing = p.contains("unavailable");
-            tx.send(p).unwrap();
-            if closing {
-                break;
-            }
-        }
-        let _ = conn.answer_close();
+        report_presences_then_close(conn, &tx);
     });
     (server, rx, ca.to_str().unwrap().to_string())
 }
