@@ -1,9 +1,10 @@
 //! Starts a real XMPP server on loopback for the demo (`scripts/demo`) or by hand, with two
-//! accounts subscribed to each other, prints where it is, and runs until stdin closes or the
-//! process is terminated.
+//! accounts subscribed to each other (or, with `--empty-rosters`, strangers: to try adding a
+//! contact), prints where it is, and runs until stdin closes or the process is terminated.
 //!
 //! ```text
-//! cargo run -p herald-tests --example demo_server -- [prosody|ejabberd] [user:password ...]
+//! cargo run -p herald-tests --example demo_server -- \
+//!     [prosody|ejabberd] [--empty-rosters] [user:password ...]
 //! ```
 //!
 //! Prints one line `port=PORT ca=CA_PEM dir=DIR` on stdout once the server accepts
@@ -15,8 +16,9 @@ use std::io::{BufRead, Write};
 use herald_tests::real::{Ejabberd, Prosody, RealServer};
 
 fn main() {
-    let mut args = std::env::args().skip(1);
+    let mut args = std::env::args().skip(1).peekable();
     let kind = args.next().unwrap_or_else(|| "prosody".to_string());
+    let subscribed = args.next_if(|a| a == "--empty-rosters").is_none();
     let mut accounts: Vec<(String, String)> = args
         .map(|a| match a.split_once(':') {
             Some((u, p)) => (u.to_string(), p.to_string()),
@@ -37,8 +39,12 @@ fn main() {
         .map(|(u, p)| (u.as_str(), p.as_str()))
         .collect();
     let server: Box<dyn RealServer> = match kind.as_str() {
-        "prosody" => Box::new(Prosody::start(&accounts).unwrap_or_else(|e| fail(&e))),
-        "ejabberd" => Box::new(Ejabberd::start(&accounts).unwrap_or_else(|e| fail(&e))),
+        "prosody" => {
+            Box::new(Prosody::start_with(&accounts, subscribed).unwrap_or_else(|e| fail(&e)))
+        }
+        "ejabberd" => {
+            Box::new(Ejabberd::start_with(&accounts, subscribed).unwrap_or_else(|e| fail(&e)))
+        }
         other => fail(&format!("unknown server {other:?}: prosody or ejabberd")),
     };
     let dir = server
