@@ -1,7 +1,7 @@
 //! The [`Client`]: its fields, getters, inputs, outputs, and the transitions shared by every
 //! phase (state changes, failures, writing). Each login phase lives in `session/`.
 
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::{BTreeMap, VecDeque};
 use std::fmt;
 use std::time::Instant;
 
@@ -14,7 +14,7 @@ use crate::entropy::Entropy;
 use crate::error::{ConfigError, DisconnectReason, UsageError};
 use crate::event::{Action, Event, SessionState};
 use crate::sasl::ChannelBinding;
-use crate::session::State;
+use crate::session::{OpenRequests, State};
 use crate::stanza::presence::{IncomingPresence, Presence};
 use crate::stanza::roster::Roster;
 use crate::timer::{Timer, TimerTable};
@@ -80,8 +80,7 @@ pub struct Client {
     pub(crate) server: ServerFeatures,
     pub(crate) roster: Roster,
     pub(crate) pending_roster_edits: BTreeMap<String, BareJid>,
-    pub(crate) pending_subscription_requests: BTreeSet<BareJid>,
-    pub(crate) unanswered_requests: Vec<BareJid>,
+    pub(crate) open_requests: OpenRequests,
     pub(crate) contacts: BTreeMap<String, IncomingPresence>,
     id_prefix: String,
     id_counter: u64,
@@ -109,14 +108,18 @@ impl fmt::Debug for Client {
 impl Client {
     /// A client for `config`, drawing SCRAM nonces and stanza ids from `entropy`.
     ///
-    /// Fails when the configured status text cannot be carried by XML, or the stanza size
-    /// limit is above [`Limits::MAX_STANZA_BYTES`](crate::Limits::MAX_STANZA_BYTES).
+    /// Fails when the configured status text cannot be carried by XML, the stanza size
+    /// limit is above [`Limits::MAX_STANZA_BYTES`](crate::Limits::MAX_STANZA_BYTES), or a
+    /// timeout is above [`Timeouts::MAX`](crate::Timeouts::MAX).
     pub fn new(config: Config, entropy: impl Entropy + 'static) -> Result<Client, ConfigError> {
         let mut entropy: Box<dyn Entropy> = Box::new(entropy);
         if config.limits.max_stanza_bytes > crate::Limits::MAX_STANZA_BYTES {
             return Err(ConfigError::StanzaLimitTooLarge(
                 config.limits.max_stanza_bytes,
             ));
+        }
+        if let Some(name) = config.timeouts.too_long() {
+            return Err(ConfigError::TimeoutTooLong(name));
         }
         if let Err(e) = xml::check_text(&config.status) {
             return Err(ConfigError::InvalidStatus {
@@ -144,8 +147,7 @@ impl Client {
             server: ServerFeatures::default(),
             roster: Roster::default(),
             pending_roster_edits: BTreeMap::new(),
-            pending_subscription_requests: BTreeSet::new(),
-            unanswered_requests: Vec::new(),
+            open_requests: OpenRequests::default(),
             contacts: BTreeMap::new(),
             id_prefix,
             id_counter: 0,
@@ -261,8 +263,8 @@ impl Client {
 
     /// Fires the timers due at `now`. Harmless when called early.
     pub fn handle_timeout(&mut self, now: Instant) {
-        if self.timers.take_expired(Timer::SubscriptionPolicy, now) {
-            self.apply_subscription_policy(now);
+        if self.timers.take_expired(Timer::SubscriptionWindow, now) {
+            self.on_subscription_window(now);
         }
         if self.timers.take_expired(Timer::Step, now) {
             match self.state.step() {
@@ -469,6 +471,8 @@ impl Client {
         }
         self.push_action(Action::CloseTransport);
         self.contacts.clear();
+        // Unanswered requests stay pending at the server, which delivers them again.
+        self.open_requests.clear();
         self.enter(now, State::Closed(reason.clone()));
         self.push_event(Event::Disconnected { reason });
     }

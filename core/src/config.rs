@@ -81,22 +81,29 @@ pub enum IqPolicy {
     Application,
 }
 
-/// What happens to an incoming subscription request.
+/// Who answers an incoming subscription request the application did not answer.
 ///
-/// The application may answer with [`Client::approve`](crate::Client::approve) or
-/// [`Client::deny`](crate::Client::deny) while it handles
-/// [`Event::SubscriptionRequest`](crate::Event::SubscriptionRequest); if it does not, the
-/// policy answers when the policy timer fires ([`Timeouts::subscription_answer`], due at
-/// once by default: right after the application drained its events).
+/// Each request is open for [`Timeouts::subscription_window`] (30 s by default): within it
+/// the application answers with [`Client::approve`](crate::Client::approve) or
+/// [`Client::deny`](crate::Client::deny). When the window closes, or at
+/// [`Client::close`](crate::Client::close) if that comes first, the policy answers.
+/// Exactly one answer goes out per request. A window of zero gives the IPWorks behaviour:
+/// the application answers while it handles
+/// [`Event::SubscriptionRequest`](crate::Event::SubscriptionRequest), or the policy does
+/// right after.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub enum SubscriptionPolicy {
-    /// Refuse (`unsubscribed`): the IPWorks default.
+    /// Refuse (`unsubscribed`), reported as
+    /// [`Event::SubscriptionAnswered`](crate::Event::SubscriptionAnswered): the IPWorks
+    /// default.
     #[default]
     Deny,
-    /// Accept (`subscribed`).
+    /// Accept (`subscribed`), reported the same way.
     Accept,
-    /// Leave the request pending until the application answers.
+    /// Send nothing: the request stays pending at the server, which delivers it again at
+    /// the next login (RFC 6121 section 3.1.3). Reported as
+    /// [`Event::SubscriptionLeftPending`](crate::Event::SubscriptionLeftPending).
     Ask,
 }
 
@@ -109,12 +116,32 @@ pub struct Timeouts {
     /// After this long without sending anything while online, a whitespace keepalive goes
     /// out. `None` disables keepalives. Default 60 s.
     pub keepalive: Option<Duration>,
-    /// How long the application has to answer a subscription request before the
-    /// [`SubscriptionPolicy`] answers. Default 0: due at once, so the policy answers right
-    /// after the application has handled the event, as an IPWorks event handler would.
-    pub subscription_answer: Duration,
+    /// How long each incoming subscription request stays open for the application's
+    /// answer before the [`SubscriptionPolicy`] answers it. Default 30 s: time for a
+    /// person, a script reading the CLI's events, or an async application. Zero: the
+    /// policy answers right after the application drained the request's event, as an
+    /// IPWorks event handler would.
+    pub subscription_window: Duration,
     /// How long `close` waits for the server's `</stream:stream>`. Default 5 s.
     pub close: Duration,
+}
+
+impl Timeouts {
+    /// The longest accepted timeout: a year.
+    pub const MAX: Duration = Duration::from_secs(365 * 24 * 60 * 60);
+
+    /// The first timeout longer than [`Timeouts::MAX`], by name.
+    pub(crate) fn too_long(&self) -> Option<&'static str> {
+        [
+            ("step", Some(self.step)),
+            ("keepalive", self.keepalive),
+            ("subscription_window", Some(self.subscription_window)),
+            ("close", Some(self.close)),
+        ]
+        .into_iter()
+        .find(|(_, t)| t.is_some_and(|t| t > Timeouts::MAX))
+        .map(|(name, _)| name)
+    }
 }
 
 impl Default for Timeouts {
@@ -123,7 +150,7 @@ impl Default for Timeouts {
             step: Duration::from_secs(30),
             keepalive: Some(Duration::from_secs(60)),
             close: Duration::from_secs(5),
-            subscription_answer: Duration::ZERO,
+            subscription_window: Duration::from_secs(30),
         }
     }
 }
@@ -180,9 +207,12 @@ pub struct Config {
     /// A roster cached from an earlier session: with XEP-0237 versioning the server sends
     /// only what changed, or nothing when it is current.
     pub roster_cache: Option<Roster>,
-    /// The answer to a subscription request the application did not answer while handling
-    /// the event. Default [`SubscriptionPolicy::Deny`], as IPWorks.
+    /// The answer to a subscription request the application did not answer within
+    /// [`Timeouts::subscription_window`]. Default [`SubscriptionPolicy::Deny`], as IPWorks.
     pub subscription_policy: SubscriptionPolicy,
+    /// How many subscription requests may be open at once (a hostile server could send
+    /// any number). Past it the oldest gets the policy's answer early. Default 1,000.
+    pub max_open_subscription_requests: usize,
     /// How many contacts' full-JID presences the core remembers (a hostile server could
     /// otherwise grow the table without bound). Default 10,000.
     pub max_tracked_presences: usize,
@@ -221,6 +251,7 @@ impl Config {
             fetch_roster: true,
             roster_cache: None,
             subscription_policy: SubscriptionPolicy::Deny,
+            max_open_subscription_requests: 1_000,
             max_tracked_presences: 10_000,
         })
     }

@@ -60,6 +60,11 @@ pub enum ConfigError {
     /// [`Limits::MAX_STANZA_BYTES`](crate::Limits::MAX_STANZA_BYTES).
     #[error("max_stanza_bytes {0} is above the largest supported ({max})", max = crate::Limits::MAX_STANZA_BYTES)]
     StanzaLimitTooLarge(usize),
+    /// A timeout in [`Timeouts`](crate::Timeouts) is longer than
+    /// [`Timeouts::MAX`](crate::Timeouts::MAX) (a deadline that far out could overflow the
+    /// clock).
+    #[error("the {0} timeout is longer than a year")]
+    TimeoutTooLong(&'static str),
     /// The configured status text contains a character XML cannot carry.
     #[error("the status text contains {ch:?}, which XML cannot carry")]
     InvalidStatus {

@@ -122,10 +122,15 @@ pub enum Event {
         /// The stanza error condition.
         condition: String,
     },
-    /// The server pushed a roster change (already answered by the core).
+    /// The server pushed a roster change (already answered by the core). Every push has
+    /// the same shape: what happened to which item, and the whole item.
     RosterPush {
-        /// What changed.
+        /// Added, updated or removed.
         change: RosterChange,
+        /// The item as it is now. For a removal: the item as the roster last held it (as
+        /// the push describes it when the roster did not hold it), with
+        /// [`Subscription::Remove`](crate::Subscription::Remove).
+        item: RosterItem,
         /// The new roster version, if the server uses versioning.
         version: Option<String>,
     },
@@ -136,18 +141,32 @@ pub enum Event {
         /// The stanza error condition.
         condition: String,
     },
-    /// `from` asks to see our presence. Answer with `approve` / `deny` now, or the
-    /// [`SubscriptionPolicy`](crate::SubscriptionPolicy) answers at the next input.
+    /// `from` asks to see our presence. Answer with
+    /// [`approve`](crate::Client::approve) or [`deny`](crate::Client::deny) within
+    /// [`Timeouts::subscription_window`](crate::Timeouts::subscription_window); when the
+    /// window closes, or at [`close`](crate::Client::close) if that comes first, the
+    /// [`SubscriptionPolicy`](crate::SubscriptionPolicy) answers. A request repeated while
+    /// it is open is not reported again.
     SubscriptionRequest {
         /// Who asks.
         from: BareJid,
     },
-    /// The policy answered a request the application left open.
+    /// The policy answered a request the application left unanswered: exactly one answer
+    /// goes out per request.
     SubscriptionAnswered {
         /// Who asked.
         from: BareJid,
         /// Whether it was approved.
         approved: bool,
+    },
+    /// Nobody answered `from`'s request in time and the policy is
+    /// [`Ask`](crate::SubscriptionPolicy::Ask) (or the request came while closing, when no
+    /// answer can go out): nothing was sent. The server keeps the request and delivers it
+    /// again at the next login (RFC 6121 section 3.1.3); until this session ends,
+    /// `approve` and `deny` still answer it.
+    SubscriptionLeftPending {
+        /// Who asked.
+        from: BareJid,
     },
     /// `from` approved our subscription request: we will see its presence.
     Subscribed {
@@ -175,14 +194,25 @@ pub enum Event {
     },
 }
 
-/// One roster push.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What a roster push did to its item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum RosterChange {
     /// A new item.
-    Added(RosterItem),
+    Added,
     /// An item changed (name, groups or subscription).
-    Updated(RosterItem),
+    Updated,
     /// An item was removed.
-    Removed(BareJid),
+    Removed,
+}
+
+impl RosterChange {
+    /// `added`, `updated` or `removed`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RosterChange::Added => "added",
+            RosterChange::Updated => "updated",
+            RosterChange::Removed => "removed",
+        }
+    }
 }

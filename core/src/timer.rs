@@ -9,8 +9,8 @@ pub(crate) enum Timer {
     Step,
     /// Send a whitespace keepalive if nothing went out since.
     Keepalive,
-    /// Answer subscription requests the application left open.
-    SubscriptionPolicy,
+    /// The earliest open subscription request's answer window closes.
+    SubscriptionWindow,
 }
 
 const COUNT: usize = 3;
@@ -26,9 +26,9 @@ impl TimerTable {
         self.deadlines[timer as usize] = Some(at);
     }
 
-    /// Whether `timer` is armed.
-    pub(crate) fn is_set(&self, timer: Timer) -> bool {
-        self.deadlines[timer as usize].is_some()
+    /// Arms `timer` for `at`, or stops it for `None`.
+    pub(crate) fn set_or_stop(&mut self, timer: Timer, at: Option<Instant>) {
+        self.deadlines[timer as usize] = at;
     }
 
     pub(crate) fn stop(&mut self, timer: Timer) {

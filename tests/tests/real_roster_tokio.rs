@@ -1,13 +1,12 @@
-//! The add-approve-watch flow on real Prosody and ejabberd through herald-tokio: alice adds
-//! bob, bob approves and adds alice back, alice approves; both rosters say `both`, each sees
-//! the other's presence; removing the item stops it. Never skips.
+//! The add-approve-watch flow on real Prosody and ejabberd through herald-tokio, with the
+//! default subscription policy: alice adds bob, bob approves a second after the request and
+//! adds alice back, alice approves a second later; both rosters say `both` and nobody was
+//! refused; each sees the other's presence; removing the item stops it. Never skips.
 
 use std::time::Duration;
 
 use herald_core::jid::BareJid;
-use herald_core::{
-    Config, Event as CoreEvent, Presence, RosterChange, Subscription, SubscriptionPolicy,
-};
+use herald_core::{Config, Event as CoreEvent, Presence, RosterChange, Subscription};
 use herald_tests::real::{Ejabberd, Prosody, RealServer};
 use herald_tokio::{ConnectOptions, Event, Events, Handle};
 
@@ -15,6 +14,8 @@ mod tokio_common;
 
 const ACCOUNTS: &[(&str, &str)] = &[("alice", "alice-pw"), ("bob", "bob-pw")];
 const WAIT: Duration = Duration::from_secs(30);
+/// How long a person takes to answer a request.
+const THINKING: Duration = Duration::from_secs(1);
 
 fn bare(s: &str) -> BareJid {
     BareJid::new(s).expect("valid JID")
@@ -25,10 +26,8 @@ async fn until(events: &mut Events, what: &str, want: impl Fn(&CoreEvent) -> boo
 }
 
 async fn login(server: &dyn RealServer, user: &str) -> (Handle, Events) {
-    let mut config = Config::new(&format!("{user}@localhost/r"), format!("{user}-pw")).unwrap();
-    // Events reach a tokio application after the core's drain, so answers come from the
-    // application itself rather than the synchronous default policy.
-    config.subscription_policy = SubscriptionPolicy::Ask;
+    // The default policy: the application answers within the window.
+    let config = Config::new(&format!("{user}@localhost/r"), format!("{user}-pw")).unwrap();
     let mut options = ConnectOptions::default();
     options.server = Some(("127.0.0.1".into(), server.port()));
     options.ca_file = Some(server.ca_pem_path().to_path_buf());
@@ -61,16 +60,17 @@ async fn add_approve_watch_remove(server: &dyn RealServer) {
         .await
         .unwrap();
     until(&mut alice_events, &format!("{name}: alice's push for bob"), |e| {
-        matches!(e, CoreEvent::RosterPush { change: RosterChange::Added(i) | RosterChange::Updated(i), .. }
-            if i.jid.as_str() == "bob@localhost")
+        matches!(e, CoreEvent::RosterPush { change: RosterChange::Added | RosterChange::Updated, item, .. }
+            if item.jid.as_str() == "bob@localhost")
     })
     .await;
-    until(&mut bob_events, &format!("{name}: bob gets the request"), |e| {
+    let mut bob_seen = until(&mut bob_events, &format!("{name}: bob gets the request"), |e| {
         matches!(e, CoreEvent::SubscriptionRequest { from } if from.as_str() == "alice@localhost")
     })
     .await;
+    tokio::time::sleep(THINKING).await;
     bob.approve(alice_jid.clone()).await.unwrap();
-    until(
+    let mut alice_seen = until(
         &mut alice_events,
         &format!("{name}: alice is subscribed"),
         |e| matches!(e, CoreEvent::Subscribed { from } if from.as_str() == "bob@localhost"),
@@ -80,17 +80,34 @@ async fn add_approve_watch_remove(server: &dyn RealServer) {
     bob.add_contact(alice_jid.clone(), Some("Alice".into()), vec![])
         .await
         .unwrap();
-    until(&mut alice_events, &format!("{name}: alice gets bob's request"), |e| {
-        matches!(e, CoreEvent::SubscriptionRequest { from } if from.as_str() == "bob@localhost")
-    })
-    .await;
+    alice_seen.extend(
+        until(&mut alice_events, &format!("{name}: alice gets bob's request"), |e| {
+            matches!(e, CoreEvent::SubscriptionRequest { from } if from.as_str() == "bob@localhost")
+        })
+        .await,
+    );
+    tokio::time::sleep(THINKING).await;
     alice.approve(bob_jid.clone()).await.unwrap();
-    until(
-        &mut bob_events,
-        &format!("{name}: bob is subscribed"),
-        |e| matches!(e, CoreEvent::Subscribed { from } if from.as_str() == "alice@localhost"),
-    )
-    .await;
+    bob_seen.extend(
+        until(
+            &mut bob_events,
+            &format!("{name}: bob is subscribed"),
+            |e| matches!(e, CoreEvent::Subscribed { from } if from.as_str() == "alice@localhost"),
+        )
+        .await,
+    );
+    // The answers were the people's: no policy answer, no refusal either way.
+    for seen in [&alice_seen, &bob_seen] {
+        assert!(
+            !seen.iter().any(|e| matches!(
+                e,
+                Event::Core(
+                    CoreEvent::Unsubscribed { .. } | CoreEvent::SubscriptionAnswered { .. }
+                )
+            )),
+            "{name}: {seen:?}"
+        );
+    }
 
     // Both rosters say `both` once the last push arrived.
     for (handle, events, contact) in [
@@ -143,10 +160,24 @@ async fn add_approve_watch_remove(server: &dyn RealServer) {
 
     // Removing the item cancels the subscriptions: bob stops seeing alice.
     alice.remove_contact(bob_jid.clone()).await.unwrap();
-    until(&mut alice_events, &format!("{name}: removal push"), |e| {
-        matches!(e, CoreEvent::RosterPush { change: RosterChange::Removed(j), .. } if j.as_str() == "bob@localhost")
+    let seen = until(&mut alice_events, &format!("{name}: removal push"), |e| {
+        matches!(e, CoreEvent::RosterPush { change: RosterChange::Removed, item, .. }
+            if item.jid.as_str() == "bob@localhost")
     })
     .await;
+    // The whole item, as the roster held it, with `remove`.
+    let Some(Event::Core(CoreEvent::RosterPush { item, .. })) = seen.last() else {
+        panic!("{name}: {seen:?}")
+    };
+    assert_eq!(
+        (item.name.as_deref(), &item.groups[..], item.subscription),
+        (
+            Some("Bob"),
+            &["Friends".to_string()][..],
+            Subscription::Remove
+        ),
+        "{name}"
+    );
     until(&mut bob_events, &format!("{name}: bob sees alice leave"), |e| {
         matches!(e, CoreEvent::Presence(x) if x.from.to_bare().as_str() == "alice@localhost" && x.availability == Presence::Offline)
     })

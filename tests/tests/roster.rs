@@ -1,11 +1,10 @@
 //! Roster and subscriptions (RFC 6121) against the scripted servers: fetch before the
 //! initial presence, versioning, pushes (and spoofed ones), edits, subscription commands,
-//! the answer policy, and contacts' presence.
+//! and contacts' presence. The answer window is in `subscription_window.rs`.
 
 use herald_core::jid::BareJid;
 use herald_core::{
-    Event, Presence, Roster, RosterChange, RosterItem, SessionState, Subscription,
-    SubscriptionPolicy, UsageError,
+    Event, Presence, Roster, RosterChange, RosterItem, SessionState, Subscription, UsageError,
 };
 use herald_tests::{Pair, ServerProfile, config_for, replies};
 
@@ -134,7 +133,8 @@ fn pushes_from_the_server_are_applied_and_answered() {
     let events = pair.take_events();
     let [
         Event::RosterPush {
-            change: RosterChange::Added(item),
+            change: RosterChange::Added,
+            item,
             version,
         },
     ] = &events[..]
@@ -156,8 +156,61 @@ fn pushes_from_the_server_are_applied_and_answered() {
         "<iq id='p2' to='alice@localhost' type='result'/>"
     );
     assert!(matches!(&pair.take_events()[..],
-        [Event::RosterPush { change: RosterChange::Removed(j), .. }] if j.as_str() == "bob@localhost"));
+        [Event::RosterPush { change: RosterChange::Removed, item, .. }]
+            if item.jid.as_str() == "bob@localhost"));
     assert!(pair.client.roster().get(&bare("bob@localhost")).is_none());
+}
+
+/// The one `RosterPush` shape, for a removal: the whole item (as the roster held it: name,
+/// groups) with the subscription the push says, `remove`.
+#[test]
+fn a_removal_push_carries_the_whole_item() {
+    let mut pair = online(ServerProfile::prosody_like());
+    pair.server_says(
+        "<iq type='set' id='p1'><query xmlns='jabber:iq:roster' ver='v2'>\
+         <item jid='dave@localhost' name='Dave' subscription='both' approved='true'>\
+         <group>Work</group><group>Chess</group></item></query></iq>",
+    );
+    pair.take_events();
+    pair.server_says(
+        "<iq type='set' id='p2'><query xmlns='jabber:iq:roster' ver='v3'>\
+         <item jid='dave@localhost' subscription='remove'/></query></iq>",
+    );
+    let mut dave = RosterItem::new(bare("dave@localhost"));
+    dave.name = Some("Dave".into());
+    dave.groups = vec!["Work".into(), "Chess".into()];
+    dave.subscription = Subscription::Remove;
+    assert_eq!(
+        pair.take_events(),
+        [Event::RosterPush {
+            change: RosterChange::Removed,
+            item: dave,
+            version: Some("v3".into()),
+        }]
+    );
+    // An item the roster did not hold: as the push describes it.
+    pair.server_says(
+        "<iq type='set' id='p3'><query xmlns='jabber:iq:roster' ver='v4'>\
+         <item jid='zoe@localhost' name='Zoe' subscription='remove'/></query></iq>",
+    );
+    let mut zoe = RosterItem::new(bare("zoe@localhost"));
+    zoe.name = Some("Zoe".into());
+    zoe.subscription = Subscription::Remove;
+    assert_eq!(
+        pair.take_events(),
+        [Event::RosterPush {
+            change: RosterChange::Removed,
+            item: zoe,
+            version: Some("v4".into()),
+        }]
+    );
+    assert!(
+        pair.client
+            .roster()
+            .items
+            .values()
+            .all(|i| i.subscription != Subscription::Remove)
+    );
 }
 
 #[test]
@@ -224,7 +277,7 @@ fn add_contact_sets_the_item_and_asks_for_a_subscription_in_both_push_orders() {
         let events = pair.take_events();
         assert!(
             matches!(&events[..],
-            [Event::RosterPush { change: RosterChange::Added(i), .. }] if i.jid == carol),
+            [Event::RosterPush { change: RosterChange::Added, item, .. }] if item.jid == carol),
             "{events:?}"
         );
         assert_eq!(
@@ -309,90 +362,6 @@ fn subscription_commands_send_the_rfc_6121_stanzas() {
          <presence to='erin@localhost' type='unsubscribed'/>\
          <presence to='erin@localhost' type='probe'/>\
          <presence to='room@muc.localhost/alice'/>"
-    );
-}
-
-#[test]
-fn an_unanswered_request_is_denied_by_default() {
-    let mut pair = online(ServerProfile::prosody_like());
-    pair.take_events();
-    pair.server_says("<presence from='carol@localhost' type='subscribe'/>");
-    assert_eq!(
-        pair.take_events(),
-        [Event::SubscriptionRequest {
-            from: bare("carol@localhost")
-        }]
-    );
-    let mark = pair.mark();
-    assert!(pair.fire_next_timeout());
-    assert_eq!(
-        pair.client_sent_since(mark),
-        "<presence to='carol@localhost' type='unsubscribed'/>"
-    );
-    assert_eq!(
-        pair.take_events(),
-        [Event::SubscriptionAnswered {
-            from: bare("carol@localhost"),
-            approved: false
-        }]
-    );
-}
-
-#[test]
-fn the_application_can_approve_while_handling_the_request() {
-    let mut pair = online(ServerProfile::prosody_like());
-    pair.server_says("<presence from='carol@localhost/x' type='subscribe'/>");
-    let mark = pair.mark();
-    pair.client
-        .approve(pair.now, &bare("carol@localhost"))
-        .unwrap();
-    pair.drive();
-    pair.take_events();
-    pair.fire_next_timeout();
-    assert_eq!(
-        pair.client_sent_since(mark),
-        "<presence to='carol@localhost' type='subscribed'/>"
-    );
-    assert!(
-        pair.take_events().is_empty(),
-        "the policy does not answer again"
-    );
-}
-
-#[test]
-fn accept_and_ask_policies() {
-    let profile = ServerProfile::prosody_like();
-    let mut config = config_for(&profile);
-    config.subscription_policy = SubscriptionPolicy::Accept;
-    let mut pair = Pair::new(profile.clone(), config);
-    pair.connect();
-    pair.server_says("<presence from='carol@localhost' type='subscribe'/>");
-    let mark = pair.mark();
-    pair.fire_next_timeout();
-    assert_eq!(
-        pair.client_sent_since(mark),
-        "<presence to='carol@localhost' type='subscribed'/>"
-    );
-
-    let mut config = config_for(&profile);
-    config.subscription_policy = SubscriptionPolicy::Ask;
-    let mut pair = Pair::new(profile, config);
-    pair.connect();
-    pair.server_says("<presence from='carol@localhost' type='subscribe'/>");
-    let mark = pair.mark();
-    pair.advance(std::time::Duration::from_secs(10));
-    assert_eq!(
-        pair.client_sent_since(mark),
-        "",
-        "Ask waits for the application"
-    );
-    pair.client
-        .deny(pair.now, &bare("carol@localhost"))
-        .unwrap();
-    pair.drive();
-    assert_eq!(
-        pair.client_sent_since(mark),
-        "<presence to='carol@localhost' type='unsubscribed'/>"
     );
 }
 

@@ -2,7 +2,7 @@
 
 use std::io::Write;
 
-use herald_core::{DisconnectReason, Event as CoreEvent, Roster, RosterChange, RosterItem};
+use herald_core::{DisconnectReason, Event as CoreEvent, Roster, RosterItem};
 use herald_std::Event;
 use serde_json::{Value, json};
 
@@ -68,15 +68,14 @@ fn core_event(event: &CoreEvent) -> Option<Value> {
             "event": "roster_unavailable",
             "condition": condition,
         }),
-        CoreEvent::RosterPush { change, version } => {
-            let (kind, mut value) = match change {
-                RosterChange::Added(item) => ("added", item_json(item)),
-                RosterChange::Updated(item) => ("updated", item_json(item)),
-                RosterChange::Removed(jid) => ("removed", json!({ "jid": jid.to_string() })),
-                _ => return None,
-            };
+        CoreEvent::RosterPush {
+            change,
+            item,
+            version,
+        } => {
+            let mut value = item_json(item);
             value["event"] = "roster_push".into();
-            value["change"] = kind.into();
+            value["change"] = change.as_str().into();
             value["version"] = json!(version);
             value
         }
@@ -93,6 +92,9 @@ fn core_event(event: &CoreEvent) -> Option<Value> {
             "from": from.to_string(),
             "approved": approved,
         }),
+        CoreEvent::SubscriptionLeftPending { from } => {
+            json!({ "event": "subscription_left_pending", "from": from.to_string() })
+        }
         CoreEvent::Subscribed { from } => {
             json!({ "event": "subscribed", "from": from.to_string() })
         }
@@ -121,8 +123,8 @@ pub(crate) fn roster(roster: &Roster) -> Value {
 }
 
 /// One roster item: `jid`, `name` (null when unnamed), `groups`, `subscription`
-/// (none|to|from|both), `pending_out` (our request awaits an answer), `approved`
-/// (pre-approved).
+/// (none|to|from|both, or remove in a removal push), `pending_out` (our request awaits an
+/// answer), `approved` (pre-approved).
 fn item_json(item: &RosterItem) -> Value {
     json!({
         "jid": item.jid.to_string(),
@@ -176,8 +178,8 @@ pub(crate) fn exit_code(reason: &DisconnectReason) -> u8 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use herald_core::Subscription;
     use herald_core::jid::BareJid;
+    use herald_core::{RosterChange, Subscription};
 
     fn jid(s: &str) -> BareJid {
         BareJid::new(s).unwrap()
@@ -225,7 +227,8 @@ mod tests {
         pushed.pending_out = true;
         assert_eq!(
             core(CoreEvent::RosterPush {
-                change: RosterChange::Added(pushed),
+                change: RosterChange::Added,
+                item: pushed,
                 version: None
             }),
             json!({
@@ -236,18 +239,25 @@ mod tests {
         );
         assert_eq!(
             core(CoreEvent::RosterPush {
-                change: RosterChange::Updated(bob()),
+                change: RosterChange::Updated,
+                item: bob(),
                 version: Some("v2".into())
             })["change"],
             "updated"
         );
+        let mut removed = bob();
+        removed.subscription = Subscription::Remove;
         assert_eq!(
             core(CoreEvent::RosterPush {
-                change: RosterChange::Removed(jid("bob@localhost")),
+                change: RosterChange::Removed,
+                item: removed,
                 version: Some("v3".into())
             }),
-            json!({ "event": "roster_push", "change": "removed", "jid": "bob@localhost",
-                    "version": "v3" })
+            json!({
+                "event": "roster_push", "change": "removed", "jid": "bob@localhost",
+                "name": "Bob", "groups": ["Friends", "Work"], "subscription": "remove",
+                "pending_out": false, "approved": false, "version": "v3",
+            })
         );
         let from = jid("dave@localhost");
         assert_eq!(
@@ -261,6 +271,10 @@ mod tests {
             }),
             json!({ "event": "subscription_answered", "from": "dave@localhost",
                     "approved": false })
+        );
+        assert_eq!(
+            core(CoreEvent::SubscriptionLeftPending { from: from.clone() }),
+            json!({ "event": "subscription_left_pending", "from": "dave@localhost" })
         );
         assert_eq!(
             core(CoreEvent::Subscribed { from: from.clone() }),

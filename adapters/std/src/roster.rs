@@ -70,7 +70,10 @@ impl Session {
         self.call(move |c, now| c.unsubscribe(now, &jid))
     }
 
-    /// Lets `jid` see our presence (answers its request, or pre-approves it).
+    /// Lets `jid` see our presence (answers its request, or pre-approves it). A request
+    /// waits [`Timeouts::subscription_window`](herald_core::Timeouts::subscription_window)
+    /// (30 s) for this or [`deny`](Self::deny); then the
+    /// [`SubscriptionPolicy`](herald_core::SubscriptionPolicy) answers.
     pub fn approve(&mut self, jid: &BareJid) -> Result<(), Error> {
         let jid = jid.clone();
         self.call(move |c, now| c.approve(now, &jid))

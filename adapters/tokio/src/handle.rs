@@ -166,7 +166,10 @@ impl Handle {
         self.core(move |c, now| c.unsubscribe(now, &jid)).await
     }
 
-    /// Lets `jid` see our presence (answers its request or pre-approves it).
+    /// Lets `jid` see our presence (answers its request or pre-approves it). A request
+    /// waits [`Timeouts::subscription_window`](herald_core::Timeouts::subscription_window)
+    /// (30 s) for this or [`deny`](Self::deny); then the
+    /// [`SubscriptionPolicy`](herald_core::SubscriptionPolicy) answers.
     pub async fn approve(&self, jid: BareJid) -> Result<(), Error> {
         self.core(move |c, now| c.approve(now, &jid)).await
     }

@@ -1,14 +1,16 @@
 //! The login and session state machine. Everything that decides a transition lives in this
 //! folder: `stream` (headers and features), `tls` (STARTTLS), `auth` (SASL), `bind`
-//! (resource binding, legacy session, going online), `online` (stanzas and presence
-//! commands). This file holds the state enum, the dispatch of stream events, `connect` and
-//! `close`.
+//! (resource binding, legacy session, going online), `roster` (fetch, pushes, edits),
+//! `online` (stanzas and presence commands), `subscriptions` (commands and the answer
+//! window of incoming requests). This file holds the state enum, the dispatch of stream
+//! events, `connect` and `close`.
 
 mod auth;
 mod bind;
 mod online;
 mod roster;
 mod stream;
+mod subscriptions;
 mod tls;
 
 use std::time::Instant;
@@ -23,6 +25,7 @@ use crate::stanza::presence::write_own_presence;
 use crate::xml::{self, StreamEvent};
 
 pub(crate) use stream::NS_STREAM;
+pub(crate) use subscriptions::OpenRequests;
 
 /// Which stream of the login we are on: each restart begins a new one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -136,6 +139,7 @@ impl Client {
                 return Ok(());
             }
             State::Online => {
+                self.answer_open_requests(now);
                 let priority = self.config.priority;
                 self.write_with(now, |out| {
                     write_own_presence(crate::Presence::Offline, "", priority, out)

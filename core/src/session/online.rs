@@ -148,7 +148,7 @@ impl Client {
     /// `</stream:stream>` nothing may be written).
     pub(super) fn on_stanza(&mut self, now: Instant, el: Stanza, can_reply: bool) {
         if el.is("presence", NS_CLIENT) {
-            if self.on_subscription_presence(now, &el) {
+            if self.on_subscription_presence(now, &el, can_reply) {
                 return;
             }
             match classify_presence(&el, self.config.jid.domain().as_str()) {

@@ -1,24 +1,21 @@
-//! Roster and subscriptions (RFC 6121 sections 2 and 3): the roster fetched after binding
-//! and before the initial presence (with XEP-0237 versioning), roster pushes, roster edits,
-//! subscription commands and the answer policy for incoming requests.
+//! The roster (RFC 6121 section 2): fetched after binding and before the initial presence
+//! (with XEP-0237 versioning), roster pushes and roster edits. Subscriptions are in
+//! `subscriptions`.
 
 use std::time::Instant;
 
-use jid::{BareJid, Jid};
+use jid::BareJid;
 use minidom::Element;
 
 use crate::client::Client;
-use crate::config::SubscriptionPolicy;
 use crate::error::UsageError;
 use crate::event::{Event, RosterChange};
 use crate::session::State;
 use crate::stanza::iq::{error_for, result_for};
 use crate::stanza::presence::stanza_error;
 use crate::stanza::roster::{
-    ItemChange, NS_ROSTER, Roster, presence_to, read_item, roster_get, roster_set,
+    ItemChange, NS_ROSTER, Roster, RosterItem, presence_to, read_item, roster_get, roster_set,
 };
-use crate::stanza::tree::Stanza;
-use crate::timer::Timer;
 
 impl Client {
     /// After binding: fetch the roster (when configured), then go online.
@@ -97,15 +94,24 @@ impl Client {
         if let Some(version) = query.attr("ver") {
             self.roster.version = Some(version.to_string());
         }
-        let change = match changes.into_iter().next() {
-            Some(ItemChange::Remove(jid)) => {
-                self.roster.items.remove(&jid);
-                RosterChange::Removed(jid)
+        let (change, item) = match changes.into_iter().next() {
+            Some(ItemChange::Remove(pushed)) => {
+                // The item as we knew it, so that every push reads the same way.
+                let item = match self.roster.items.remove(&pushed.jid) {
+                    Some(known) => RosterItem {
+                        subscription: pushed.subscription,
+                        pending_out: false,
+                        approved: false,
+                        ..known
+                    },
+                    None => pushed,
+                };
+                (RosterChange::Removed, item)
             }
             Some(ItemChange::Upsert(item)) => {
                 match self.roster.items.insert(item.jid.clone(), item.clone()) {
-                    Some(_) => RosterChange::Updated(item),
-                    None => RosterChange::Added(item),
+                    Some(_) => (RosterChange::Updated, item),
+                    None => (RosterChange::Added, item),
                 }
             }
             None => return,
@@ -115,6 +121,7 @@ impl Client {
         }
         self.push_event(Event::RosterPush {
             change,
+            item,
             version: self.roster.version.clone(),
         });
     }
@@ -172,130 +179,5 @@ impl Client {
         self.write(now, &roster_set(&id, jid, None));
         self.pending_roster_edits.insert(id, jid.clone());
         Ok(())
-    }
-
-    /// Asks to see `jid`'s presence (`subscribe`).
-    pub fn subscribe(&mut self, now: Instant, jid: &BareJid) -> Result<(), UsageError> {
-        self.send_subscription(now, "subscribe", jid)
-    }
-
-    /// Stops seeing `jid`'s presence (`unsubscribe`).
-    pub fn unsubscribe(&mut self, now: Instant, jid: &BareJid) -> Result<(), UsageError> {
-        self.send_subscription(now, "unsubscribe", jid)
-    }
-
-    /// Lets `jid` see our presence (`subscribed`): answers its request, or pre-approves it
-    /// when the server supports pre-approval (RFC 6121 section 3.4).
-    pub fn approve(&mut self, now: Instant, jid: &BareJid) -> Result<(), UsageError> {
-        self.require_online()?;
-        if !self.pending_subscription_requests.contains(jid) && !self.server.pre_approval {
-            return Err(UsageError::NoPendingRequest);
-        }
-        self.pending_subscription_requests.remove(jid);
-        self.send_subscription(now, "subscribed", jid)
-    }
-
-    /// Refuses `jid`'s subscription request (`unsubscribed`).
-    pub fn deny(&mut self, now: Instant, jid: &BareJid) -> Result<(), UsageError> {
-        self.pending_subscription_requests.remove(jid);
-        self.send_subscription(now, "unsubscribed", jid)
-    }
-
-    /// Takes back `jid`'s permission to see our presence (`unsubscribed`).
-    pub fn cancel(&mut self, now: Instant, jid: &BareJid) -> Result<(), UsageError> {
-        self.deny(now, jid)
-    }
-
-    /// Asks the server for `jid`'s current presence (`probe`). RFC 6121 advises clients not
-    /// to probe; the core never does on its own.
-    pub fn probe(&mut self, now: Instant, jid: &Jid) -> Result<(), UsageError> {
-        self.require_online()?;
-        self.write(now, &presence_to("probe", jid.as_str()));
-        Ok(())
-    }
-
-    fn send_subscription(
-        &mut self,
-        now: Instant,
-        kind: &str,
-        jid: &BareJid,
-    ) -> Result<(), UsageError> {
-        self.require_online()?;
-        self.write(now, &presence_to(kind, jid.as_str()));
-        Ok(())
-    }
-
-    /// An incoming `subscribe`, `subscribed`, `unsubscribe` or `unsubscribed`; false for
-    /// other presence types.
-    pub(super) fn on_subscription_presence(&mut self, now: Instant, el: &Stanza) -> bool {
-        // The type first: most presence is availability, and parsing a JID is not free.
-        if !matches!(
-            el.attr("type"),
-            Some("subscribe" | "subscribed" | "unsubscribed" | "unsubscribe")
-        ) {
-            return false;
-        }
-        let Some(from) = el
-            .attr("from")
-            .and_then(|f| crate::jid_util::parse_jid(f).ok())
-            .map(Jid::into_bare)
-        else {
-            return false;
-        };
-        match el.attr("type") {
-            Some("subscribe") => {
-                self.pending_subscription_requests.insert(from.clone());
-                if self.config.subscription_policy != SubscriptionPolicy::Ask {
-                    self.unanswered_requests.push(from.clone());
-                    if !self.timers.is_set(Timer::SubscriptionPolicy) {
-                        let at = now + self.config.timeouts.subscription_answer;
-                        self.timers.set(Timer::SubscriptionPolicy, at);
-                    }
-                }
-                self.push_event(Event::SubscriptionRequest { from });
-            }
-            Some("subscribed") => self.push_event(Event::Subscribed { from }),
-            Some("unsubscribed") => self.push_event(Event::Unsubscribed { from }),
-            Some("unsubscribe") => self.push_event(Event::ContactUnsubscribed { from }),
-            _ => return false,
-        }
-        true
-    }
-
-    /// Requests the application did not answer while handling the event (before the
-    /// policy timer, due at once by default, fired) get the configured policy's answer
-    /// (IPWorks: denied unless accepted in the event handler).
-    pub(crate) fn apply_subscription_policy(&mut self, now: Instant) {
-        if self.unanswered_requests.is_empty() || !matches!(self.state, State::Online) {
-            return;
-        }
-        let approve = self.config.subscription_policy == SubscriptionPolicy::Accept;
-        for jid in std::mem::take(&mut self.unanswered_requests) {
-            if !self.pending_subscription_requests.remove(&jid) {
-                continue; // answered by the application meanwhile
-            }
-            let kind = if approve {
-                "subscribed"
-            } else {
-                "unsubscribed"
-            };
-            self.write(now, &presence_to(kind, jid.as_str()));
-            self.push_event(Event::SubscriptionAnswered {
-                from: jid,
-                approved: approve,
-            });
-        }
-    }
-
-    fn require_online(&self) -> Result<(), UsageError> {
-        if let Some(e) = self.ended() {
-            return Err(e);
-        }
-        match self.state {
-            State::Online => Ok(()),
-            State::Disconnected => Err(UsageError::NotConnected),
-            State::Closing => Err(UsageError::AlreadyClosing),
-            _ => Err(UsageError::NotOnline),
-        }
     }
 }

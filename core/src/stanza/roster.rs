@@ -29,16 +29,22 @@ pub enum Subscription {
     From,
     /// Both ways.
     Both,
+    /// The item was removed: only in a removal push ([`RosterChange::Removed`]), never in
+    /// a [`Roster`], as the push itself says (RFC 6121 section 2.1.2.5).
+    ///
+    /// [`RosterChange::Removed`]: crate::RosterChange::Removed
+    Remove,
 }
 
 impl Subscription {
-    /// The attribute value: `none`, `to`, `from`, `both`.
+    /// The attribute value: `none`, `to`, `from`, `both` (or `remove`).
     pub fn as_str(self) -> &'static str {
         match self {
             Subscription::None => "none",
             Subscription::To => "to",
             Subscription::From => "from",
             Subscription::Both => "both",
+            Subscription::Remove => "remove",
         }
     }
 }
@@ -102,24 +108,25 @@ impl Roster {
     }
 }
 
-/// One `<item/>` read from a query: an item, or the removal of one.
+/// One `<item/>` read from a query: an item, or the removal of one (as the push describes
+/// it, with [`Subscription::Remove`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum ItemChange {
     Upsert(RosterItem),
-    Remove(BareJid),
+    Remove(RosterItem),
 }
 
 /// Reads an `<item/>`; `None` when its JID is unusable (such items are skipped).
 pub(crate) fn read_item(el: &Element) -> Option<ItemChange> {
     let jid = parse_jid(el.attr("jid")?).ok()?.into_bare();
     let subscription = match el.attr("subscription") {
-        Some("remove") => return Some(ItemChange::Remove(jid)),
+        Some("remove") => Subscription::Remove,
         Some("to") => Subscription::To,
         Some("from") => Subscription::From,
         Some("both") => Subscription::Both,
         _ => Subscription::None,
     };
-    Some(ItemChange::Upsert(RosterItem {
+    let item = RosterItem {
         jid,
         name: el
             .attr("name")
@@ -133,7 +140,12 @@ pub(crate) fn read_item(el: &Element) -> Option<ItemChange> {
         subscription,
         pending_out: el.attr("ask") == Some("subscribe"),
         approved: el.attr("approved") == Some("true"),
-    }))
+    };
+    Some(if subscription == Subscription::Remove {
+        ItemChange::Remove(item)
+    } else {
+        ItemChange::Upsert(item)
+    })
 }
 
 /// `<iq type='get'><query xmlns='jabber:iq:roster' [ver]/></iq>`.
@@ -217,11 +229,11 @@ mod tests {
             panic!()
         };
         assert_eq!(i.subscription, Subscription::None);
+        let mut removed = RosterItem::new(parse_jid("dave@localhost").unwrap().into_bare());
+        removed.subscription = Subscription::Remove;
         assert_eq!(
             item("jid='dave@localhost' subscription='remove'/>"),
-            Some(ItemChange::Remove(
-                parse_jid("dave@localhost").unwrap().into_bare()
-            ))
+            Some(ItemChange::Remove(removed))
         );
         assert_eq!(item("jid='@@@'/>"), None);
         assert_eq!(item("name='no jid'/>"), None);
