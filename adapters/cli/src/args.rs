@@ -1,6 +1,7 @@
 //! Command-line options (the interface scripts rely on: keep it stable).
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
 use herald_core::{Presence, SubscriptionPolicy};
@@ -21,16 +22,14 @@ use herald_core::{Presence, SubscriptionPolicy};
 ///   quit                              close the session and exit (so does end of input)
 /// A NAME or GROUP with spaces goes in double quotes: add bob@example.org "Bob B" "Old friends",Work
 ///
-/// Incoming subscription requests (--subscriptions): "deny" (the default) and "accept"
-/// answer at once, right after the "subscription_request" event is printed, before a
-/// script could type approve or deny. A script that decides for itself uses
-/// --subscriptions ask and answers with approve JID or deny JID.
+/// Incoming subscription requests: answer with approve JID or deny JID within
+/// --subscription-window seconds (30); after it, or at quit, --subscriptions answers.
 ///
 /// Standard output: one JSON object per line per event, each with an "event" key:
 ///   state, online, presence_sent, presence, presence_error, reconnecting, error,
 ///   disconnected; roster (at login and for the roster command), roster_push,
 ///   roster_unavailable, roster_edit_failed; subscription_request, subscription_answered,
-///   subscribed, unsubscribed, contact_unsubscribed.
+///   subscription_left_pending, subscribed, unsubscribed, contact_unsubscribed.
 /// Exit status: 0 clean quit, 1 authentication failed, 2 bad usage, 3 TLS or certificate
 /// failure, 4 any other failure.
 // This comment is the `--help` text: its brackets are usage syntax, not doc links.
@@ -76,10 +75,16 @@ pub(crate) struct Args {
     )]
     pub(crate) priority: i8,
 
-    /// What happens to incoming subscription requests: deny or accept them at once, or ask
-    /// (leave them for `approve JID` / `deny JID` on standard input).
+    /// Who answers a subscription request that `approve JID` / `deny JID` did not answer
+    /// in time: deny it, accept it, or ask (send nothing: the server asks again at the
+    /// next login).
     #[arg(long, value_enum, value_name = "POLICY", default_value = "deny")]
     pub(crate) subscriptions: SubscriptionsArg,
+
+    /// How long a subscription request waits for `approve JID` / `deny JID` before
+    /// --subscriptions answers it (0: at once).
+    #[arg(long, value_name = "SECONDS", default_value = "30", value_parser = parse_seconds)]
+    pub(crate) subscription_window: Duration,
 
     /// Log the XML both ways on standard error (SASL payloads redacted).
     #[arg(long)]
@@ -99,14 +104,14 @@ pub(crate) enum TlsArg {
     Direct,
 }
 
-/// The answer to incoming subscription requests.
+/// The answer to subscription requests nobody answered in time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub(crate) enum SubscriptionsArg {
-    /// Refuse them at once (the IPWorks default).
+    /// Refuse them (the IPWorks default).
     Deny,
-    /// Approve them at once.
+    /// Approve them.
     Accept,
-    /// Leave them pending for `approve JID` or `deny JID`.
+    /// Leave them pending at the server, which delivers them again at the next login.
     Ask,
 }
 
@@ -118,6 +123,17 @@ impl From<SubscriptionsArg> for SubscriptionPolicy {
             SubscriptionsArg::Ask => SubscriptionPolicy::Ask,
         }
     }
+}
+
+/// A number of seconds, fractions allowed: `30`, `0.5`, `0`; at most a year.
+pub(crate) fn parse_seconds(value: &str) -> Result<Duration, String> {
+    value
+        .trim()
+        .parse::<f64>()
+        .ok()
+        .and_then(|s| Duration::try_from_secs_f64(s).ok())
+        .filter(|d| *d <= herald_core::Timeouts::MAX)
+        .ok_or_else(|| format!("not a number of seconds up to a year: {value:?}"))
 }
 
 /// The presence values of the interface: the five names and the numbers 0 to 4.
@@ -179,6 +195,20 @@ mod tests {
             assert_eq!(SubscriptionPolicy::from(args.subscriptions), policy);
         }
         assert!(Args::try_parse_from(["herald", "--jid", "a@b", "--subscriptions", "x"]).is_err());
+        assert_eq!(args.subscription_window, Duration::from_secs(30));
+        for (value, window) in [("0", 0), ("2", 2000), ("0.25", 250), (" 90 ", 90_000)] {
+            let args =
+                Args::try_parse_from(["herald", "--jid", "a@b", "--subscription-window", value])
+                    .unwrap();
+            assert_eq!(args.subscription_window, Duration::from_millis(window));
+        }
+        for bad in ["-1", "x", "", "inf", "NaN", "1e10"] {
+            assert!(
+                Args::try_parse_from(["herald", "--jid", "a@b", "--subscription-window", bad])
+                    .is_err(),
+                "{bad}"
+            );
+        }
         assert!(Args::try_parse_from(["herald", "--jid", "a@b", "--password", "x"]).is_err());
         assert!(Args::try_parse_from(["herald"]).is_err());
     }

@@ -76,6 +76,7 @@ fn run(args: Args) -> u8 {
     config.status = args.status.clone();
     config.priority = args.priority;
     config.subscription_policy = args.subscriptions.into();
+    config.timeouts.subscription_window = args.subscription_window;
     if args.insecure_plaintext {
         if args.tls == Some(TlsArg::Direct) {
             return usage("--insecure-plaintext and --tls direct contradict each other");

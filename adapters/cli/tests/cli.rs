@@ -388,7 +388,7 @@ fn roster_server() -> (FakeServer, Receiver<String>, String) {
             tx.send(conn.expect_presence()?).unwrap();
             let answer = conn.expect("push1")? + &conn.expect(">")?;
             tx.send(answer).unwrap();
-            // Erin asks; the default policy denies at once.
+            // Erin asks; alice approves a second later, within the window.
             conn.send("<presence from='erin@localhost/x' type='subscribe'/>")?;
             tx.send(conn.expect_presence()?).unwrap();
             // Dave approves.
@@ -525,17 +525,14 @@ fn roster_commands_and_events() {
         })
     );
 
-    // The default policy (deny) answers erin at once.
+    // The request stays open for the answer a second later; the policy never answers it.
     assert_eq!(cli.expect("subscription_request")["from"], "erin@localhost");
-    let answered = cli.expect("subscription_answered");
-    assert_eq!(
-        (&answered["from"], &answered["approved"]),
-        (&"erin@localhost".into(), &false.into())
-    );
-    let denial = sent(&stanzas);
+    std::thread::sleep(Duration::from_secs(1));
+    cli.say("approve erin@localhost");
+    let approval = sent(&stanzas);
     assert!(
-        denial.contains("to='erin@localhost'") && denial.contains("type='unsubscribed'"),
-        "{denial}"
+        approval.contains("to='erin@localhost'") && approval.contains("type='subscribed'"),
+        "{approval}"
     );
 
     assert_eq!(cli.expect("subscribed")["from"], "dave@localhost");
@@ -587,11 +584,15 @@ fn roster_commands_and_events() {
     );
     assert_eq!(cli.expect("contact_unsubscribed")["from"], "bob@localhost");
     assert_eq!(cli.expect("unsubscribed")["from"], "bob@localhost");
+    // A removal push has the shape of every other: the whole item, `remove`.
     let push = cli.expect("roster_push");
     assert_eq!(
         push,
-        serde_json::json!({ "event": "roster_push", "change": "removed",
-                            "jid": "carol@localhost", "version": "v4" })
+        serde_json::json!({
+            "event": "roster_push", "change": "removed", "jid": "carol@localhost",
+            "name": null, "groups": [], "subscription": "remove",
+            "pending_out": false, "approved": false, "version": "v4",
+        })
     );
     cli.say("roster");
     assert_eq!(
@@ -601,6 +602,13 @@ fn roster_commands_and_events() {
 
     cli.say("quit");
     assert_eq!(cli.expect("disconnected")["code"], "local_close");
+    assert!(
+        cli.skipped
+            .iter()
+            .all(|v| v["event"] != "subscription_answered"),
+        "{:?}",
+        cli.skipped
+    );
     assert_eq!(cli.wait(), 0);
     if let Ok(extra) = stanzas.try_recv() {
         panic!("unexpected: {extra}");
@@ -664,41 +672,110 @@ fn subscriptions_ask_waits_for_approve_and_deny() {
     assert_eq!(cli.wait(), 0);
 }
 
+/// Both requests of [`requests_server`] answered `kind` by the policy, each reported.
+fn policy_answered_both(cli: &mut Running, stanzas: &Receiver<String>, approved: bool) {
+    let kind = if approved {
+        "subscribed"
+    } else {
+        "unsubscribed"
+    };
+    for from in ["erin@localhost", "frank@localhost"] {
+        let answered = cli.expect_where("subscription_answered", |v| v["from"] == from);
+        assert_eq!(answered["approved"], approved);
+        let p = sent(stanzas);
+        assert!(
+            p.contains(&format!("to='{from}'")) && p.contains(&format!("type='{kind}'")),
+            "{p}"
+        );
+    }
+}
+
 #[test]
-fn subscriptions_accept_approves_at_once() {
+fn the_policy_answers_when_the_window_closes() {
+    for (policy, approved) in [("deny", false), ("accept", true)] {
+        let (server, stanzas, ca) = requests_server();
+        let mut cli = Running::start(
+            herald()
+                .args(["--jid", "alice@localhost", "--ca-file", &ca])
+                .args(["--server", &format!("127.0.0.1:{}", server.port)])
+                .args(["--subscriptions", policy, "--subscription-window", "1.5"])
+                .env("HERALD_PASSWORD", "secret"),
+        );
+        for from in ["erin@localhost", "frank@localhost"] {
+            cli.expect_where("subscription_request", |v| v["from"] == from);
+        }
+        // Not before the window closes.
+        std::thread::sleep(Duration::from_millis(700));
+        assert!(stanzas.try_recv().is_err(), "{policy}: answered early");
+        policy_answered_both(&mut cli, &stanzas, approved);
+        cli.say("quit");
+        assert_eq!(cli.wait(), 0);
+    }
+}
+
+#[test]
+fn quit_answers_open_requests_before_going_offline() {
     let (server, stanzas, ca) = requests_server();
     let mut cli = Running::start(
         herald()
             .args(["--jid", "alice@localhost", "--ca-file", &ca])
             .args(["--server", &format!("127.0.0.1:{}", server.port)])
-            .args(["--subscriptions", "accept"])
             .env("HERALD_PASSWORD", "secret"),
     );
     for from in ["erin@localhost", "frank@localhost"] {
         cli.expect_where("subscription_request", |v| v["from"] == from);
-        let answered = cli.expect_where("subscription_answered", |v| v["from"] == from);
-        assert_eq!(answered["approved"], true);
-        let p = sent(&stanzas);
-        assert!(
-            p.contains(&format!("to='{from}'")) && p.contains("type='subscribed'"),
-            "{p}"
-        );
     }
     cli.say("quit");
+    policy_answered_both(&mut cli, &stanzas, false);
+    assert!(sent(&stanzas).contains("type='unavailable'"));
+    assert_eq!(cli.expect("disconnected")["code"], "local_close");
     assert_eq!(cli.wait(), 0);
 }
 
 #[test]
-fn help_tells_scripts_to_ask() {
+fn subscriptions_ask_leaves_unanswered_requests_pending() {
+    let (server, stanzas, ca) = requests_server();
+    let mut cli = Running::start(
+        herald()
+            .args(["--jid", "alice@localhost", "--ca-file", &ca])
+            .args(["--server", &format!("127.0.0.1:{}", server.port)])
+            .args(["--subscriptions", "ask", "--subscription-window", "0.5"])
+            .env("HERALD_PASSWORD", "secret"),
+    );
+    for from in ["erin@localhost", "frank@localhost"] {
+        cli.expect_where("subscription_request", |v| v["from"] == from);
+        cli.expect_where("subscription_left_pending", |v| v["from"] == from);
+    }
+    // Still answerable after the window; frank is left for the next login.
+    cli.say("approve erin@localhost");
+    let p = sent(&stanzas);
+    assert!(
+        p.contains("to='erin@localhost'") && p.contains("type='subscribed'"),
+        "{p}"
+    );
+    cli.say("quit");
+    assert!(sent(&stanzas).contains("type='unavailable'"));
+    assert_eq!(cli.expect("disconnected")["code"], "local_close");
+    assert!(
+        cli.skipped
+            .iter()
+            .all(|v| v["event"] != "subscription_answered")
+    );
+    assert_eq!(cli.wait(), 0);
+}
+
+#[test]
+fn help_tells_of_the_answer_window() {
     let (code, help, _) = run(herald().arg("--help"));
     assert_eq!(code, 0);
     for word in [
         "--subscriptions",
+        "--subscription-window",
         "roster",
         "add JID [NAME] [GROUP,...]",
         "approve JID",
         "deny JID",
-        "--subscriptions ask",
+        "subscription_left_pending",
     ] {
         assert!(help.contains(word), "{word} not in {help}");
     }

@@ -1,162 +1,22 @@
 //! The add-approve-watch flow between two `herald` processes on real Prosody and ejabberd,
-//! driven through their standard input and read from their JSON events: alice adds bob,
-//! bob approves and adds alice back, alice approves; both `roster` commands say `both`;
-//! alice's presence change reaches bob and bob's reaches alice; alice removes bob and bob
-//! sees her go offline; both quit with status 0.
-//! Never skips: a missing server fails the test.
+//! driven through their standard input and read from their JSON events, with the default
+//! options (`--subscriptions deny`): alice adds bob, bob approves a second after the request
+//! and adds alice back, alice approves a second later; both `roster` commands say `both` and
+//! nobody was refused; alice's presence change reaches bob and bob's reaches alice; alice
+//! removes bob (a removal push of the usual shape) and bob sees her go offline; both quit
+//! with status 0. Never skips: a missing server fails the test.
 
-use std::collections::VecDeque;
-use std::io::{BufRead, BufReader, Write};
-use std::process::{Child, ChildStdin, Command, Stdio};
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
-use std::time::{Duration, Instant};
+mod real_cli;
+
+use std::time::Duration;
 
 use herald_tests::real::{Ejabberd, Prosody, RealServer};
+use real_cli::{Herald, from};
 use serde_json::{Value, json};
 
 const ACCOUNTS: &[(&str, &str)] = &[("alice", "alice-pw"), ("bob", "bob-pw")];
-/// How long any one expected event may take.
-const WAIT: Duration = Duration::from_secs(30);
-
-/// One `herald` process: its standard input, and its event lines read on a thread.
-struct Herald {
-    who: &'static str,
-    child: Child,
-    stdin: Option<ChildStdin>,
-    lines: Receiver<Value>,
-    /// Every line read so far, for failure messages.
-    seen: Vec<Value>,
-    /// Lines read past while looking for something else, oldest first.
-    skipped: VecDeque<Value>,
-}
-
-impl Herald {
-    fn start(server: &dyn RealServer, who: &'static str) -> Herald {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_herald"))
-            .args(["--jid", &format!("{who}@localhost/cli")])
-            .args(["--server", &format!("127.0.0.1:{}", server.port())])
-            .arg("--ca-file")
-            .arg(server.ca_pem_path())
-            .args(["--subscriptions", "ask"])
-            .env("HERALD_PASSWORD", format!("{who}-pw"))
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("run herald");
-        let stdout = child.stdout.take().unwrap();
-        let (tx, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                let value: Value = serde_json::from_str(&line).unwrap_or_else(
-                    |e| json!({ "event": "not_json", "line": line, "error": e.to_string() }),
-                );
-                if tx.send(value).is_err() {
-                    break;
-                }
-            }
-        });
-        let stdin = child.stdin.take();
-        Herald {
-            who,
-            child,
-            stdin,
-            lines,
-            seen: Vec::new(),
-            skipped: VecDeque::new(),
-        }
-    }
-
-    fn say(&mut self, line: &str) {
-        let stdin = self.stdin.as_mut().expect("stdin open");
-        writeln!(stdin, "{line}").unwrap();
-        stdin.flush().unwrap();
-    }
-
-    /// The oldest event of kind `event` for which `want` holds, waiting at most [`WAIT`];
-    /// other lines are kept for later calls. Panics on a timeout or a line that is not
-    /// JSON.
-    fn expect(
-        &mut self,
-        server: &dyn RealServer,
-        event: &str,
-        want: impl Fn(&Value) -> bool,
-    ) -> Value {
-        let fits = |v: &Value| v["event"] == event && want(v);
-        if let Some(i) = self.skipped.iter().position(fits) {
-            return self.skipped.remove(i).unwrap();
-        }
-        let deadline = Instant::now() + WAIT;
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            let value = match self.lines.recv_timeout(left) {
-                Ok(value) => value,
-                Err(RecvTimeoutError::Timeout) => {
-                    self.fail(server, &format!("timed out waiting for {event}"))
-                }
-                Err(RecvTimeoutError::Disconnected) => {
-                    self.fail(server, &format!("output ended while waiting for {event}"))
-                }
-            };
-            self.seen.push(value.clone());
-            if value["event"] == "not_json" {
-                self.fail(server, "a line that is not JSON");
-            }
-            if fits(&value) {
-                return value;
-            }
-            self.skipped.push_back(value);
-        }
-    }
-
-    fn fail(&self, server: &dyn RealServer, what: &str) -> ! {
-        let lines: Vec<String> = self.seen.iter().map(Value::to_string).collect();
-        panic!(
-            "{}: {}: {what}\nits events:\n{}\nserver log:\n{}",
-            server.name(),
-            self.who,
-            lines.join("\n"),
-            server.log_tail()
-        );
-    }
-
-    /// `quit`, then the exit status (bounded wait).
-    fn quit(&mut self, server: &dyn RealServer) -> i32 {
-        self.say("quit");
-        let bye = self.expect(server, "disconnected", |_| true);
-        assert_eq!(
-            bye["code"],
-            "local_close",
-            "{}: {}",
-            server.name(),
-            self.who
-        );
-        drop(self.stdin.take());
-        let deadline = Instant::now() + WAIT;
-        while Instant::now() < deadline {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return status.code().unwrap_or(-1);
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        self.fail(server, "did not exit after quit");
-    }
-}
-
-impl Drop for Herald {
-    fn drop(&mut self) {
-        // A failed test must not leave the process behind.
-        if let Ok(None) = self.child.try_wait() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-    }
-}
-
-fn from(jid: &'static str) -> impl Fn(&Value) -> bool {
-    move |v| v["from"] == jid
-}
+/// How long a person or a script takes to answer a request.
+const THINKING: Duration = Duration::from_secs(1);
 
 /// A `roster_push` for `jid` with `subscription`.
 fn push(jid: &'static str, subscription: &'static str) -> impl Fn(&Value) -> bool {
@@ -191,10 +51,12 @@ fn add_approve_watch(server: &dyn RealServer) {
         "{name}"
     );
     bob.expect(server, "subscription_request", from("alice@localhost"));
+    std::thread::sleep(THINKING);
     bob.say("approve alice@localhost");
     bob.say("add alice@localhost");
     alice.expect(server, "subscribed", from("bob@localhost"));
     alice.expect(server, "subscription_request", from("bob@localhost"));
+    std::thread::sleep(THINKING);
     alice.say("approve bob@localhost");
     bob.expect(server, "subscribed", from("alice@localhost"));
 
@@ -240,6 +102,19 @@ fn add_approve_watch(server: &dyn RealServer) {
         "{name}: {roster}"
     );
 
+    // The answers were the people's: no policy answer, no refusal either way.
+    for herald in [&alice, &bob] {
+        assert!(
+            herald
+                .seen
+                .iter()
+                .all(|v| v["event"] != "unsubscribed" && v["event"] != "subscription_answered"),
+            "{name}: {}: {:?}",
+            herald.who,
+            herald.seen
+        );
+    }
+
     // Each sees the other's changes.
     alice.say("presence dnd meeting");
     let seen = bob.expect(server, "presence", presence("alice", "dnd", "meeting"));
@@ -249,9 +124,18 @@ fn add_approve_watch(server: &dyn RealServer) {
 
     // Removing the item ends the subscriptions: bob sees alice go offline.
     alice.say("remove bob@localhost");
-    alice.expect(server, "roster_push", |v| {
+    let removed = alice.expect(server, "roster_push", |v| {
         v["change"] == "removed" && v["jid"] == "bob@localhost"
     });
+    assert_eq!(
+        (
+            &removed["name"],
+            &removed["groups"],
+            &removed["subscription"]
+        ),
+        (&json!("Bob"), &json!(["Friends"]), &json!("remove")),
+        "{name}: {removed}"
+    );
     bob.expect(server, "presence", presence("alice", "offline", ""));
     alice.say("roster");
     assert_eq!(
