@@ -11,9 +11,9 @@ use zeroize::Zeroize;
 
 use crate::config::Config;
 use crate::entropy::Entropy;
-use crate::error::{ConfigError, DisconnectReason, UsageError};
+use crate::error::{ConfigError, DisconnectReason, StreamErrorCondition, UsageError};
 use crate::event::{Action, Event, SessionState};
-use crate::sasl::ChannelBinding;
+use crate::sasl::{ChannelBinding, Credentials, ScramCache};
 use crate::session::{OpenRequests, State};
 use crate::stanza::presence::{IncomingPresence, Presence};
 use crate::stanza::roster::Roster;
@@ -32,14 +32,14 @@ pub enum Transport {
 }
 
 /// How a failure leaves the wire.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Farewell {
     /// Nothing more may be written (TLS handshake in progress, transport gone).
     Silent,
     /// Close our stream with `</stream:stream>`.
     CloseStream,
     /// Send a stream error with this RFC 6120 condition, then close our stream.
-    StreamError(&'static str),
+    StreamError(StreamErrorCondition),
 }
 
 /// A sans-IO XMPP client session. See the [crate docs](crate) for the contract.
@@ -63,6 +63,10 @@ pub(crate) enum Farewell {
 /// timeout.
 pub struct Client {
     pub(crate) config: Config,
+    /// SASLprepped once, at construction.
+    pub(crate) credentials: Credentials,
+    /// The config's cache plus the keys this client's logins verified.
+    pub(crate) scram_cache: ScramCache,
     pub(crate) entropy: Box<dyn Entropy>,
     pub(crate) state: State,
     pub(crate) reader: StreamReader,
@@ -108,9 +112,10 @@ impl fmt::Debug for Client {
 impl Client {
     /// A client for `config`, drawing SCRAM nonces and stanza ids from `entropy`.
     ///
-    /// Fails when the configured status text cannot be carried by XML, the stanza size
-    /// limit is above [`Limits::MAX_STANZA_BYTES`](crate::Limits::MAX_STANZA_BYTES), or a
-    /// timeout is above [`Timeouts::MAX`](crate::Timeouts::MAX).
+    /// Fails when SASLprep refuses the credentials, the status text cannot be carried by
+    /// XML, the stanza size limit is above
+    /// [`Limits::MAX_STANZA_BYTES`](crate::Limits::MAX_STANZA_BYTES), or a timeout is above
+    /// [`Timeouts::MAX`](crate::Timeouts::MAX).
     pub fn new(config: Config, entropy: impl Entropy + 'static) -> Result<Client, ConfigError> {
         let mut entropy: Box<dyn Entropy> = Box::new(entropy);
         if config.limits.max_stanza_bytes > crate::Limits::MAX_STANZA_BYTES {
@@ -118,6 +123,7 @@ impl Client {
                 config.limits.max_stanza_bytes,
             ));
         }
+        let credentials = config.credentials()?;
         if let Some(name) = config.timeouts.too_long() {
             return Err(ConfigError::TimeoutTooLong(name));
         }
@@ -133,6 +139,8 @@ impl Client {
             reader: StreamReader::new(config.limits),
             presence: config.presence,
             status: config.status.clone(),
+            scram_cache: config.scram_cache.clone(),
+            credentials,
             config,
             entropy,
             state: State::Disconnected,
@@ -184,8 +192,8 @@ impl Client {
     /// The SCRAM keys this client's logins verified (and those it was given in
     /// [`Config::scram_cache`]): carry them to the next client's config so that its login
     /// skips PBKDF2.
-    pub fn scram_cache(&self) -> &crate::ScramCache {
-        &self.config.scram_cache
+    pub fn scram_cache(&self) -> &ScramCache {
+        &self.scram_cache
     }
 
     /// The roster as last fetched and pushed.
@@ -377,7 +385,8 @@ impl Client {
                 .set(Timer::Step, now + self.config.timeouts.step),
         }
         let after = self.state.public();
-        if after != before {
+        // The end is reported once, by `finish`'s `Disconnected`.
+        if after != before && !matches!(self.state, State::Closed(_)) {
             self.push_event(Event::StateChanged(after));
         }
     }
@@ -455,7 +464,8 @@ impl Client {
             Farewell::CloseStream => self.write_raw(now, xml::stream_footer()),
             Farewell::StreamError(condition) => {
                 let error = format!(
-                    "<stream:error><{condition} xmlns='urn:ietf:params:xml:ns:xmpp-streams'/></stream:error>"
+                    "<stream:error><{} xmlns='urn:ietf:params:xml:ns:xmpp-streams'/></stream:error>",
+                    condition.as_str()
                 );
                 self.write_raw(now, error.as_bytes());
                 self.write_raw(now, xml::stream_footer());
@@ -483,11 +493,11 @@ impl Client {
             // record it started before reading our close, garbage) cannot change that.
             return self.finish(now, DisconnectReason::LocalClose);
         }
-        let condition = error.condition();
+        let condition = StreamErrorCondition::from_name(error.condition());
         let reason = match error {
             XmlError::LimitExceeded(limit) => DisconnectReason::LimitExceeded(limit),
             other => DisconnectReason::MalformedXml {
-                condition,
+                condition: condition.clone(),
                 detail: other.to_string(),
             },
         };

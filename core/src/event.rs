@@ -10,7 +10,8 @@ use crate::stanza::roster::{Roster, RosterItem};
 use crate::stanza::tree::Stanza;
 
 /// Where the session is. Returned by [`Client::state`](crate::Client::state) and announced
-/// by [`Event::StateChanged`] on every transition.
+/// by [`Event::StateChanged`] on every transition but the last: the end is reported once,
+/// by [`Event::Disconnected`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum SessionState {
@@ -84,7 +85,8 @@ pub enum Action {
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum Event {
-    /// The session moved to a new state.
+    /// The session moved to a new state. Never [`SessionState::Closed`]: the end comes as
+    /// [`Event::Disconnected`], once.
     StateChanged(SessionState),
     /// Logged in: resource bound, initial presence sent.
     Online {

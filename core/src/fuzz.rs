@@ -137,8 +137,18 @@ impl Harness {
                 Event::Disconnected { reason } => {
                     assert!(self.closed_transport, "Disconnected without CloseTransport");
                     self.disconnected = Some(reason.clone());
+                    // The end is this one event, not a StateChanged too.
+                    self.last_state = SessionState::Closed {
+                        reason: reason.clone(),
+                    };
                 }
-                Event::StateChanged(state) => self.last_state = state.clone(),
+                Event::StateChanged(state) => {
+                    assert!(
+                        !matches!(state, SessionState::Closed { .. }),
+                        "the end reported as a StateChanged too"
+                    );
+                    self.last_state = state.clone();
+                }
                 _ => {}
             }
             self.seen.events.push(event);

@@ -150,7 +150,9 @@ pub use config::{
 #[cfg(feature = "os-entropy")]
 pub use entropy::OsEntropy;
 pub use entropy::{Entropy, SeededEntropy};
-pub use error::{ConfigError, DisconnectReason, Step, UsageError};
+pub use error::{
+    ConfigError, DisconnectReason, PeerMisbehaved, Step, StreamErrorCondition, UsageError,
+};
 pub use event::{Action, Event, RosterChange, SessionState};
 pub use sasl::{ChannelBinding, ChannelBindingType, Mechanism, ScramCache, ScramError};
 pub use stanza::presence::{IncomingPresence, InvalidPresence, Presence};

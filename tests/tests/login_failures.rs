@@ -7,8 +7,9 @@ use std::time::{Duration, Instant};
 use herald_core::jid::FullJid;
 use herald_core::minidom::Element;
 use herald_core::{
-    Action, Client, Config, DisconnectReason, Event, Limit, Limits, Mechanism, Presence,
-    SeededEntropy, SessionState, Step, TlsPolicy, Transport, UsageError,
+    Action, Client, Config, DisconnectReason, Event, Limit, Limits, Mechanism, PeerMisbehaved,
+    Presence, SeededEntropy, SessionState, Step, StreamErrorCondition, TlsPolicy, Transport,
+    UsageError,
 };
 use herald_tests::{Pair, ServerPhase, ServerProfile, SessionFeature, Tamper, config_for};
 
@@ -807,7 +808,7 @@ fn dtd_in_the_prolog_is_refused() {
         matches!(
             reason,
             DisconnectReason::MalformedXml {
-                condition: "restricted-xml",
+                condition: StreamErrorCondition::RestrictedXml,
                 ..
             }
         ),
@@ -841,7 +842,7 @@ fn text_after_a_valid_stanza_is_bad_format_and_the_stanza_still_counts() {
     assert!(matches!(
         pair.ended(),
         DisconnectReason::MalformedXml {
-            condition: "bad-format",
+            condition: StreamErrorCondition::BadFormat,
             ..
         }
     ));
@@ -864,7 +865,7 @@ fn invalid_utf8_is_unsupported_encoding() {
     assert!(matches!(
         pair.ended(),
         DisconnectReason::MalformedXml {
-            condition: "unsupported-encoding",
+            condition: StreamErrorCondition::UnsupportedEncoding,
             ..
         }
     ));
@@ -1520,9 +1521,11 @@ fn stream_version_0_9_is_unsupported() {
     pair.connect();
 
     let reason = pair.ended();
-    assert!(
-        matches!(reason, DisconnectReason::ProtocolViolation(_)),
-        "{reason:?}"
+    assert_eq!(
+        reason,
+        DisconnectReason::PeerMisbehaved(PeerMisbehaved::UnsupportedVersion {
+            version: Some("0.9".into())
+        })
     );
     let sent = pair.client_sent_since(mark);
     assert!(
@@ -1542,10 +1545,10 @@ fn missing_stream_version_is_unsupported() {
             .into_bytes()
     }));
     pair.connect();
-    assert!(matches!(
+    assert_eq!(
         pair.ended(),
-        DisconnectReason::ProtocolViolation(_)
-    ));
+        DisconnectReason::PeerMisbehaved(PeerMisbehaved::UnsupportedVersion { version: None })
+    );
     assert!(wire(&pair).ends_with(&our_stream_error("unsupported-version")));
 }
 

@@ -406,7 +406,7 @@ fn predicted(setup: Setup, op: &Op, state: &SessionState) -> Vec<DisconnectReaso
     let closing = *state == SessionState::Closing;
     match op {
         Op::StreamError(condition) => vec![DisconnectReason::StreamError {
-            condition: condition.to_string(),
+            condition: (*condition).into(),
             text: None,
         }],
         Op::Eof if closing => vec![DisconnectReason::LocalClose],

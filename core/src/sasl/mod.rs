@@ -1,11 +1,13 @@
 //! SASL mechanisms: SCRAM (with and without channel binding) and PLAIN.
 
 mod cache;
+mod credentials;
 mod mechanism;
 mod plain;
 mod scram;
 
 pub use cache::ScramCache;
+pub(crate) use credentials::Credentials;
 pub(crate) use mechanism::select_mechanism;
 pub use mechanism::{ChannelBinding, ChannelBindingType, Mechanism};
 pub(crate) use plain::plain_initial_response;

@@ -35,16 +35,9 @@ impl Client {
             );
             return;
         };
-        let username = self
-            .config
-            .jid
-            .node()
-            .map(|n| n.as_str().to_string())
-            .unwrap_or_default();
+        let credentials = &self.credentials;
         let prepared = match mechanism {
-            Mechanism::Plain => {
-                plain_initial_response(&username, self.config.password.expose()).map(|r| (r, None))
-            }
+            Mechanism::Plain => Ok((plain_initial_response(credentials), None)),
             _ => {
                 let hash = match mechanism {
                     Mechanism::ScramSha256Plus | Mechanism::ScramSha256 => ScramHash::Sha256,
@@ -55,8 +48,8 @@ impl Client {
                 let bounds = self.config.scram_iterations;
                 ScramClient::new(
                     hash,
-                    &username,
-                    self.config.password.expose(),
+                    &credentials.username,
+                    &credentials.password,
                     cbind,
                     BASE64.encode(raw),
                     bounds.min,
@@ -67,13 +60,9 @@ impl Client {
         };
         let (mut initial, scram) = match prepared {
             Ok(p) => p,
-            Err(_) => {
-                self.fail(
-                    now,
-                    DisconnectReason::InvalidCredentials,
-                    Farewell::CloseStream,
-                );
-                return;
+            Err(error) => {
+                let reason = DisconnectReason::Scram { mechanism, error };
+                return self.fail(now, reason, Farewell::CloseStream);
             }
         };
         let mut encoded = BASE64.encode(&initial);
@@ -135,7 +124,7 @@ impl Client {
         };
         let response = if !auth.got_server_first {
             auth.got_server_first = true;
-            scram.handle_server_first_cached(&data, &self.config.scram_cache)
+            scram.handle_server_first_cached(&data, &self.scram_cache)
         } else {
             // Some servers send server-final as a challenge and expect an empty response.
             scram.handle_server_final(&data).map(|()| Vec::new())
@@ -194,9 +183,9 @@ impl Client {
         let verified = scram.is_verified();
         if let Some(key) = scram.take_key() {
             if success && verified {
-                self.config.scram_cache.insert(key);
+                self.scram_cache.insert(key);
             } else {
-                self.config.scram_cache.remove(&key);
+                self.scram_cache.remove(&key);
             }
         }
     }

@@ -9,7 +9,7 @@ use minidom::Element;
 use crate::stanza::tree::Stanza;
 
 use crate::client::{Client, Farewell};
-use crate::error::DisconnectReason;
+use crate::error::{DisconnectReason, PeerMisbehaved};
 use crate::event::Event;
 use crate::jid_util::parse_jid;
 use crate::session::State;
@@ -68,16 +68,13 @@ impl Client {
             return self.after_session_established(now);
         }
         let Some(jid) = bound_jid(&el) else {
-            let reason = DisconnectReason::ProtocolViolation(
-                "the bind result carries no valid full JID".into(),
-            );
+            let reason = DisconnectReason::PeerMisbehaved(PeerMisbehaved::InvalidBindResult);
             return self.fail(now, reason, Farewell::CloseStream);
         };
         if !same_account(&jid, &self.config.jid.to_bare()) {
             // Going online as someone else would misreport who we are to the application.
-            let reason = DisconnectReason::ProtocolViolation(format!(
-                "the server bound {jid}, which is not this account"
-            ));
+            let reason =
+                DisconnectReason::PeerMisbehaved(PeerMisbehaved::BoundOtherAccount { jid });
             return self.fail(now, reason, Farewell::CloseStream);
         }
         self.bound = Some(jid);

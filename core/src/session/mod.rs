@@ -18,7 +18,7 @@ use std::time::Instant;
 use minidom::Element;
 
 use crate::client::{Client, Farewell, Transport};
-use crate::error::{DisconnectReason, Step, UsageError};
+use crate::error::{DisconnectReason, PeerMisbehaved, Step, StreamErrorCondition, UsageError};
 use crate::event::SessionState;
 use crate::sasl::{Mechanism, ScramClient};
 use crate::stanza::presence::write_own_presence;
@@ -166,10 +166,8 @@ impl Client {
                 match self.state {
                     State::ExpectHeader(_) => self.fail(
                         now,
-                        DisconnectReason::ProtocolViolation(
-                            "element before the stream header".into(),
-                        ),
-                        Farewell::StreamError("bad-format"),
+                        DisconnectReason::PeerMisbehaved(PeerMisbehaved::ElementBeforeHeader),
+                        Farewell::StreamError(StreamErrorCondition::BadFormat),
                     ),
                     State::ExpectFeatures(phase) => {
                         self.on_features(now, phase, &stanza.to_element())
@@ -189,15 +187,15 @@ impl Client {
     }
 
     /// The server sent `el` where the protocol expects `expected`.
-    pub(crate) fn fail_unexpected(&mut self, now: Instant, expected: &str, el: &Element) {
-        let reason = DisconnectReason::ProtocolViolation(format!(
-            "expected {expected}, got <{}/>",
-            el.name()
-        ));
+    pub(crate) fn fail_unexpected(&mut self, now: Instant, expected: &'static str, el: &Element) {
+        let reason = DisconnectReason::PeerMisbehaved(PeerMisbehaved::UnexpectedElement {
+            expected,
+            got: el.name().to_string(),
+        });
         self.fail(
             now,
             reason,
-            Farewell::StreamError("unsupported-stanza-type"),
+            Farewell::StreamError(StreamErrorCondition::UnsupportedStanzaType),
         );
     }
 

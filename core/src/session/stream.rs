@@ -6,7 +6,7 @@ use minidom::Element;
 
 use crate::client::{Client, Farewell};
 use crate::config::TlsPolicy;
-use crate::error::DisconnectReason;
+use crate::error::{DisconnectReason, PeerMisbehaved, StreamErrorCondition};
 use crate::session::{Phase, State};
 use crate::stanza::condition_and_text;
 use crate::stanza::iq::{NS_BIND, NS_SESSION};
@@ -90,11 +90,10 @@ impl Client {
         if major.is_none_or(|m| m < 1) {
             self.fail(
                 now,
-                DisconnectReason::ProtocolViolation(format!(
-                    "the server's stream version is {:?}, XMPP 1.0 is required",
-                    header.version
-                )),
-                Farewell::StreamError("unsupported-version"),
+                DisconnectReason::PeerMisbehaved(PeerMisbehaved::UnsupportedVersion {
+                    version: header.version,
+                }),
+                Farewell::StreamError(StreamErrorCondition::UnsupportedVersion),
             );
             return;
         }
@@ -127,9 +126,7 @@ impl Client {
                 } else {
                     self.fail(
                         now,
-                        DisconnectReason::ProtocolViolation(
-                            "the server offers no resource binding".into(),
-                        ),
+                        DisconnectReason::PeerMisbehaved(PeerMisbehaved::NoResourceBinding),
                         Farewell::CloseStream,
                     );
                 }
@@ -146,11 +143,11 @@ pub(crate) fn read_stream_error(el: &Element) -> DisconnectReason {
             host: c.text().trim().to_string(),
         },
         Some(c) => DisconnectReason::StreamError {
-            condition: c.name().to_string(),
+            condition: StreamErrorCondition::from_name(c.name()),
             text,
         },
         None => DisconnectReason::StreamError {
-            condition: "undefined-condition".to_string(),
+            condition: StreamErrorCondition::UndefinedCondition,
             text,
         },
     }

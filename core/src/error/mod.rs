@@ -1,6 +1,10 @@
 //! Errors: [`UsageError`] for API misuse (returned at once, nothing changes) and
 //! [`DisconnectReason`] for the end of a session (reported once, as an event, then sticky).
 
+mod peer;
+
+pub use peer::{PeerMisbehaved, StreamErrorCondition};
+
 use crate::sasl::{Mechanism, ScramError};
 use crate::xml::Limit;
 
@@ -65,6 +69,10 @@ pub enum ConfigError {
     /// clock).
     #[error("the {0} timeout is longer than a year")]
     TimeoutTooLong(&'static str),
+    /// SASLprep (RFC 4013) refuses the account's local part or the password: no server
+    /// could accept them.
+    #[error("the credentials contain characters SASL does not allow")]
+    InvalidCredentials,
     /// The configured status text contains a character XML cannot carry.
     #[error("the status text contains {ch:?}, which XML cannot carry")]
     InvalidStatus {
@@ -128,7 +136,7 @@ pub enum DisconnectReason {
     #[error("stream error {condition}{}", text.as_deref().map(|t| format!(": {t}")).unwrap_or_default())]
     StreamError {
         /// The RFC 6120 condition, e.g. `system-shutdown`.
-        condition: String,
+        condition: StreamErrorCondition,
         /// The server's human-readable text, if any.
         text: Option<String>,
     },
@@ -155,9 +163,6 @@ pub enum DisconnectReason {
         /// What went wrong.
         error: ScramError,
     },
-    /// The credentials cannot be prepared (SASLprep refused them).
-    #[error("the credentials contain characters SASL does not allow")]
-    InvalidCredentials,
     /// The server offered no mechanism Herald accepts.
     #[error("no acceptable SASL mechanism among {offered:?}")]
     NoAcceptableMechanism {
@@ -184,16 +189,17 @@ pub enum DisconnectReason {
     #[error("malformed input ({condition}): {detail}")]
     MalformedXml {
         /// The stream error condition sent to the server.
-        condition: &'static str,
+        condition: StreamErrorCondition,
         /// What was wrong.
         detail: String,
     },
     /// The server broke one of the configured [`Limits`](crate::Limits).
     #[error("the server exceeded the {0} limit")]
     LimitExceeded(Limit),
-    /// The server sent something that makes no sense at this point of the protocol.
+    /// The server broke the protocol in a way Herald detects (we sent a stream error or
+    /// closed the stream).
     #[error("protocol violation: {0}")]
-    ProtocolViolation(String),
+    PeerMisbehaved(PeerMisbehaved),
     /// Resource binding failed.
     #[error("resource binding failed: {condition}")]
     BindFailed {
@@ -226,24 +232,11 @@ impl DisconnectReason {
             | DisconnectReason::Timeout(_)
             | DisconnectReason::MalformedXml { .. }
             | DisconnectReason::LimitExceeded(_)
-            | DisconnectReason::ProtocolViolation(_) => true,
-            DisconnectReason::StreamError { condition, .. } => !matches!(
-                condition.as_str(),
-                "conflict"
-                    | "not-authorized"
-                    | "host-unknown"
-                    | "improper-addressing"
-                    | "invalid-from"
-                    | "invalid-namespace"
-                    | "unsupported-version"
-                    | "unsupported-encoding"
-                    | "unsupported-feature"
-                    | "policy-violation"
-            ),
+            | DisconnectReason::PeerMisbehaved(_) => true,
+            DisconnectReason::StreamError { condition, .. } => !condition.repeats(),
             DisconnectReason::LocalClose
             | DisconnectReason::AuthFailed { .. }
             | DisconnectReason::Scram { .. }
-            | DisconnectReason::InvalidCredentials
             | DisconnectReason::NoAcceptableMechanism { .. }
             | DisconnectReason::TlsNotOffered
             | DisconnectReason::StartTlsRefused
@@ -258,9 +251,7 @@ impl DisconnectReason {
     pub fn is_auth_failure(&self) -> bool {
         matches!(
             self,
-            DisconnectReason::AuthFailed { .. }
-                | DisconnectReason::Scram { .. }
-                | DisconnectReason::InvalidCredentials
+            DisconnectReason::AuthFailed { .. } | DisconnectReason::Scram { .. }
         )
     }
 }
