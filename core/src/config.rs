@@ -276,3 +276,12 @@ impl Config {
         self.jid.clone().try_into_full().ok()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_password_is_wiped_on_drop() {
+        fn wiped_on_drop<T: zeroize::ZeroizeOnDrop>() {}
+        wiped_on_drop::<super::Secret>();
+    }
+}

@@ -7,7 +7,7 @@ use crate::error::DisconnectReason;
 use crate::sasl::Mechanism;
 use crate::stanza::presence::{IncomingPresence, Presence};
 use crate::stanza::roster::{Roster, RosterItem};
-use crate::stanza::tree::Stanza;
+use crate::xml::tree::Stanza;
 
 /// Where the session is. Returned by [`Client::state`](crate::Client::state) and announced
 /// by [`Event::StateChanged`] on every transition but the last: the end is reported once,

@@ -157,7 +157,7 @@ pub use event::{Action, Event, RosterChange, SessionState};
 pub use sasl::{ChannelBinding, ChannelBindingType, Mechanism, ScramCache, ScramError};
 pub use stanza::presence::{IncomingPresence, InvalidPresence, Presence};
 pub use stanza::roster::{Roster, RosterItem, Subscription};
-pub use stanza::tree::{ElementRef, NodeRef, Stanza};
+pub use xml::tree::{ElementRef, NodeRef, Stanza};
 pub use xml::{Limit, Limits};
 
 /// Checks that `text` can be carried by XML 1.0 (no control characters but tab, newline

@@ -5,7 +5,7 @@ use core::fmt;
 
 use zeroize::Zeroizing;
 
-use super::scram::ScramHash;
+use super::mechanism::ScramHash;
 
 /// How many keys a cache keeps (one account rarely needs more than one or two: a salt per
 /// server and mechanism). The oldest goes first.
@@ -57,8 +57,20 @@ impl CachedKey {
             && self.iterations == i
             && self.salt == salt
             && self.username == username
-            && super::scram::ct_eq(self.password.as_bytes(), password.as_bytes())
+            && ct_eq(self.password.as_bytes(), password.as_bytes())
     }
+}
+
+/// Constant-time comparison (for equal lengths; the length is not secret).
+pub(super) fn ct_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut acc = 0u8;
+    for (x, y) in a.iter().zip(b) {
+        acc |= x ^ y;
+    }
+    core::hint::black_box(acc) == 0
 }
 
 impl fmt::Debug for ScramCache {

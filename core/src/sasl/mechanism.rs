@@ -2,7 +2,6 @@
 
 use core::fmt;
 
-use super::scram::CbindFlag;
 
 /// SASL mechanism, in Herald's order of preference.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -154,6 +153,56 @@ impl fmt::Debug for ChannelBinding {
             .field("tls_server_end_point_len", &len(&self.tls_server_end_point))
             .field("tls_unique_len", &len(&self.tls_unique))
             .finish()
+    }
+}
+
+/// Hash function of a SCRAM mechanism.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ScramHash {
+    /// SCRAM-SHA-1 (RFC 5802).
+    Sha1,
+    /// SCRAM-SHA-256 (RFC 7677).
+    Sha256,
+}
+
+/// The GS2 channel-binding flag of a SCRAM exchange.
+#[derive(Clone, PartialEq, Eq)]
+pub(crate) enum CbindFlag {
+    /// GS2 `n`: the client does not support channel binding.
+    NotSupported,
+    /// GS2 `y`: the client supports channel binding but thinks the server does not.
+    SupportedNotUsed,
+    /// GS2 `p=<type>`: channel binding with this type and data (a -PLUS mechanism).
+    Used {
+        /// The channel-binding type.
+        kind: ChannelBindingType,
+        /// The channel-binding data from the TLS layer.
+        data: Vec<u8>,
+    },
+}
+
+impl CbindFlag {
+    /// The GS2 header without authzid, e.g. `"n,,"` or `"p=tls-exporter,,"`.
+    pub(super) fn gs2_header(&self) -> String {
+        match self {
+            CbindFlag::NotSupported => "n,,".to_owned(),
+            CbindFlag::SupportedNotUsed => "y,,".to_owned(),
+            CbindFlag::Used { kind, .. } => format!("p={},,", kind.as_str()),
+        }
+    }
+}
+
+impl fmt::Debug for CbindFlag {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CbindFlag::NotSupported => f.write_str("NotSupported"),
+            CbindFlag::SupportedNotUsed => f.write_str("SupportedNotUsed"),
+            CbindFlag::Used { kind, data } => f
+                .debug_struct("Used")
+                .field("kind", kind)
+                .field("data_len", &data.len())
+                .finish(),
+        }
     }
 }
 

@@ -12,4 +12,5 @@ pub(crate) use mechanism::select_mechanism;
 pub use mechanism::{ChannelBinding, ChannelBindingType, Mechanism};
 pub(crate) use plain::plain_initial_response;
 pub use scram::ScramError;
-pub(crate) use scram::{ScramClient, ScramHash};
+pub(crate) use mechanism::ScramHash;
+pub(crate) use scram::ScramClient;

@@ -9,20 +9,11 @@ use sha1::Sha1;
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
-use super::cache::{CachedKey, ScramCache};
-use super::mechanism::ChannelBindingType;
+use super::cache::{CachedKey, ScramCache, ct_eq};
+use super::mechanism::{CbindFlag, ScramHash};
 
 /// Longest `e=` text kept from the server; the rest is cut off.
 const MAX_SERVER_ERROR_LEN: usize = 256;
-
-/// Hash function of a SCRAM mechanism.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum ScramHash {
-    /// SCRAM-SHA-1 (RFC 5802).
-    Sha1,
-    /// SCRAM-SHA-256 (RFC 7677).
-    Sha256,
-}
 
 impl ScramHash {
     /// SaltedPassword = Hi(password, salt, i) of RFC 5802: PBKDF2 with one output block.
@@ -81,47 +72,6 @@ fn scram_keys<D: EagerHash + Digest>(
         .collect();
     let server_key = hmac(salted, b"Server Key");
     (proof, hmac(&server_key, auth_message))
-}
-
-/// The GS2 channel-binding flag of a SCRAM exchange.
-#[derive(Clone, PartialEq, Eq)]
-pub(crate) enum CbindFlag {
-    /// GS2 `n`: the client does not support channel binding.
-    NotSupported,
-    /// GS2 `y`: the client supports channel binding but thinks the server does not.
-    SupportedNotUsed,
-    /// GS2 `p=<type>`: channel binding with this type and data (a -PLUS mechanism).
-    Used {
-        /// The channel-binding type.
-        kind: ChannelBindingType,
-        /// The channel-binding data from the TLS layer.
-        data: Vec<u8>,
-    },
-}
-
-impl CbindFlag {
-    /// The GS2 header without authzid, e.g. `"n,,"` or `"p=tls-exporter,,"`.
-    fn gs2_header(&self) -> String {
-        match self {
-            CbindFlag::NotSupported => "n,,".to_owned(),
-            CbindFlag::SupportedNotUsed => "y,,".to_owned(),
-            CbindFlag::Used { kind, .. } => format!("p={},,", kind.as_str()),
-        }
-    }
-}
-
-impl fmt::Debug for CbindFlag {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            CbindFlag::NotSupported => f.write_str("NotSupported"),
-            CbindFlag::SupportedNotUsed => f.write_str("SupportedNotUsed"),
-            CbindFlag::Used { kind, data } => f
-                .debug_struct("Used")
-                .field("kind", kind)
-                .field("data_len", &data.len())
-                .finish(),
-        }
-    }
 }
 
 /// Why SCRAM failed. Public: it ends up inside the session's disconnect reason.
@@ -209,17 +159,6 @@ fn is_printable(s: &str) -> bool {
     s.bytes().all(|b| (0x21..=0x7E).contains(&b) && b != b',')
 }
 
-/// Constant-time comparison (for equal lengths; the length is not secret).
-pub(super) fn ct_eq(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    let mut acc = 0u8;
-    for (x, y) in a.iter().zip(b) {
-        acc |= x ^ y;
-    }
-    core::hint::black_box(acc) == 0
-}
 
 /// Parses `i=` per RFC 5802's `posit-number` (no sign, no leading zero).
 fn parse_iterations(value: &str) -> Result<u32, ScramError> {
@@ -446,6 +385,7 @@ fn verify_server_final(msg: &[u8], expected: &[u8]) -> Result<(), ScramError> {
 mod tests {
     use super::ScramError::*;
     use super::*;
+    use crate::sasl::ChannelBindingType;
     use proptest::prelude::*;
 
     thread_local! {
@@ -730,7 +670,6 @@ mod tests {
         fn wiped_on_drop<T: zeroize::ZeroizeOnDrop>() {}
         wiped_on_drop::<Zeroizing<String>>();
         wiped_on_drop::<Zeroizing<Vec<u8>>>();
-        wiped_on_drop::<crate::config::Secret>();
         let mut c = sc("user", "pencil", N(), 4096);
         assert_eq!(c.password.as_str(), "pencil");
         c.handle_server_first(FIRST).unwrap();

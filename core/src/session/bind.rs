@@ -6,7 +6,7 @@ use std::time::Instant;
 use jid::FullJid;
 use minidom::Element;
 
-use crate::stanza::tree::Stanza;
+use crate::xml::tree::Stanza;
 
 use crate::client::{Client, Farewell};
 use crate::error::{DisconnectReason, PeerMisbehaved};

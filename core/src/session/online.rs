@@ -18,7 +18,7 @@ use crate::stanza::presence::{
     write_own_presence,
 };
 use crate::stanza::roster::NS_ROSTER;
-use crate::stanza::tree::Stanza;
+use crate::xml::tree::Stanza;
 use jid::Jid;
 
 impl Client {

@@ -22,7 +22,7 @@ use crate::error::UsageError;
 use crate::event::Event;
 use crate::session::State;
 use crate::stanza::roster::presence_to;
-use crate::stanza::tree::Stanza;
+use crate::xml::tree::Stanza;
 use crate::timer::Timer;
 
 /// Incoming requests not answered yet, oldest first. One window length for all, so the

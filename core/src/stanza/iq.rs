@@ -2,7 +2,7 @@
 
 use minidom::Element;
 
-use crate::stanza::tree::Stanza;
+use crate::xml::tree::Stanza;
 use crate::stanza::{NS_CLIENT, NS_STANZAS, attr_name};
 
 /// Resource binding (RFC 6120 section 7).

@@ -3,9 +3,6 @@
 pub(crate) mod iq;
 pub(crate) mod presence;
 pub(crate) mod roster;
-pub(crate) mod tree;
-#[cfg(test)]
-mod tree_tests;
 
 /// The client stream's default namespace.
 pub(crate) const NS_CLIENT: &str = "jabber:client";

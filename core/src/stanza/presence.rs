@@ -7,7 +7,7 @@ use jid::Jid;
 use minidom::Element;
 
 use crate::jid_util::parse_jid;
-use crate::stanza::tree::Stanza;
+use crate::xml::tree::Stanza;
 use crate::stanza::{NS_CLIENT, NS_STANZAS, attr_name, condition_and_text};
 
 /// Availability, numbered as the IPWorks `XmppPresences` values.

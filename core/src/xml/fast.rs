@@ -18,7 +18,7 @@ use std::cell::Cell;
 
 use minidom::rxml::{XMLNS_XML, XMLNS_XMLNS};
 
-use crate::stanza::tree::{Builder, Span, Stanza};
+use crate::xml::tree::{Builder, Span, Stanza};
 
 use super::limits::Limits;
 

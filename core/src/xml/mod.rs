@@ -3,6 +3,9 @@
 mod fast;
 mod limits;
 mod reader;
+pub(crate) mod tree;
+#[cfg(test)]
+mod tree_tests;
 mod writer;
 
 pub use limits::{Limit, Limits};

@@ -14,7 +14,7 @@ use minidom::rxml::{self, AttrMap, Namespace, Options, Parse, Parser, WithOption
 
 use super::fast::{self, Fast};
 use super::limits::{Limit, Limits};
-use crate::stanza::tree::{Builder, Stanza};
+use crate::xml::tree::{Builder, Stanza};
 
 /// The namespace of `<stream:stream>` and the other stream-level elements.
 const NS_STREAMS: &str = "http://etherx.jabber.org/streams";
