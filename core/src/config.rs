@@ -259,6 +259,22 @@ impl Config {
         Ok(config)
     }
 
+    /// What [`Client::new`](crate::Client::new) refuses, credentials aside.
+    pub(crate) fn validate(&self) -> Result<(), ConfigError> {
+        if self.limits.max_stanza_bytes > Limits::MAX_STANZA_BYTES {
+            return Err(ConfigError::StanzaLimitTooLarge(
+                self.limits.max_stanza_bytes,
+            ));
+        }
+        if let Some(name) = self.timeouts.too_long() {
+            return Err(ConfigError::TimeoutTooLong(name));
+        }
+        if let Some(ch) = crate::xml::invalid_char(&self.status) {
+            return Err(ConfigError::InvalidStatus { ch });
+        }
+        Ok(())
+    }
+
     /// The credentials as SASL sends them.
     pub(crate) fn credentials(&self) -> Result<Credentials, ConfigError> {
         let node = self.jid.node().ok_or(ConfigError::JidWithoutLocalPart)?;

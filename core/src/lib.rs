@@ -23,27 +23,45 @@
 //!
 //! ## The `Client` contract
 //!
-//! [`Client`] methods fall into four groups, as in `quinn-proto`:
+//! [`Client`] methods fall into four groups, as in `quinn-proto`; `client.rs` holds every
+//! one of them:
 //!
-//! - **(A) getters**: [`state`](Client::state), [`presence`](Client::presence),
-//!   [`status`](Client::status), [`bound_jid`](Client::bound_jid).
+//! - **(A) getters**: [`state`](Client::state), [`is_closed`](Client::is_closed),
+//!   [`presence`](Client::presence), [`status`](Client::status),
+//!   [`bound_jid`](Client::bound_jid), [`config`](Client::config),
+//!   [`scram_cache`](Client::scram_cache), [`roster`](Client::roster),
+//!   [`contact_presences`](Client::contact_presences),
+//!   [`best_presence`](Client::best_presence).
 //! - **(B) inputs**, each taking `now`: [`handle_input`](Client::handle_input) (any chunk
 //!   of the byte stream; chunking never changes the outcome),
 //!   [`handle_eof`](Client::handle_eof), [`handle_timeout`](Client::handle_timeout)
 //!   (harmless when early), [`tls_established`](Client::tls_established) and
 //!   [`tls_failed`](Client::tls_failed).
-//! - **(C) commands**, each taking `now`: [`connect`](Client::connect),
-//!   [`set_presence`](Client::set_presence), [`set_status`](Client::set_status),
-//!   [`change_presence`](Client::change_presence), [`send`](Client::send),
-//!   [`close`](Client::close). Misuse returns a [`UsageError`] at once and changes nothing.
+//! - **(C) commands**, each taking `now`; misuse returns a [`UsageError`] at once and
+//!   changes nothing:
+//!   - the session: [`connect`](Client::connect), [`close`](Client::close);
+//!   - the account's presence: [`set_presence`](Client::set_presence),
+//!     [`set_status`](Client::set_status), [`change_presence`](Client::change_presence),
+//!     [`send_directed_presence`](Client::send_directed_presence);
+//!   - stanzas: [`send`](Client::send);
+//!   - the roster (online): [`add_contact`](Client::add_contact),
+//!     [`update_contact`](Client::update_contact),
+//!     [`remove_contact`](Client::remove_contact);
+//!   - subscriptions (online): [`subscribe`](Client::subscribe),
+//!     [`unsubscribe`](Client::unsubscribe), [`approve`](Client::approve),
+//!     [`deny`](Client::deny), [`cancel`](Client::cancel), [`probe`](Client::probe). An
+//!     incoming request waits [`Timeouts::subscription_window`] (30 s) for `approve` or
+//!     `deny`; then the [`SubscriptionPolicy`] answers.
 //! - **(D) outputs**, all `#[must_use]`: [`poll_transmit`](Client::poll_transmit) (bytes
 //!   to write), [`poll_action`](Client::poll_action), [`poll_event`](Client::poll_event),
 //!   [`poll_timeout`](Client::poll_timeout).
 //!
 //! Failures are not `Err` from the inputs: the session ends once, with
-//! [`Event::Disconnected`] carrying a [`DisconnectReason`], and stays ended (every later
-//! command returns [`UsageError::SessionEnded`]). [`DisconnectReason::should_reconnect`]
-//! says whether trying again makes sense (never after an authentication failure).
+//! [`Event::Disconnected`] carrying a [`DisconnectReason`] (a misbehaving server is one
+//! [`PeerMisbehaved`] variant, a stream error one [`StreamErrorCondition`]), and stays
+//! ended (every later command returns [`UsageError::SessionEnded`]).
+//! [`DisconnectReason::should_reconnect`] says whether trying again makes sense (never
+//! after an authentication failure).
 //!
 //! ## Run loop
 //!
@@ -137,6 +155,7 @@ mod event;
 #[cfg(feature = "fuzz")]
 pub mod fuzz;
 mod jid_util;
+mod outbox;
 mod sasl;
 mod session;
 mod stanza;
@@ -152,6 +171,7 @@ pub use entropy::OsEntropy;
 pub use entropy::{Entropy, SeededEntropy};
 pub use error::{
     ConfigError, DisconnectReason, PeerMisbehaved, Step, StreamErrorCondition, UsageError,
+    check_text,
 };
 pub use event::{Action, Event, RosterChange, SessionState};
 pub use sasl::{ChannelBinding, ChannelBindingType, Mechanism, ScramCache, ScramError};
@@ -159,14 +179,6 @@ pub use stanza::presence::{IncomingPresence, InvalidPresence, Presence};
 pub use stanza::roster::{Roster, RosterItem, Subscription};
 pub use xml::tree::{ElementRef, NodeRef, Stanza};
 pub use xml::{Limit, Limits};
-
-/// Checks that `text` can be carried by XML 1.0 (no control characters but tab, newline
-/// and carriage return; no U+FFFE or U+FFFF), as the presence commands do.
-pub fn check_text(text: &str) -> Result<(), UsageError> {
-    xml::check_text(text).map_err(|e| UsageError::InvalidText {
-        ch: client::invalid_char(&e),
-    })
-}
 
 /// Re-exported so applications use the same `minidom` and `jid` as the core.
 pub use {jid, minidom};

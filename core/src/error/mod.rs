@@ -50,6 +50,15 @@ pub enum UsageError {
     NoTlsHandshake,
 }
 
+/// Checks that `text` can be carried by XML 1.0 (no control characters but tab, newline
+/// and carriage return; no U+FFFE or U+FFFF), as the presence commands do.
+pub fn check_text(text: &str) -> Result<(), UsageError> {
+    match crate::xml::invalid_char(text) {
+        Some(ch) => Err(UsageError::InvalidText { ch }),
+        None => Ok(()),
+    }
+}
+
 /// The configuration cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]

@@ -2,7 +2,6 @@
 
 use core::fmt;
 
-
 /// SASL mechanism, in Herald's order of preference.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]

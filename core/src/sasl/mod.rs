@@ -8,9 +8,9 @@ mod scram;
 
 pub use cache::ScramCache;
 pub(crate) use credentials::Credentials;
+pub(crate) use mechanism::ScramHash;
 pub(crate) use mechanism::select_mechanism;
 pub use mechanism::{ChannelBinding, ChannelBindingType, Mechanism};
 pub(crate) use plain::plain_initial_response;
-pub use scram::ScramError;
-pub(crate) use mechanism::ScramHash;
 pub(crate) use scram::ScramClient;
+pub use scram::ScramError;

@@ -159,7 +159,6 @@ fn is_printable(s: &str) -> bool {
     s.bytes().all(|b| (0x21..=0x7E).contains(&b) && b != b',')
 }
 
-
 /// Parses `i=` per RFC 5802's `posit-number` (no sign, no leading zero).
 fn parse_iterations(value: &str) -> Result<u32, ScramError> {
     const BAD: ScramError = ScramError::Malformed("iteration count");

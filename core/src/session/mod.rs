@@ -1,219 +1,552 @@
-//! The login and session state machine. Everything that decides a transition lives in this
-//! folder: `stream` (headers and features), `tls` (STARTTLS), `auth` (SASL), `bind`
-//! (resource binding, legacy session, going online), `roster` (fetch, pushes, edits),
-//! `online` (stanzas and presence commands), `subscriptions` (commands and the answer
-//! window of incoming requests). This file holds the state enum, the dispatch of stream
-//! events, `connect` and `close`.
+//! The session state machine. Everything that decides a transition lives in this folder;
+//! this file routes each input to the current state's handler and applies what it returns.
+//!
+//! ```text
+//! state              on                                    next
+//! -----------------  ------------------------------------  ------------------------------------
+//! Disconnected       connect                               ExpectHeader(Initial)
+//! ExpectHeader(p)    the server's header, version 1.x      ExpectFeatures(p)
+//! ExpectFeatures     Initial, plain transport, TLS needed  ExpectProceed (<starttls/> sent)
+//!                    Initial on TLS, or AfterTls           Authenticating (<auth/> sent)
+//!                    AfterAuth, bind offered               ExpectBind (bind request sent)
+//! ExpectProceed      <proceed/>                            TlsHandshake (Action::StartTls)
+//! TlsHandshake       tls_established                       ExpectHeader(AfterTls) (new stream)
+//! Authenticating     <challenge/>                          Authenticating (<response/> sent)
+//!                    <success/>, server verified           ExpectHeader(AfterAuth) (new stream)
+//! ExpectBind         our JID bound                         ExpectSession (if required),
+//!                                                          ExpectRoster, or Online
+//! ExpectSession      result                                ExpectRoster, or Online
+//! ExpectRoster       result or error                       Online (initial presence sent)
+//! Online             stanzas, commands                     Online
+//! any live state     close                                 Closing (</stream:stream> sent; from
+//!                                                          Online, unavailable presence first)
+//! Closing            the server's close, EOF, close timer  Closed(LocalClose)
+//! any live state     stream error, EOF, server close, bad  Closed(reason), after the farewell
+//!                    XML, limits, step timeout, refusals   the failure names
+//! ```
+//!
+//! A handler either returns the next state or a [`Failure`](context::Failure); the one `Err`
+//! arm in [`Session::advance`] ends the session, and `Closed` is never left. `StateChanged`
+//! announces every transition but the end, which `Disconnected` reports once.
+//!
+//! Files: `state` (the enum, each variant owning its phase's data), `context` (what handlers
+//! share, and failures), `login/` (header and features, STARTTLS, SASL, binding and the
+//! roster fetch), `online/` (stanzas, roster, subscriptions).
 
-mod auth;
-mod bind;
+mod context;
+mod login;
 mod online;
-mod roster;
-mod stream;
-mod subscriptions;
-mod tls;
+mod state;
 
 use std::time::Instant;
 
+use jid::{BareJid, FullJid, Jid};
 use minidom::Element;
 
-use crate::client::{Client, Farewell, Transport};
-use crate::error::{DisconnectReason, PeerMisbehaved, Step, StreamErrorCondition, UsageError};
-use crate::event::SessionState;
-use crate::sasl::{Mechanism, ScramClient};
-use crate::stanza::presence::write_own_presence;
-use crate::xml::{self, StreamEvent};
+use crate::error::{DisconnectReason, Step, StreamErrorCondition, UsageError};
+use crate::event::{Action, Event, SessionState};
+use crate::stanza::NS_CLIENT;
+use crate::stanza::attr_name;
+use crate::stanza::presence::{IncomingPresence, Presence, build_own_presence, write_own_presence};
+use crate::stanza::roster::Roster;
+use crate::timer::Timer;
+use crate::xml::{self, StreamEvent, StreamReader, XmlError};
 
-pub(crate) use stream::NS_STREAM;
-pub(crate) use subscriptions::OpenRequests;
+pub(crate) use context::{Context, Link};
+use context::{Failure, Farewell};
+pub(crate) use online::SessionData;
+use state::{Closed, Closing, Phase, State};
 
-/// Which stream of the login we are on: each restart begins a new one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Phase {
-    /// The first stream, on a plain or direct-TLS transport.
-    Initial,
-    /// After STARTTLS.
-    AfterTls,
-    /// After SASL success.
-    AfterAuth,
-}
+/// The roster before the session has one.
+static NO_ROSTER: Roster = Roster {
+    version: None,
+    items: std::collections::BTreeMap::new(),
+};
 
-/// A SASL exchange in progress.
+/// The state and the reader of the current XML stream.
 #[derive(Debug)]
-pub(crate) struct Auth {
-    pub(crate) mechanism: Mechanism,
-    /// `None` for PLAIN.
-    pub(crate) scram: Option<ScramClient>,
-    /// Whether the server-first message was handled already.
-    pub(crate) got_server_first: bool,
+pub(crate) struct Session {
+    state: State,
+    reader: StreamReader,
 }
 
-/// The private state. Each variant holds only its phase's data.
-#[derive(Debug)]
-pub(crate) enum State {
-    Disconnected,
-    ExpectHeader(Phase),
-    ExpectFeatures(Phase),
-    ExpectProceed,
-    TlsHandshake,
-    Authenticating(Auth),
-    ExpectBindResult { id: String, session_required: bool },
-    ExpectSessionResult { id: String },
-    ExpectRoster { id: String },
-    Online,
-    Closing,
-    Closed(DisconnectReason),
-}
+impl Session {
+    pub(crate) fn new(limits: crate::Limits) -> Session {
+        Session {
+            state: State::Disconnected,
+            reader: StreamReader::new(limits),
+        }
+    }
 
-impl State {
+    // ----- getters -----
+
     pub(crate) fn public(&self) -> SessionState {
-        match self {
-            State::Disconnected => SessionState::Disconnected,
-            State::ExpectHeader(Phase::AfterAuth) | State::ExpectFeatures(Phase::AfterAuth) => {
-                SessionState::Binding
-            }
-            State::ExpectHeader(_) | State::ExpectFeatures(_) => SessionState::Connecting,
-            State::ExpectProceed => SessionState::StartingTls,
-            State::TlsHandshake => SessionState::TlsHandshake,
-            State::Authenticating(auth) => SessionState::Authenticating {
-                mechanism: auth.mechanism,
-            },
-            State::ExpectBindResult { .. } => SessionState::Binding,
-            State::ExpectSessionResult { .. } => SessionState::Session,
-            State::ExpectRoster { .. } => SessionState::Roster,
-            State::Online => SessionState::Online,
-            State::Closing => SessionState::Closing,
-            State::Closed(reason) => SessionState::Closed {
-                reason: reason.clone(),
-            },
+        self.state.public()
+    }
+
+    pub(crate) fn is_closed(&self) -> bool {
+        matches!(self.state, State::Closed(_))
+    }
+
+    pub(crate) fn bound_jid(&self) -> Option<&FullJid> {
+        self.state.bound().0
+    }
+
+    pub(crate) fn roster(&self) -> &Roster {
+        match (&self.state, self.state.bound().1) {
+            (State::Closed(closed), _) => &closed.roster,
+            (_, Some(data)) => &data.roster,
+            _ => &NO_ROSTER,
         }
     }
 
-    /// The step the step timer guards in this state.
-    pub(crate) fn step(&self) -> Option<Step> {
-        match self {
-            State::ExpectHeader(Phase::AfterAuth) | State::ExpectFeatures(Phase::AfterAuth) => {
-                Some(Step::Binding)
+    pub(crate) fn contact_presences(&self, contact: &BareJid) -> Vec<&IncomingPresence> {
+        self.state
+            .bound()
+            .1
+            .map(|data| data.contact_presences(contact))
+            .unwrap_or_default()
+    }
+
+    pub(crate) fn buffered_bytes(&self) -> usize {
+        self.reader.buffered_bytes()
+    }
+
+    // ----- inputs -----
+
+    /// Bytes from the transport (any chunk of the stream).
+    pub(crate) fn handle_input(&mut self, now: Instant, data: &[u8], cx: &mut Context) {
+        let mut rest = data;
+        loop {
+            match self.state {
+                State::Disconnected | State::Closed(_) => return,
+                State::TlsHandshake => {
+                    if !rest.is_empty() {
+                        let injection = DisconnectReason::TlsInjection;
+                        self.fail(now, Failure::new(injection, Farewell::Silent), cx);
+                    }
+                    return;
+                }
+                _ => {}
             }
-            State::ExpectHeader(_) | State::ExpectFeatures(_) => Some(Step::StreamFeatures),
-            State::ExpectProceed => Some(Step::StartTls),
-            State::TlsHandshake => Some(Step::TlsHandshake),
-            State::Authenticating(_) => Some(Step::Authentication),
-            State::ExpectBindResult { .. } => Some(Step::Binding),
-            State::ExpectSessionResult { .. } => Some(Step::Session),
-            State::ExpectRoster { .. } => Some(Step::Roster),
-            State::Closing => Some(Step::Closing),
-            State::Disconnected | State::Online | State::Closed(_) => None,
+            match self.reader.next(&mut rest) {
+                Ok(Some(event)) => {
+                    self.on_stream_event(now, event, cx);
+                    // After <proceed/> or <success/> the rest belongs to a new stream.
+                    if cx.out.take_new_stream() {
+                        self.reader = StreamReader::new(cx.config.limits);
+                    }
+                }
+                Ok(None) => return,
+                Err(e) => return self.fail_xml(now, e, cx),
+            }
         }
     }
-}
 
-impl Client {
-    /// Opens the stream. Call once, right after the transport is connected.
-    pub fn connect(&mut self, now: Instant, transport: Transport) -> Result<(), UsageError> {
+    pub(crate) fn handle_eof(&mut self, now: Instant, cx: &mut Context) {
+        match self.state {
+            State::Disconnected | State::Closed(_) => {}
+            State::Closing(_) => self.finish(now, DisconnectReason::LocalClose, cx),
+            _ => self.fail(
+                now,
+                Failure::new(DisconnectReason::Eof, Farewell::Silent),
+                cx,
+            ),
+        }
+    }
+
+    pub(crate) fn handle_timeout(&mut self, now: Instant, cx: &mut Context) {
+        if cx.out.timers.take_expired(Timer::SubscriptionWindow, now)
+            && let State::Online(online) = &mut self.state
+        {
+            online.data.on_subscription_window(now, cx);
+        }
+        if cx.out.timers.take_expired(Timer::Step, now) {
+            match self.state.step() {
+                Some(Step::Closing) => self.finish(now, DisconnectReason::LocalClose, cx),
+                Some(step) => {
+                    let farewell = if matches!(self.state, State::TlsHandshake) {
+                        Farewell::Silent
+                    } else {
+                        Farewell::CloseStream
+                    };
+                    let timeout = DisconnectReason::Timeout(step);
+                    self.fail(now, Failure::new(timeout, farewell), cx);
+                }
+                None => {}
+            }
+        }
+        if cx.out.timers.take_expired(Timer::Keepalive, now)
+            && matches!(self.state, State::Online(_))
+        {
+            cx.out.write_raw(b" ");
+        }
+    }
+
+    pub(crate) fn tls_established(
+        &mut self,
+        now: Instant,
+        binding: Option<crate::ChannelBinding>,
+        cx: &mut Context,
+    ) -> Result<(), UsageError> {
+        self.expect_tls_handshake()?;
+        self.advance(now, cx, |_, cx| Ok(login::tls_established(binding, cx)));
+        Ok(())
+    }
+
+    pub(crate) fn tls_failed(
+        &mut self,
+        now: Instant,
+        message: String,
+        cx: &mut Context,
+    ) -> Result<(), UsageError> {
+        self.expect_tls_handshake()?;
+        let failed = DisconnectReason::TlsFailed { message };
+        self.fail(now, Failure::new(failed, Farewell::Silent), cx);
+        Ok(())
+    }
+
+    fn expect_tls_handshake(&self) -> Result<(), UsageError> {
+        if let Some(e) = self.ended() {
+            return Err(e);
+        }
+        match self.state {
+            State::TlsHandshake => Ok(()),
+            _ => Err(UsageError::NoTlsHandshake),
+        }
+    }
+
+    /// After every input and command: a new stream gets a fresh reader, and anything
+    /// written while online re-arms the keepalive.
+    pub(crate) fn settle(&mut self, now: Instant, cx: &mut Context) {
+        if cx.out.take_new_stream() {
+            self.reader = StreamReader::new(cx.config.limits);
+        }
+        if cx.out.take_wrote() && matches!(self.state, State::Online(_)) {
+            arm_keepalive(now, cx);
+        }
+    }
+
+    // ----- commands -----
+
+    pub(crate) fn connect(
+        &mut self,
+        now: Instant,
+        link: Link,
+        cx: &mut Context,
+    ) -> Result<(), UsageError> {
         if let Some(e) = self.ended() {
             return Err(e);
         }
         if !matches!(self.state, State::Disconnected) {
             return Err(UsageError::AlreadyConnected);
         }
-        if let Transport::DirectTls(binding) = transport {
-            self.transport_tls = true;
-            self.channel_binding = binding;
-        }
-        self.open_stream(now);
-        self.enter(now, State::ExpectHeader(Phase::Initial));
+        cx.out.open_stream(cx.config.jid.domain().as_str());
+        self.advance(now, cx, |_, _| {
+            Ok(State::ExpectHeader(Phase::Initial(link)))
+        });
         Ok(())
     }
 
-    /// Closes the session: unavailable presence (when online), `</stream:stream>`, then a
-    /// bounded wait for the server's close (see [`Timeouts::close`](crate::Timeouts::close)).
-    pub fn close(&mut self, now: Instant) -> Result<(), UsageError> {
+    /// Unavailable presence when online (after the policy answered open subscription
+    /// requests), `</stream:stream>`, then `Closing`.
+    pub(crate) fn close(&mut self, now: Instant, cx: &mut Context) -> Result<(), UsageError> {
+        if let Some(e) = self.ended() {
+            return Err(e);
+        }
         match self.state {
-            State::Closed(_) => return Err(self.ended().unwrap_or(UsageError::AlreadyClosing)),
-            State::Closing => return Err(UsageError::AlreadyClosing),
+            State::Closing(_) => return Err(UsageError::AlreadyClosing),
             State::Disconnected => return Err(UsageError::NotConnected),
             // Nothing may be written while the adapter does the TLS handshake.
             State::TlsHandshake => {
-                self.finish(now, DisconnectReason::LocalClose);
+                self.finish(now, DisconnectReason::LocalClose, cx);
                 return Ok(());
-            }
-            State::Online => {
-                self.answer_open_requests(now);
-                let priority = self.config.priority;
-                self.write_with(now, |out| {
-                    write_own_presence(crate::Presence::Offline, "", priority, out)
-                });
             }
             _ => {}
         }
-        self.write_raw(now, xml::stream_footer());
-        self.enter(now, State::Closing);
+        if let State::Online(online) = &mut self.state {
+            online.data.answer_open_requests(cx);
+            let priority = cx.config.priority;
+            cx.out
+                .write_with(|out| write_own_presence(Presence::Offline, "", priority, out));
+        }
+        cx.out.write_raw(xml::stream_footer());
+        self.advance(now, cx, |state, _| {
+            let (jid, data) = match state {
+                State::Online(s) => (Some(s.jid), s.data),
+                State::ExpectSession(s) => (Some(s.jid), s.data),
+                State::ExpectRoster(s) => (Some(s.jid), s.data),
+                State::ExpectBind(s) => (None, s.data),
+                _ => (None, Box::default()),
+            };
+            Ok(State::Closing(Closing { jid, data }))
+        });
         Ok(())
     }
 
-    /// Routes one stream event to the handler of the current state.
-    pub(crate) fn on_stream_event(&mut self, now: Instant, event: StreamEvent) {
-        match event {
-            StreamEvent::Header(header) => self.on_header(now, header),
-            StreamEvent::Close => self.on_server_close(now),
-            StreamEvent::Element(stanza) => {
-                if stanza.is("error", NS_STREAM) {
-                    self.on_stream_error(now, &stanza.to_element());
-                    return;
-                }
-                // Login elements are few: the login handlers read them as minidom elements.
-                match self.state {
-                    State::ExpectHeader(_) => self.fail(
-                        now,
-                        DisconnectReason::PeerMisbehaved(PeerMisbehaved::ElementBeforeHeader),
-                        Farewell::StreamError(StreamErrorCondition::BadFormat),
-                    ),
-                    State::ExpectFeatures(phase) => {
-                        self.on_features(now, phase, &stanza.to_element())
-                    }
-                    State::ExpectProceed => self.on_starttls_answer(now, &stanza.to_element()),
-                    State::Authenticating(_) => self.on_sasl_element(now, &stanza.to_element()),
-                    State::ExpectBindResult { .. }
-                    | State::ExpectSessionResult { .. }
-                    | State::ExpectRoster { .. } => self.on_binding_element(now, stanza),
-                    State::Online => self.on_stanza(now, stanza, true),
-                    // After our `</stream:stream>` nothing may be written; still report.
-                    State::Closing => self.on_stanza(now, stanza, false),
-                    State::Disconnected | State::TlsHandshake | State::Closed(_) => {}
-                }
-            }
+    /// Sets availability and status; online, one stanza goes out (none when both equal the
+    /// current values).
+    pub(crate) fn change_presence(
+        &mut self,
+        presence: Presence,
+        status: &str,
+        cx: &mut Context,
+    ) -> Result<(), UsageError> {
+        match self.state {
+            State::Closed(_) => return Err(self.ended().unwrap_or(UsageError::AlreadyClosing)),
+            State::Closing(_) => return Err(UsageError::AlreadyClosing),
+            _ => {}
+        }
+        crate::error::check_text(status)?;
+        if presence == cx.presence && status == cx.status {
+            return Ok(());
+        }
+        cx.presence = presence;
+        cx.status = status.to_string();
+        if matches!(self.state, State::Online(_)) {
+            online::send_own_presence(cx);
+        }
+        Ok(())
+    }
+
+    /// A stanza from the application; broadcast presence must go through the presence
+    /// commands.
+    pub(crate) fn send(&mut self, stanza: &Element, cx: &mut Context) -> Result<(), UsageError> {
+        self.expect_online_to_send()?;
+        if stanza.is("presence", NS_CLIENT) && stanza.attr("to").is_none() {
+            return Err(UsageError::UsePresenceApi);
+        }
+        cx.out
+            .write_checked(stanza)
+            .map_err(|e| UsageError::InvalidElement(e.to_string()))
+    }
+
+    /// The account's current presence, to one JID.
+    pub(crate) fn send_directed_presence(
+        &mut self,
+        to: &Jid,
+        cx: &mut Context,
+    ) -> Result<(), UsageError> {
+        self.expect_online_to_send()?;
+        let mut stanza = build_own_presence(cx.presence, &cx.status, cx.config.priority);
+        stanza.set_attr(minidom::rxml::Namespace::NONE, attr_name("to"), to.as_str());
+        cx.out.write(&stanza);
+        Ok(())
+    }
+
+    fn expect_online_to_send(&self) -> Result<(), UsageError> {
+        if let Some(e) = self.ended() {
+            return Err(e);
+        }
+        match self.state {
+            State::Online(_) => Ok(()),
+            _ => Err(UsageError::NotOnline),
         }
     }
 
-    /// The server sent `el` where the protocol expects `expected`.
-    pub(crate) fn fail_unexpected(&mut self, now: Instant, expected: &'static str, el: &Element) {
-        let reason = DisconnectReason::PeerMisbehaved(PeerMisbehaved::UnexpectedElement {
-            expected,
-            got: el.name().to_string(),
+    /// The session's data, for the roster and subscription commands: they need an online
+    /// session.
+    pub(crate) fn online(&mut self) -> Result<&mut SessionData, UsageError> {
+        if let Some(e) = self.ended() {
+            return Err(e);
+        }
+        match &mut self.state {
+            State::Online(online) => Ok(&mut online.data),
+            State::Disconnected => Err(UsageError::NotConnected),
+            State::Closing(_) => Err(UsageError::AlreadyClosing),
+            _ => Err(UsageError::NotOnline),
+        }
+    }
+
+    /// The sticky error for commands after the end.
+    fn ended(&self) -> Option<UsageError> {
+        match &self.state {
+            State::Closed(closed) => Some(UsageError::SessionEnded(closed.reason.clone())),
+            _ => None,
+        }
+    }
+
+    // ----- transitions -----
+
+    /// Routes one stream event to the handler of the current state.
+    fn on_stream_event(&mut self, now: Instant, event: StreamEvent, cx: &mut Context) {
+        let stanza = match event {
+            StreamEvent::Header(header) => {
+                if matches!(self.state, State::ExpectHeader(_)) {
+                    self.advance(now, cx, |state, _| match state {
+                        State::ExpectHeader(phase) => login::expect_header(phase, header),
+                        other => Ok(other),
+                    });
+                }
+                // The reader yields one header per stream; any other state cannot see one.
+                return;
+            }
+            StreamEvent::Close => return self.on_server_close(now, cx),
+            StreamEvent::Element(stanza) => stanza,
+        };
+        if stanza.is("error", login::NS_STREAM) {
+            let reason = login::read_stream_error(&stanza.to_element());
+            // A stream error is answered by closing our stream, never by an error of our own.
+            return self.fail(now, Failure::new(reason, Farewell::CloseStream), cx);
+        }
+        match &mut self.state {
+            State::Online(online) => return online.data.on_stanza(now, stanza, true, cx),
+            // After our `</stream:stream>` nothing may be written; still report.
+            State::Closing(closing) => return closing.data.on_stanza(now, stanza, false, cx),
+            State::Disconnected | State::TlsHandshake | State::Closed(_) => return,
+            _ => {}
+        }
+        // Login elements are few: the login handlers read them as minidom elements.
+        self.advance(now, cx, |state, cx| match state {
+            State::ExpectHeader(_) => Err(Failure::peer(
+                crate::PeerMisbehaved::ElementBeforeHeader,
+                Farewell::StreamError(StreamErrorCondition::BadFormat),
+            )),
+            State::ExpectFeatures(phase) => login::expect_features(phase, &stanza.to_element(), cx),
+            State::ExpectProceed => login::expect_proceed(&stanza.to_element(), cx),
+            State::Authenticating(auth) => auth.handle(&stanza.to_element(), cx),
+            State::ExpectBind(s) => s.handle(now, stanza, cx),
+            State::ExpectSession(s) => s.handle(now, stanza, cx),
+            State::ExpectRoster(s) => Ok(s.handle(now, stanza, cx)),
+            other => Ok(other),
         });
+    }
+
+    fn on_server_close(&mut self, now: Instant, cx: &mut Context) {
+        match self.state {
+            State::Closing(_) => self.finish(now, DisconnectReason::LocalClose, cx),
+            _ => self.fail(
+                now,
+                Failure::new(DisconnectReason::ServerClosed, Farewell::CloseStream),
+                cx,
+            ),
+        }
+    }
+
+    fn fail_xml(&mut self, now: Instant, error: XmlError, cx: &mut Context) {
+        if matches!(self.state, State::Closing(_)) {
+            // We already closed our stream; whatever the server sends after it (a TLS
+            // record it started before reading our close, garbage) cannot change that.
+            return self.finish(now, DisconnectReason::LocalClose, cx);
+        }
+        let condition = StreamErrorCondition::from_name(error.condition());
+        let reason = match error {
+            XmlError::LimitExceeded(limit) => DisconnectReason::LimitExceeded(limit),
+            other => DisconnectReason::MalformedXml {
+                condition: condition.clone(),
+                detail: other.to_string(),
+            },
+        };
         self.fail(
             now,
-            reason,
-            Farewell::StreamError(StreamErrorCondition::UnsupportedStanzaType),
+            Failure::new(reason, Farewell::StreamError(condition)),
+            cx,
         );
     }
 
-    fn on_server_close(&mut self, now: Instant) {
-        match self.state {
-            State::Closing => self.finish(now, DisconnectReason::LocalClose),
-            _ => self.fail(now, DisconnectReason::ServerClosed, Farewell::CloseStream),
+    /// Runs a handler that consumes the current state: its next state is entered, its
+    /// failure ends the session (the one place where an error becomes the end).
+    fn advance(
+        &mut self,
+        now: Instant,
+        cx: &mut Context,
+        handler: impl FnOnce(State, &mut Context) -> Result<State, Failure>,
+    ) {
+        let before = self.state.public();
+        let before_step = self.state.step();
+        let state = std::mem::replace(&mut self.state, State::Disconnected);
+        match handler(state, cx) {
+            Ok(next) => self.enter(now, next, before, before_step, cx),
+            Err(failure) => self.fail(now, failure, cx),
         }
     }
 
-    fn on_stream_error(&mut self, now: Instant, el: &Element) {
-        let reason = stream::read_stream_error(el);
-        // A stream error is answered by closing our stream, never by an error of our own.
-        let farewell = if matches!(self.state, State::Closing) {
+    /// Moves to `next`, announcing the public state when it changes and arming the step
+    /// timer when a new step begins. A step's deadline runs from its start: moving between
+    /// the states of one step (header, then features; restart, then bind) keeps it.
+    fn enter(
+        &mut self,
+        now: Instant,
+        next: State,
+        before: SessionState,
+        before_step: Option<Step>,
+        cx: &mut Context,
+    ) {
+        self.state = next;
+        match self.state {
+            State::Online(_) => {
+                cx.out.timers.stop(Timer::Step);
+                arm_keepalive(now, cx);
+            }
+            State::Closing(_) => {
+                cx.out.timers.stop(Timer::Keepalive);
+                let at = now + cx.config.timeouts.close;
+                cx.out.timers.set(Timer::Step, at);
+            }
+            State::Closed(_) | State::Disconnected => cx.out.timers.stop_all(),
+            _ if self.state.step() == before_step => {}
+            _ => {
+                let at = now + cx.config.timeouts.step;
+                cx.out.timers.set(Timer::Step, at);
+            }
+        }
+        let after = self.state.public();
+        if after == before {
+            return;
+        }
+        cx.out.push_event(Event::StateChanged(after));
+        if let State::Online(online) = &mut self.state {
+            online.on_enter(cx);
+        }
+    }
+
+    /// Ends the session for `failure`, after its farewell. Sticky.
+    fn fail(&mut self, now: Instant, failure: Failure, cx: &mut Context) {
+        if matches!(self.state, State::Closed(_)) {
+            return;
+        }
+        // After our `</stream:stream>` nothing more may be written.
+        let farewell = if matches!(self.state, State::Closing(_)) {
             Farewell::Silent
         } else {
-            Farewell::CloseStream
+            failure.farewell
         };
-        self.fail(now, reason, farewell);
+        match farewell {
+            Farewell::Silent => {}
+            Farewell::CloseStream => cx.out.write_raw(xml::stream_footer()),
+            Farewell::StreamError(condition) => {
+                let error = format!(
+                    "<stream:error><{} xmlns='urn:ietf:params:xml:ns:xmpp-streams'/></stream:error>",
+                    condition.as_str()
+                );
+                cx.out.write_raw(error.as_bytes());
+                cx.out.write_raw(xml::stream_footer());
+            }
+        }
+        self.finish(now, failure.reason, cx);
+    }
+
+    /// The terminal transition: close the transport, report the reason once.
+    fn finish(&mut self, _now: Instant, reason: DisconnectReason, cx: &mut Context) {
+        if matches!(self.state, State::Closed(_)) {
+            return;
+        }
+        cx.out.push_action(Action::CloseTransport);
+        let roster = match self.state.data_mut() {
+            Some(data) => std::mem::take(&mut data.roster),
+            None => Roster::default(),
+        };
+        self.state = State::Closed(Closed {
+            reason: reason.clone(),
+            roster,
+        });
+        cx.out.timers.stop_all();
+        cx.out.push_event(Event::Disconnected { reason });
+    }
+}
+
+fn arm_keepalive(now: Instant, cx: &mut Context) {
+    if let Some(interval) = cx.config.timeouts.keepalive {
+        cx.out.timers.set(Timer::Keepalive, now + interval);
     }
 }

@@ -2,8 +2,8 @@
 
 use minidom::Element;
 
-use crate::xml::tree::Stanza;
 use crate::stanza::{NS_CLIENT, NS_STANZAS, attr_name};
+use crate::xml::tree::Stanza;
 
 /// Resource binding (RFC 6120 section 7).
 pub(crate) const NS_BIND: &str = "urn:ietf:params:xml:ns:xmpp-bind";

@@ -7,8 +7,8 @@ use jid::Jid;
 use minidom::Element;
 
 use crate::jid_util::parse_jid;
-use crate::xml::tree::Stanza;
 use crate::stanza::{NS_CLIENT, NS_STANZAS, attr_name, condition_and_text};
+use crate::xml::tree::Stanza;
 
 /// Availability, numbered as the IPWorks `XmppPresences` values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]

@@ -41,10 +41,15 @@ fn is_xml_char(c: char) -> bool {
 
 /// Checks that `s` can be written as XML text or as an attribute value.
 pub(crate) fn check_text(s: &str) -> Result<(), InvalidXml> {
-    match s.chars().find(|c| !is_xml_char(*c)) {
+    match invalid_char(s) {
         Some(ch) => Err(InvalidXml::Char { ch }),
         None => Ok(()),
     }
+}
+
+/// The first char of `s` XML 1.0 cannot carry, if any.
+pub(crate) fn invalid_char(s: &str) -> Option<char> {
+    s.chars().find(|c| !is_xml_char(*c))
 }
 
 /// Appends `s`, already checked, as character data: `&`, `<`, `>` and CR (which a parser would

@@ -7,7 +7,8 @@
 //! `subscribed`, `Ask` sends nothing (the server keeps the request and delivers it again at
 //! the next login, RFC 6121 section 3.1.3). Exactly one answer goes out per request: a
 //! request repeated while open is the same request, and a contact's `unsubscribe` withdraws
-//! it. When the session ends without `close`, open requests stay pending at the server.
+//! it. When the session ends without `close`, open requests stay pending at the server
+//! (they die with the session's data).
 //!
 //! [`Timeouts::subscription_window`]: crate::Timeouts::subscription_window
 
@@ -16,14 +17,15 @@ use std::time::Instant;
 
 use jid::{BareJid, Jid};
 
-use crate::client::Client;
 use crate::config::SubscriptionPolicy;
 use crate::error::UsageError;
 use crate::event::Event;
-use crate::session::State;
+use crate::session::context::Context;
 use crate::stanza::roster::presence_to;
-use crate::xml::tree::Stanza;
 use crate::timer::Timer;
+use crate::xml::tree::Stanza;
+
+use super::SessionData;
 
 /// Incoming requests not answered yet, oldest first. One window length for all, so the
 /// deadlines are in order too.
@@ -108,75 +110,41 @@ impl OpenRequests {
     fn next_due(&self) -> Option<Instant> {
         self.queue.iter().find_map(|r| r.due)
     }
-
-    pub(crate) fn clear(&mut self) {
-        self.queue = VecDeque::new();
-    }
 }
 
-impl Client {
-    /// Asks to see `jid`'s presence (`subscribe`).
-    pub fn subscribe(&mut self, now: Instant, jid: &BareJid) -> Result<(), UsageError> {
-        self.send_subscription(now, "subscribe", jid)
-    }
-
-    /// Stops seeing `jid`'s presence (`unsubscribe`).
-    pub fn unsubscribe(&mut self, now: Instant, jid: &BareJid) -> Result<(), UsageError> {
-        self.send_subscription(now, "unsubscribe", jid)
+impl SessionData {
+    /// Sends a subscription presence of `kind` (`subscribe`, `unsubscribe`, `probe`...) to
+    /// `jid`.
+    pub(crate) fn send_subscription(&mut self, kind: &str, jid: &str, cx: &mut Context) {
+        cx.out.write(&presence_to(kind, jid));
     }
 
     /// Lets `jid` see our presence (`subscribed`): answers its request, or pre-approves it
     /// when the server supports pre-approval (RFC 6121 section 3.4).
-    pub fn approve(&mut self, now: Instant, jid: &BareJid) -> Result<(), UsageError> {
-        self.require_online()?;
+    pub(crate) fn approve(&mut self, jid: &BareJid, cx: &mut Context) -> Result<(), UsageError> {
         if !self.open_requests.contains(jid) && !self.server.pre_approval {
             return Err(UsageError::NoPendingRequest);
         }
-        self.send_subscription(now, "subscribed", jid)?;
-        self.close_request(jid);
+        self.send_subscription("subscribed", jid.as_str(), cx);
+        self.close_request(jid, cx);
         Ok(())
     }
 
-    /// Refuses `jid`'s subscription request (`unsubscribed`).
-    pub fn deny(&mut self, now: Instant, jid: &BareJid) -> Result<(), UsageError> {
-        self.send_subscription(now, "unsubscribed", jid)?;
-        self.close_request(jid);
-        Ok(())
+    /// Refuses `jid`'s subscription request, or takes back its permission (`unsubscribed`).
+    pub(crate) fn deny(&mut self, jid: &BareJid, cx: &mut Context) {
+        self.send_subscription("unsubscribed", jid.as_str(), cx);
+        self.close_request(jid, cx);
     }
 
-    /// Takes back `jid`'s permission to see our presence (`unsubscribed`).
-    pub fn cancel(&mut self, now: Instant, jid: &BareJid) -> Result<(), UsageError> {
-        self.deny(now, jid)
-    }
-
-    /// Asks the server for `jid`'s current presence (`probe`). RFC 6121 advises clients not
-    /// to probe; the core never does on its own.
-    pub fn probe(&mut self, now: Instant, jid: &Jid) -> Result<(), UsageError> {
-        self.require_online()?;
-        self.write(now, &presence_to("probe", jid.as_str()));
-        Ok(())
-    }
-
-    fn send_subscription(
-        &mut self,
-        now: Instant,
-        kind: &str,
-        jid: &BareJid,
-    ) -> Result<(), UsageError> {
-        self.require_online()?;
-        self.write(now, &presence_to(kind, jid.as_str()));
-        Ok(())
-    }
-
-    fn close_request(&mut self, jid: &BareJid) {
+    fn close_request(&mut self, jid: &BareJid, cx: &mut Context) {
         if self.open_requests.take(jid) {
-            self.arm_subscription_window();
+            self.arm_subscription_window(cx);
         }
     }
 
-    fn arm_subscription_window(&mut self) {
+    fn arm_subscription_window(&self, cx: &mut Context) {
         let due = self.open_requests.next_due();
-        self.timers.set_or_stop(Timer::SubscriptionWindow, due);
+        cx.out.timers.set_or_stop(Timer::SubscriptionWindow, due);
     }
 
     /// An incoming `subscribe`, `subscribed`, `unsubscribe` or `unsubscribed`; false for
@@ -186,6 +154,7 @@ impl Client {
         now: Instant,
         el: &Stanza,
         can_reply: bool,
+        cx: &mut Context,
     ) -> bool {
         // The type first: most presence is availability, and parsing a JID is not free.
         let kind = match el.attr("type") {
@@ -201,81 +170,70 @@ impl Client {
         };
         match kind {
             "subscribe" if !can_reply => {
-                self.push_event(Event::SubscriptionRequest { from: from.clone() });
-                self.push_event(Event::SubscriptionLeftPending { from });
+                cx.out
+                    .push_event(Event::SubscriptionRequest { from: from.clone() });
+                cx.out.push_event(Event::SubscriptionLeftPending { from });
             }
             "subscribe" => {
-                let due = now + self.config.timeouts.subscription_window;
-                let cap = self.config.max_open_subscription_requests;
+                let due = now + cx.config.timeouts.subscription_window;
+                let cap = cx.config.max_open_subscription_requests;
                 let (opened, evicted) = self.open_requests.open(from.clone(), due, cap);
                 for jid in evicted {
-                    self.answer_by_policy(now, jid);
+                    answer_by_policy(jid, cx);
                 }
-                self.arm_subscription_window();
+                self.arm_subscription_window(cx);
                 if opened {
-                    self.push_event(Event::SubscriptionRequest { from });
+                    cx.out.push_event(Event::SubscriptionRequest { from });
                 }
             }
-            "subscribed" => self.push_event(Event::Subscribed { from }),
-            "unsubscribed" => self.push_event(Event::Unsubscribed { from }),
+            "subscribed" => cx.out.push_event(Event::Subscribed { from }),
+            "unsubscribed" => cx.out.push_event(Event::Unsubscribed { from }),
             _ => {
                 // The contact withdrew its request (if any) along with its subscription.
-                self.close_request(&from);
-                self.push_event(Event::ContactUnsubscribed { from });
+                self.close_request(&from, cx);
+                cx.out.push_event(Event::ContactUnsubscribed { from });
             }
         }
         true
     }
 
-    /// The subscription window timer: the policy answers the requests whose window closed.
-    pub(crate) fn on_subscription_window(&mut self, now: Instant) {
-        if !matches!(self.state, State::Online) {
-            return;
-        }
-        let keep = self.config.subscription_policy == SubscriptionPolicy::Ask;
+    /// The subscription window timer (online): the policy answers the requests whose
+    /// window closed.
+    pub(crate) fn on_subscription_window(&mut self, now: Instant, cx: &mut Context) {
+        let keep = cx.config.subscription_policy == SubscriptionPolicy::Ask;
         for jid in self.open_requests.expire(now, keep) {
-            self.answer_by_policy(now, jid);
+            answer_by_policy(jid, cx);
         }
-        self.arm_subscription_window();
+        self.arm_subscription_window(cx);
     }
 
     /// At `close`, before our unavailable presence: the policy answers every request still
     /// waiting, whatever time is left in its window.
-    pub(super) fn answer_open_requests(&mut self, now: Instant) {
+    pub(crate) fn answer_open_requests(&mut self, cx: &mut Context) {
         for jid in self.open_requests.drain_waiting() {
-            self.answer_by_policy(now, jid);
+            answer_by_policy(jid, cx);
         }
-        self.timers.stop(Timer::SubscriptionWindow);
+        cx.out.timers.stop(Timer::SubscriptionWindow);
     }
+}
 
-    fn answer_by_policy(&mut self, now: Instant, from: BareJid) {
-        let approved = match self.config.subscription_policy {
-            SubscriptionPolicy::Deny => false,
-            SubscriptionPolicy::Accept => true,
-            SubscriptionPolicy::Ask => {
-                return self.push_event(Event::SubscriptionLeftPending { from });
-            }
-        };
-        let kind = if approved {
-            "subscribed"
-        } else {
-            "unsubscribed"
-        };
-        self.write(now, &presence_to(kind, from.as_str()));
-        self.push_event(Event::SubscriptionAnswered { from, approved });
-    }
-
-    pub(super) fn require_online(&self) -> Result<(), UsageError> {
-        if let Some(e) = self.ended() {
-            return Err(e);
+/// The policy's answer to `from`'s request: exactly one, reported.
+fn answer_by_policy(from: BareJid, cx: &mut Context) {
+    let approved = match cx.config.subscription_policy {
+        SubscriptionPolicy::Deny => false,
+        SubscriptionPolicy::Accept => true,
+        SubscriptionPolicy::Ask => {
+            return cx.out.push_event(Event::SubscriptionLeftPending { from });
         }
-        match self.state {
-            State::Online => Ok(()),
-            State::Disconnected => Err(UsageError::NotConnected),
-            State::Closing => Err(UsageError::AlreadyClosing),
-            _ => Err(UsageError::NotOnline),
-        }
-    }
+    };
+    let kind = if approved {
+        "subscribed"
+    } else {
+        "unsubscribed"
+    };
+    cx.out.write(&presence_to(kind, from.as_str()));
+    cx.out
+        .push_event(Event::SubscriptionAnswered { from, approved });
 }
 
 #[cfg(test)]

@@ -1,17 +1,19 @@
-//! Stream headers, stream features (RFC 6120 sections 4.2, 4.3) and stream errors.
-
-use std::time::Instant;
+//! Stream headers, stream features (RFC 6120 sections 4.2, 4.3) and stream errors: what the
+//! server's features lead to next.
 
 use minidom::Element;
 
-use crate::client::{Client, Farewell};
 use crate::config::TlsPolicy;
 use crate::error::{DisconnectReason, PeerMisbehaved, StreamErrorCondition};
-use crate::session::{Phase, State};
 use crate::stanza::condition_and_text;
 use crate::stanza::iq::{NS_BIND, NS_SESSION};
 use crate::stanza::roster::{NS_PRE_APPROVAL, NS_ROSTER_VER};
 use crate::xml::StreamHeader;
+
+use super::{auth, bind};
+use crate::session::context::{Context, Failure, Farewell};
+use crate::session::online::ServerFeatures;
+use crate::session::state::{Phase, State};
 
 /// The streams namespace (`stream:` prefix).
 pub(crate) const NS_STREAM: &str = "http://etherx.jabber.org/streams";
@@ -76,62 +78,60 @@ impl Features {
     }
 }
 
-impl Client {
-    pub(super) fn on_header(&mut self, now: Instant, header: StreamHeader) {
-        let State::ExpectHeader(phase) = self.state else {
-            // The reader yields one header per stream; a second one cannot happen.
-            return;
-        };
-        let major = header
-            .version
-            .as_deref()
-            .and_then(|v| v.split('.').next())
-            .and_then(|m| m.trim().parse::<u32>().ok());
-        if major.is_none_or(|m| m < 1) {
-            self.fail(
-                now,
-                DisconnectReason::PeerMisbehaved(PeerMisbehaved::UnsupportedVersion {
-                    version: header.version,
-                }),
-                Farewell::StreamError(StreamErrorCondition::UnsupportedVersion),
-            );
-            return;
-        }
-        self.enter(now, State::ExpectFeatures(phase));
+/// `ExpectHeader`: the server's header must speak XMPP 1.0 (or a later 1.x).
+pub(crate) fn expect_header(phase: Phase, header: StreamHeader) -> Result<State, Failure> {
+    let major = header
+        .version
+        .as_deref()
+        .and_then(|v| v.split('.').next())
+        .and_then(|m| m.trim().parse::<u32>().ok());
+    if major.is_none_or(|m| m < 1) {
+        return Err(Failure::peer(
+            PeerMisbehaved::UnsupportedVersion {
+                version: header.version,
+            },
+            Farewell::StreamError(StreamErrorCondition::UnsupportedVersion),
+        ));
     }
+    Ok(State::ExpectFeatures(phase))
+}
 
-    pub(super) fn on_features(&mut self, now: Instant, phase: Phase, el: &Element) {
-        if !el.is("features", NS_STREAM) {
-            return self.fail_unexpected(now, "stream features", el);
-        }
-        let features = Features::read(el);
-        match phase {
-            Phase::Initial if !self.transport_tls => {
-                if self.config.tls == TlsPolicy::InsecurePlaintext {
-                    self.start_auth(now, &features);
-                } else if features.starttls {
-                    self.start_tls(now);
-                } else {
-                    self.fail(now, DisconnectReason::TlsNotOffered, Farewell::CloseStream);
-                }
-            }
-            Phase::Initial | Phase::AfterTls => self.start_auth(now, &features),
-            Phase::AfterAuth => {
-                self.server = crate::client::ServerFeatures {
-                    roster_versioning: features.roster_versioning,
-                    pre_approval: features.pre_approval,
-                };
-                if features.bind {
-                    self.start_bind(now, features.session_required);
-                } else {
-                    self.fail(
-                        now,
-                        DisconnectReason::PeerMisbehaved(PeerMisbehaved::NoResourceBinding),
-                        Farewell::CloseStream,
-                    );
-                }
+/// `ExpectFeatures`: STARTTLS on a plain first stream, SASL once the stream is secure (or
+/// plaintext is explicitly allowed), binding after authentication.
+pub(crate) fn expect_features(
+    phase: Phase,
+    el: &Element,
+    cx: &mut Context,
+) -> Result<State, Failure> {
+    if !el.is("features", NS_STREAM) {
+        return Err(Failure::unexpected("stream features", el.name()));
+    }
+    let features = Features::read(el);
+    match phase {
+        Phase::Initial(link) if !link.tls => {
+            if cx.config.tls == TlsPolicy::InsecurePlaintext {
+                auth::start(link, &features, cx)
+            } else if features.starttls {
+                Ok(super::tls::start(cx))
+            } else {
+                Err(Failure::new(
+                    DisconnectReason::TlsNotOffered,
+                    Farewell::CloseStream,
+                ))
             }
         }
+        Phase::Initial(link) | Phase::AfterTls(link) => auth::start(link, &features, cx),
+        Phase::AfterAuth if features.bind => {
+            let server = ServerFeatures {
+                roster_versioning: features.roster_versioning,
+                pre_approval: features.pre_approval,
+            };
+            Ok(bind::start(server, features.session_required, cx))
+        }
+        Phase::AfterAuth => Err(Failure::peer(
+            PeerMisbehaved::NoResourceBinding,
+            Farewell::CloseStream,
+        )),
     }
 }
 

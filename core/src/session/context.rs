@@ -1,0 +1,80 @@
+//! What every handler may use besides its own state's data: the [`Context`] (configuration,
+//! credentials, SCRAM key cache, randomness, the account's presence and status, and the
+//! [`Outbox`] it writes to), and what a failing handler returns: a [`Failure`].
+
+use crate::config::Config;
+use crate::entropy::Entropy;
+use crate::error::{DisconnectReason, PeerMisbehaved, StreamErrorCondition};
+use crate::outbox::Outbox;
+use crate::sasl::{ChannelBinding, Credentials, ScramCache};
+use crate::stanza::presence::Presence;
+
+/// The client-wide data the state machine works with.
+pub(crate) struct Context {
+    /// The configuration as the application built it (never changed by the session).
+    pub(crate) config: Config,
+    /// SASLprepped once, at construction.
+    pub(crate) credentials: Credentials,
+    /// The config's cache plus the keys this client's logins verified.
+    pub(crate) scram_cache: ScramCache,
+    pub(crate) entropy: Box<dyn Entropy>,
+    /// The account's availability and status, as the application last set them.
+    pub(crate) presence: Presence,
+    pub(crate) status: String,
+    pub(crate) out: Outbox,
+}
+
+impl Context {
+    /// The account's domain: where our streams go.
+    pub(crate) fn domain(&self) -> &str {
+        self.config.jid.domain().as_str()
+    }
+}
+
+/// What the transport is, as far as the login needs to know: whether it is TLS already, and
+/// the channel-binding data its handshake gave (for SCRAM `-PLUS`).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Link {
+    pub(crate) tls: bool,
+    pub(crate) binding: Option<ChannelBinding>,
+}
+
+/// How a failure leaves the wire.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Farewell {
+    /// Nothing more may be written (TLS handshake in progress, transport gone).
+    Silent,
+    /// Close our stream with `</stream:stream>`.
+    CloseStream,
+    /// Send a stream error with this RFC 6120 condition, then close our stream.
+    StreamError(StreamErrorCondition),
+}
+
+/// Why a handler ends the session, and how the end leaves the wire.
+#[derive(Debug)]
+pub(crate) struct Failure {
+    pub(crate) reason: DisconnectReason,
+    pub(crate) farewell: Farewell,
+}
+
+impl Failure {
+    pub(crate) fn new(reason: DisconnectReason, farewell: Farewell) -> Failure {
+        Failure { reason, farewell }
+    }
+
+    /// The server broke the protocol.
+    pub(crate) fn peer(misbehaved: PeerMisbehaved, farewell: Farewell) -> Failure {
+        Failure::new(DisconnectReason::PeerMisbehaved(misbehaved), farewell)
+    }
+
+    /// The server sent `got` where the protocol expects `expected`.
+    pub(crate) fn unexpected(expected: &'static str, got: &str) -> Failure {
+        Failure::peer(
+            PeerMisbehaved::UnexpectedElement {
+                expected,
+                got: got.to_string(),
+            },
+            Farewell::StreamError(StreamErrorCondition::UnsupportedStanzaType),
+        )
+    }
+}

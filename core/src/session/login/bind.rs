@@ -1,0 +1,171 @@
+//! Resource binding (RFC 6120 section 7), the legacy RFC 3921 session when the server
+//! requires it, and the roster fetch before the initial presence (RFC 6121 section 2.2).
+//!
+//! From binding on, the session's data exists (roster, contacts, subscriptions): a stanza
+//! that arrives before our IQ's answer is handled as it would be online.
+
+use std::time::Instant;
+
+use jid::FullJid;
+use minidom::Element;
+
+use crate::error::{DisconnectReason, PeerMisbehaved};
+use crate::jid_util::parse_jid;
+use crate::session::context::{Context, Failure, Farewell};
+use crate::session::online::{Online, ServerFeatures, SessionData};
+use crate::session::state::State;
+use crate::stanza::NS_CLIENT;
+use crate::stanza::iq::{NS_BIND, bind_request, session_request};
+use crate::stanza::presence::stanza_error;
+use crate::xml::tree::Stanza;
+
+/// Our bind request is out.
+#[derive(Debug)]
+pub(crate) struct ExpectBind {
+    id: String,
+    session_required: bool,
+    pub(crate) data: Box<SessionData>,
+}
+
+/// Bound; the RFC 3921 session request is out.
+#[derive(Debug)]
+pub(crate) struct ExpectSession {
+    id: String,
+    pub(crate) jid: FullJid,
+    pub(crate) data: Box<SessionData>,
+}
+
+/// Bound; the roster request is out.
+#[derive(Debug)]
+pub(crate) struct ExpectRoster {
+    id: String,
+    pub(crate) jid: FullJid,
+    pub(crate) data: Box<SessionData>,
+}
+
+/// Sends the bind request (with the configured resource, if any).
+pub(crate) fn start(server: ServerFeatures, session_required: bool, cx: &mut Context) -> State {
+    let id = cx.out.next_id();
+    let resource = cx.config.jid.resource().map(|r| r.as_str().to_string());
+    cx.out.write(&bind_request(&id, resource.as_deref()));
+    State::ExpectBind(ExpectBind {
+        id,
+        session_required,
+        data: Box::new(SessionData::new(server)),
+    })
+}
+
+/// Whether `stanza` is the result or error of our IQ `id`.
+fn answers(stanza: &Stanza, id: &str) -> bool {
+    stanza.is("iq", NS_CLIENT)
+        && stanza.attr("id") == Some(id)
+        && matches!(stanza.attr("type"), Some("result") | Some("error"))
+}
+
+impl ExpectBind {
+    pub(crate) fn handle(
+        mut self,
+        now: Instant,
+        stanza: Stanza,
+        cx: &mut Context,
+    ) -> Result<State, Failure> {
+        if !answers(&stanza, &self.id) {
+            self.data.on_stanza(now, stanza, true, cx);
+            return Ok(State::ExpectBind(self));
+        }
+        let el = stanza.to_element();
+        if el.attr("type") == Some("error") {
+            let (condition, _) = stanza_error(&el);
+            return Err(Failure::new(
+                DisconnectReason::BindFailed { condition },
+                Farewell::CloseStream,
+            ));
+        }
+        let Some(jid) = bound_jid(&el) else {
+            return Err(Failure::peer(
+                PeerMisbehaved::InvalidBindResult,
+                Farewell::CloseStream,
+            ));
+        };
+        if !same_account(&jid, &cx.config.jid.to_bare()) {
+            // Going online as someone else would misreport who we are to the application.
+            return Err(Failure::peer(
+                PeerMisbehaved::BoundOtherAccount { jid },
+                Farewell::CloseStream,
+            ));
+        }
+        if self.session_required {
+            let id = cx.out.next_id();
+            cx.out.write(&session_request(&id));
+            return Ok(State::ExpectSession(ExpectSession {
+                id,
+                jid,
+                data: self.data,
+            }));
+        }
+        Ok(established(jid, self.data, cx))
+    }
+}
+
+impl ExpectSession {
+    pub(crate) fn handle(
+        mut self,
+        now: Instant,
+        stanza: Stanza,
+        cx: &mut Context,
+    ) -> Result<State, Failure> {
+        if !answers(&stanza, &self.id) {
+            self.data.on_stanza(now, stanza, true, cx);
+            return Ok(State::ExpectSession(self));
+        }
+        let el = stanza.to_element();
+        if el.attr("type") == Some("error") {
+            let (condition, _) = stanza_error(&el);
+            return Err(Failure::new(
+                DisconnectReason::SessionFailed { condition },
+                Farewell::CloseStream,
+            ));
+        }
+        Ok(established(self.jid, self.data, cx))
+    }
+}
+
+impl ExpectRoster {
+    pub(crate) fn handle(mut self, now: Instant, stanza: Stanza, cx: &mut Context) -> State {
+        if !answers(&stanza, &self.id) {
+            self.data.on_stanza(now, stanza, true, cx);
+            return State::ExpectRoster(self);
+        }
+        self.data.on_roster_result(&stanza.to_element(), cx);
+        State::Online(Online {
+            jid: self.jid,
+            data: self.data,
+        })
+    }
+}
+
+/// The session is established: fetch the roster (when configured), else go online.
+fn established(jid: FullJid, data: Box<SessionData>, cx: &mut Context) -> State {
+    if !cx.config.fetch_roster {
+        return State::Online(Online { jid, data });
+    }
+    let id = cx.out.next_id();
+    data.request_roster(&id, cx);
+    State::ExpectRoster(ExpectRoster { id, jid, data })
+}
+
+/// Whether `bound` belongs to `account`: local part and domain compared case-insensitively,
+/// as servers normalise them (nodeprep / PRECIS lower-cases; domains are case-insensitive).
+fn same_account(bound: &FullJid, account: &jid::BareJid) -> bool {
+    let node = |n: Option<&jid::NodeRef>| n.map(|n| n.as_str().to_lowercase());
+    node(bound.node()) == node(account.node())
+        && bound.domain().as_str().to_lowercase() == account.domain().as_str().to_lowercase()
+}
+
+fn bound_jid(iq: &Element) -> Option<FullJid> {
+    let text = iq
+        .get_child("bind", NS_BIND)?
+        .get_child("jid", NS_BIND)?
+        .text();
+    parse_jid(text.trim()).ok()?.try_into_full().ok()
+}

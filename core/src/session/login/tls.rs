@@ -1,0 +1,46 @@
+//! STARTTLS (RFC 6120 section 5): `<starttls/>`, `<proceed/>`, then the adapter's handshake.
+//!
+//! After `<proceed/>` the core emits nothing until `tls_established`; any plaintext byte
+//! that arrives meanwhile ends the session (STARTTLS injection defence, in the session's
+//! input handling).
+
+use minidom::Element;
+
+use crate::error::DisconnectReason;
+use crate::event::Action;
+use crate::sasl::ChannelBinding;
+use crate::session::context::{Context, Failure, Farewell, Link};
+use crate::session::state::{Phase, State};
+
+use super::stream::NS_TLS;
+
+/// Asks for TLS: `ExpectProceed` next.
+pub(crate) fn start(cx: &mut Context) -> State {
+    cx.out
+        .write_raw(b"<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>");
+    State::ExpectProceed
+}
+
+/// `ExpectProceed`: `<proceed/>` hands the transport to the adapter's TLS handshake.
+pub(crate) fn expect_proceed(el: &Element, cx: &mut Context) -> Result<State, Failure> {
+    if el.is("proceed", NS_TLS) {
+        cx.out.push_action(Action::StartTls {
+            server_name: cx.domain().to_string(),
+        });
+        Ok(State::TlsHandshake)
+    } else if el.is("failure", NS_TLS) {
+        // RFC 6120 5.4.2.2: the server closes the stream after <failure/>.
+        Err(Failure::new(
+            DisconnectReason::StartTlsRefused,
+            Farewell::CloseStream,
+        ))
+    } else {
+        Err(Failure::unexpected("<proceed/>", el.name()))
+    }
+}
+
+/// `TlsHandshake` done: a new stream over TLS, with the handshake's channel-binding data.
+pub(crate) fn tls_established(binding: Option<ChannelBinding>, cx: &mut Context) -> State {
+    cx.out.open_stream(cx.config.jid.domain().as_str());
+    State::ExpectHeader(Phase::AfterTls(Link { tls: true, binding }))
+}

@@ -1,0 +1,186 @@
+//! The online session and the data it owns from binding on: what the server offered, the
+//! roster, the contacts' presence and the open subscription requests. Incoming stanzas are
+//! routed here; the account's own presence follows the IPWorks `Presence`, `Status` and
+//! `ChangePresence` semantics (DESIGN section 5).
+//!
+//! - `roster`: the roster fetch's result, pushes and edits (RFC 6121 section 2);
+//! - `subscriptions`: subscription commands and the answer window of incoming requests
+//!   (RFC 6121 section 3).
+
+mod roster;
+mod subscriptions;
+
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+use jid::{BareJid, FullJid};
+
+use crate::config::IqPolicy;
+use crate::event::Event;
+use crate::stanza::NS_CLIENT;
+use crate::stanza::iq::{is_ping, result_for, service_unavailable_for};
+use crate::stanza::presence::{
+    IncomingPresence, Presence, PresenceKind, classify_presence, write_own_presence,
+};
+use crate::stanza::roster::{NS_ROSTER, Roster};
+use crate::xml::tree::Stanza;
+
+use super::context::Context;
+use subscriptions::OpenRequests;
+
+/// What the server offered after authentication that matters later in the session.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct ServerFeatures {
+    pub(crate) roster_versioning: bool,
+    pub(crate) pre_approval: bool,
+}
+
+/// Online: the bound JID and the session's data.
+#[derive(Debug)]
+pub(crate) struct Online {
+    pub(crate) jid: FullJid,
+    pub(crate) data: Box<SessionData>,
+}
+
+impl Online {
+    /// Entering `Online`: the application learns the bound JID, and exactly one initial
+    /// presence goes out with the values current at this moment.
+    pub(crate) fn on_enter(&mut self, cx: &mut Context) {
+        cx.out.push_event(Event::Online {
+            jid: self.jid.clone(),
+        });
+        send_own_presence(cx);
+    }
+}
+
+/// The session's data, from binding until the end.
+#[derive(Debug, Default)]
+pub(crate) struct SessionData {
+    pub(crate) server: ServerFeatures,
+    pub(crate) roster: Roster,
+    /// Our roster sets awaiting an answer, by IQ id.
+    pending_roster_edits: BTreeMap<String, BareJid>,
+    open_requests: OpenRequests,
+    /// The latest available presence of each contact resource, by full JID.
+    contacts: BTreeMap<String, IncomingPresence>,
+}
+
+impl SessionData {
+    pub(crate) fn new(server: ServerFeatures) -> SessionData {
+        SessionData {
+            server,
+            ..SessionData::default()
+        }
+    }
+
+    /// The latest available presence of each resource of `contact`.
+    pub(crate) fn contact_presences(&self, contact: &BareJid) -> Vec<&IncomingPresence> {
+        self.contacts
+            .values()
+            .filter(|p| p.from.to_bare() == *contact)
+            .collect()
+    }
+
+    /// A stanza once bound (`can_reply` is false while closing: after our
+    /// `</stream:stream>` nothing may be written).
+    pub(crate) fn on_stanza(
+        &mut self,
+        now: Instant,
+        el: Stanza,
+        can_reply: bool,
+        cx: &mut Context,
+    ) {
+        if el.is("presence", NS_CLIENT) {
+            if self.on_subscription_presence(now, &el, can_reply, cx) {
+                return;
+            }
+            match classify_presence(&el, cx.config.jid.domain().as_str()) {
+                PresenceKind::Availability(p) => {
+                    self.track_contact(&p, cx.config.max_tracked_presences);
+                    cx.out.push_event(Event::Presence(p))
+                }
+                PresenceKind::Error {
+                    from,
+                    condition,
+                    text,
+                } => cx.out.push_event(Event::PresenceError {
+                    from,
+                    condition,
+                    text,
+                }),
+                PresenceKind::Other => cx.out.push_event(Event::Stanza(el)),
+            }
+            return;
+        }
+        if el.is("iq", NS_CLIENT)
+            && matches!(el.attr("type"), Some("result") | Some("error"))
+            && let Some(jid) = el
+                .attr("id")
+                .and_then(|id| self.pending_roster_edits.remove(id))
+        {
+            return self.on_roster_edit_answer(&el.to_element(), jid, cx);
+        }
+        if el.is("iq", NS_CLIENT)
+            && el.attr("type") == Some("set")
+            && el.has_child("query", NS_ROSTER)
+        {
+            return self.on_roster_push(&el.to_element(), can_reply, cx);
+        }
+        if el.is("iq", NS_CLIENT) && matches!(el.attr("type"), Some("get") | Some("set")) {
+            if is_ping(&el) {
+                if can_reply {
+                    cx.out.write(&result_for(&el));
+                }
+                return;
+            }
+            if can_reply && cx.config.iq_policy == IqPolicy::ServiceUnavailable {
+                cx.out.write(&service_unavailable_for(&el));
+            }
+        }
+        cx.out.push_event(Event::Stanza(el));
+    }
+
+    /// Remembers the latest presence of each full JID; unavailable forgets it (all
+    /// resources when it comes from a bare JID). Bounded by `max`.
+    fn track_contact(&mut self, p: &IncomingPresence, max: usize) {
+        if p.availability == Presence::Offline {
+            if p.from.resource().is_some() {
+                self.contacts.remove(p.from.as_str());
+            } else {
+                let bare = p.from.to_bare();
+                self.contacts.retain(|_, c| c.from.to_bare() != bare);
+            }
+            return;
+        }
+        let key = p.from.as_str();
+        if let Some(known) = self.contacts.get_mut(key) {
+            // Most presence comes from a resource already known: no new key, and the
+            // stored strings' buffers are reused (the key is the sender, so `from` is equal).
+            let IncomingPresence {
+                from: _,
+                availability,
+                show,
+                status,
+                priority,
+            } = p;
+            known.availability = *availability;
+            known.show.clone_from(show);
+            known.status.clone_from(status);
+            known.priority = *priority;
+        } else if self.contacts.len() < max {
+            self.contacts.insert(key.to_string(), p.clone());
+        }
+    }
+}
+
+/// Sends the account's broadcast presence with the current values.
+pub(crate) fn send_own_presence(cx: &mut Context) {
+    let (presence, priority) = (cx.presence, cx.config.priority);
+    let status = &cx.status;
+    cx.out
+        .write_with(|out| write_own_presence(presence, status, priority, out));
+    cx.out.push_event(Event::PresenceSent {
+        presence,
+        status: cx.status.clone(),
+    });
+}
