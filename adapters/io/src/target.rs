@@ -227,7 +227,10 @@ mod tests {
         let t = redirect("other.example", true).unwrap();
         assert_eq!((t.port, t.direct_tls), (5223, true));
         let t = redirect(" other.example:6000 ", false).unwrap();
-        assert_eq!((t.host.as_str(), t.port, t.direct_tls), ("other.example", 6000, false));
+        assert_eq!(
+            (t.host.as_str(), t.port, t.direct_tls),
+            ("other.example", 6000, false)
+        );
         assert_eq!(redirect("", false), None);
     }
 

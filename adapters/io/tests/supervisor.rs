@@ -37,7 +37,9 @@ fn starttls_target() -> Target {
 /// Starts an attempt: the supervisor's client, connected to `target` and logged in (as far
 /// as the server lets it) at `now`. Every event goes through `observe`, as in an adapter.
 fn attempt(sup: &mut Supervisor, profile: &ServerProfile, target: &Target, now: Instant) -> Pair {
-    let client = sup.next_client(SeededEntropy::new(7)).expect("valid config");
+    let client = sup
+        .next_client(SeededEntropy::new(7))
+        .expect("valid config");
     let mut pair = Pair::new(profile.clone(), client.config().clone());
     pair.client = client;
     pair.now = now;
@@ -159,7 +161,10 @@ fn no_retry_when_the_server_cannot_prove_it_knows_the_password() {
     let mut sup = supervisor(config_for(&profile));
     let mut pair = attempt(&mut sup, &profile, &starttls_target(), Instant::now());
     let (reason, next) = finish(&mut sup, &mut pair);
-    assert!(matches!(reason, DisconnectReason::Scram { .. }), "{reason:?}");
+    assert!(
+        matches!(reason, DisconnectReason::Scram { .. }),
+        "{reason:?}"
+    );
     assert_eq!(end(next), EndReason::Session(reason));
 }
 
@@ -238,7 +243,9 @@ fn with_reconnect_off_a_lost_connection_ends_the_session() {
 /// An attempt the server redirects to `host` right after its stream header, before any
 /// login step.
 fn redirected_at_once(sup: &mut Supervisor, target: &Target, host: &str, now: Instant) -> Next {
-    let client = sup.next_client(SeededEntropy::new(7)).expect("valid config");
+    let client = sup
+        .next_client(SeededEntropy::new(7))
+        .expect("valid config");
     let mut pair = Pair::new(ServerProfile::prosody_like(), client.config().clone());
     pair.client = client;
     pair.now = now;
@@ -269,7 +276,10 @@ fn see_other_host_is_followed_once_with_the_same_tls_mode() {
         };
         let now = Instant::now();
         let next = retry(redirected_at_once(&mut sup, &first, "other.localhost", now));
-        assert_eq!((next.at, next.delay, next.attempt), (now, Duration::ZERO, 1));
+        assert_eq!(
+            (next.at, next.delay, next.attempt),
+            (now, Duration::ZERO, 1)
+        );
         assert_eq!(
             next.target,
             Some(Target {
@@ -351,7 +361,10 @@ fn presence_and_status_set_while_disconnected_become_the_next_initial_presence()
     let mut pair = attempt(&mut sup, &profile, &starttls_target(), Instant::now());
     let _ = retry(finish(&mut sup, &mut pair).1);
 
-    assert_eq!(sup.apply_between(Command::set_presence(Presence::Away)), Ok(None));
+    assert_eq!(
+        sup.apply_between(Command::set_presence(Presence::Away)),
+        Ok(None)
+    );
     assert_eq!(sup.apply_between(Command::set_status("lunch")), Ok(None));
     assert!(matches!(
         sup.apply_between(Command::set_status("bad \u{7}")),
@@ -444,9 +457,11 @@ fn a_close_ends_the_session_live_or_between_connections() {
     let mut sup = supervisor(config_for(&profile));
     let mut pair = attempt(&mut sup, &profile, &starttls_target(), Instant::now());
     let now = pair.now;
-    sup.apply_live(&mut pair.client, now, Command::Close).unwrap();
+    sup.apply_live(&mut pair.client, now, Command::Close)
+        .unwrap();
     // Closing twice is harmless.
-    sup.apply_live(&mut pair.client, now, Command::Close).unwrap();
+    sup.apply_live(&mut pair.client, now, Command::Close)
+        .unwrap();
     pair.drive();
     let (reason, next) = finish(&mut sup, &mut pair);
     assert_eq!(reason, DisconnectReason::LocalClose);

@@ -52,13 +52,12 @@ impl Driver {
     async fn attempts(&mut self) -> EndReason {
         // The CA file is read once, off the runtime's workers.
         let ca_file = self.options.ca_file.clone();
-        let tls = match tokio::task::spawn_blocking(move || TlsConfigs::load(ca_file.as_deref()))
-            .await
-        {
-            Ok(Ok(tls)) => tls,
-            Ok(Err(e)) => return EndReason::Config(e.to_string()),
-            Err(e) => return EndReason::Config(format!("loading the TLS configuration: {e}")),
-        };
+        let tls =
+            match tokio::task::spawn_blocking(move || TlsConfigs::load(ca_file.as_deref())).await {
+                Ok(Ok(tls)) => tls,
+                Ok(Err(e)) => return EndReason::Config(e.to_string()),
+                Err(e) => return EndReason::Config(format!("loading the TLS configuration: {e}")),
+            };
         let mut redirect = None;
         loop {
             match self.attempt(&tls, redirect.take()).await {
