@@ -5,7 +5,7 @@
 
 use std::fmt;
 
-use herald_io::trace::{SESSION_TARGET, XML_TARGET};
+use herald_io::trace::{DRIVER_TARGET, SESSION_TARGET, XML_TARGET};
 use tracing::{Event, Level, Subscriber};
 use tracing_subscriber::filter::{LevelFilter, Targets};
 use tracing_subscriber::fmt::format::Writer;
@@ -24,7 +24,7 @@ pub(crate) fn install(trace: bool) {
         .with_default(LevelFilter::WARN)
         .with_target(XML_TARGET, xml)
         .with_target(SESSION_TARGET, notes)
-        .with_target("herald::driver", LevelFilter::OFF);
+        .with_target(DRIVER_TARGET, LevelFilter::OFF);
     let lines = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
         .event_format(Lines);

@@ -12,6 +12,10 @@ pub const XML_TARGET: &str = "herald::xml";
 /// The `tracing` target of the adapters' own notes: connects, TLS, reconnect decisions.
 pub const SESSION_TARGET: &str = "herald::session";
 
+/// The `tracing` target of the adapters' run loops: one TRACE event per wait, so that a
+/// test (or a curious user) can count the loop's turns.
+pub const DRIVER_TARGET: &str = "herald::driver";
+
 /// The XML both ways as `tracing` events (target `herald::xml`, level TRACE): `C: ...` for
 /// what the client wrote, `S: ...` for what the server sent, SASL payloads redacted.
 #[derive(Debug, Default)]

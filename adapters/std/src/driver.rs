@@ -9,7 +9,7 @@ use herald_core::{Action, DisconnectReason, Event as CoreEvent, OsEntropy};
 use herald_io::supervisor::{EndReason, Next};
 use herald_io::target::Target;
 use herald_io::tls::channel_binding;
-use herald_io::trace::SESSION_TARGET;
+use herald_io::trace::{DRIVER_TARGET, SESSION_TARGET};
 
 use crate::Event;
 use crate::session::{Phase, Session};
@@ -19,7 +19,7 @@ use crate::transport::{ReadOutcome, Transport};
 impl Session {
     /// One wait of the loop, until `until` at the latest.
     pub(crate) fn step(&mut self, until: Instant) {
-        tracing::trace!(target: "herald::driver", "waiting");
+        tracing::trace!(target: DRIVER_TARGET, "waiting");
         match &self.phase {
             Phase::Live => self.wait_for_input(until),
             Phase::Waiting(retry) => {

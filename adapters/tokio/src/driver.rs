@@ -8,7 +8,7 @@ use herald_core::{DisconnectReason, OsEntropy};
 use herald_io::supervisor::{EndReason, Next, Supervisor};
 use herald_io::target::{Target, choose, lookup_srv};
 use herald_io::tls::TlsConfigs;
-use herald_io::trace::SESSION_TARGET;
+use herald_io::trace::{DRIVER_TARGET, SESSION_TARGET};
 use herald_io::{Command, ConnectOptions};
 use tokio::sync::mpsc;
 
@@ -45,6 +45,10 @@ impl Driver {
     pub(crate) async fn run(mut self) {
         let reason = self.attempts().await;
         tracing::info!(target: SESSION_TARGET, "session ended: {reason:?}");
+        // No command is taken any more: callers get `Error::Ended` now instead of waiting
+        // while the last events wait for room.
+        self.requests.close();
+        while self.requests.try_recv().is_ok() {}
         self.outbox.push(Event::Ended { reason });
         self.outbox.deliver_all().await;
     }
@@ -106,7 +110,7 @@ impl Driver {
                     return self.session(client, conn, transport, tls).await;
                 }
                 Err(OpenError::Tls(message)) => {
-                    tracing::warn!(target: SESSION_TARGET, "TLS failed: {message}");
+                    tracing::debug!(target: SESSION_TARGET, "TLS failed: {message}");
                     return self.sup.on_tls_failed(&message);
                 }
                 Err(OpenError::Unreachable(error)) => {
@@ -134,7 +138,7 @@ impl Driver {
             if slept && flushed {
                 return None;
             }
-            tracing::trace!(target: "herald::driver", "waiting to reconnect");
+            tracing::trace!(target: DRIVER_TARGET, "waiting to reconnect");
             tokio::select! {
                 _ = &mut sleep, if !slept => slept = true,
                 _ = self.outbox.room(), if !flushed => {}

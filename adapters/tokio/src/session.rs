@@ -7,7 +7,7 @@ use std::time::Instant;
 use herald_core::{Action, Client, DisconnectReason, Event as CoreEvent, SessionState, Transport};
 use herald_io::supervisor::{EndReason, Next};
 use herald_io::tls::{TlsConfigs, handshake_failure};
-use herald_io::trace::{SESSION_TARGET, XmlTrace};
+use herald_io::trace::{DRIVER_TARGET, SESSION_TARGET, XmlTrace};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::connect::Conn;
@@ -95,7 +95,7 @@ impl Driver {
             if let Some(at) = deadline {
                 sleep.as_mut().reset(at.into());
             }
-            tracing::trace!(target: "herald::driver", blocked, "waiting");
+            tracing::trace!(target: DRIVER_TARGET, blocked, "waiting");
             let wake = tokio::select! {
                 _ = self.outbox.room(), if blocked => Wake::Room,
                 read = conn.read(&mut buf), if !blocked => Wake::Read(read),
@@ -161,7 +161,7 @@ impl Driver {
             }
             Ok(Err(e)) => match handshake_failure(&e) {
                 Some(message) => {
-                    tracing::warn!(target: SESSION_TARGET, "TLS failed: {message}");
+                    tracing::debug!(target: SESSION_TARGET, "TLS failed: {message}");
                     let _ = client.tls_failed(Instant::now(), message);
                 }
                 None => {

@@ -1,4 +1,5 @@
-//! For herald-tokio's own tests: the scripted sans-IO server on a plain loopback socket
+//! For the adapters' own tests (herald-tokio's, and herald-std's through `#[path]`): the
+//! scripted sans-IO server on a plain loopback socket
 //! (the client is configured with `TlsPolicy::InsecurePlaintext`, SCRAM-SHA-1), with a hook
 //! once the client's initial presence arrives; a `tracing` subscriber that counts the
 //! driver's waits; the CPU time of the current thread.
@@ -11,8 +12,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use herald_core::{Config, TlsPolicy};
+use herald_io::ConnectOptions;
+use herald_io::trace::DRIVER_TARGET;
 use herald_tests::{ScriptedServer, ServerProfile, config_for};
-use herald_tokio::ConnectOptions;
 
 /// What the server does once the client's initial presence arrives.
 #[derive(Debug, Clone, Copy)]
@@ -165,7 +167,7 @@ pub fn redirector(to: String) -> u16 {
     port
 }
 
-/// Counts the driver's waits (target `herald::driver`).
+/// Counts the driver's waits (target [`DRIVER_TARGET`]).
 #[derive(Debug, Clone, Default)]
 pub struct WaitCounter {
     pub waits: Arc<AtomicUsize>,
@@ -173,7 +175,7 @@ pub struct WaitCounter {
 
 impl tracing::Subscriber for WaitCounter {
     fn enabled(&self, metadata: &tracing::Metadata<'_>) -> bool {
-        metadata.target() == "herald::driver"
+        metadata.target() == DRIVER_TARGET
     }
     fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
         tracing::span::Id::from_u64(1)
@@ -181,7 +183,7 @@ impl tracing::Subscriber for WaitCounter {
     fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
     fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
     fn event(&self, event: &tracing::Event<'_>) {
-        if event.metadata().target() == "herald::driver" {
+        if event.metadata().target() == DRIVER_TARGET {
             self.waits.fetch_add(1, Ordering::SeqCst);
         }
     }
