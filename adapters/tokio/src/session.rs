@@ -192,6 +192,7 @@ async fn feed(mut client: Client, data: &[u8]) -> Option<Client> {
     }
     let data = data.to_vec();
     let work = tokio::task::spawn_blocking(move || {
+        tracing::trace!(name: "authenticating_off_the_runtime", target: DRIVER_TARGET, "input");
         client.handle_input(Instant::now(), &data);
         client
     });
