@@ -1,92 +1,17 @@
-//! The reconnect supervisor's rules, sans-IO: each attempt's client logs in to the scripted
-//! server in memory (`herald_tests::Pair`) on a virtual clock; the supervisor is told how
-//! each connection ended and says what comes next.
+//! The supervisor's retry rules, sans-IO on a virtual clock: backoff growth, cap, jitter
+//! and reset; no retry after authentication or TLS failures or reasons that would repeat;
+//! see-other-host followed once with the same TLS mode; the first unreachable attempt.
+
+mod supervisor_common;
 
 use std::time::{Duration, Instant};
 
-use herald_core::{
-    Config, DisconnectReason, Event, Presence, SeededEntropy, SessionState, StreamErrorCondition,
-    UsageError,
-};
-use herald_io::supervisor::{EndReason, Next, Retry, Supervisor};
+use herald_core::{DisconnectReason, SeededEntropy, SessionState, StreamErrorCondition};
+use herald_io::ConnectOptions;
+use herald_io::supervisor::{EndReason, Next, Supervisor};
 use herald_io::target::Target;
-use herald_io::{Command, ConnectOptions};
-use herald_tests::{Pair, ScramTamper, ServerProfile, config_for, replies};
-
-const SECOND: Duration = Duration::from_secs(1);
-
-fn options(initial: Duration, max: Duration) -> ConnectOptions {
-    let mut options = ConnectOptions::default();
-    options.reconnect_initial = initial;
-    options.reconnect_max = max;
-    options
-}
-
-fn supervisor(config: Config) -> Supervisor {
-    Supervisor::new(config, &options(SECOND, 60 * SECOND), SeededEntropy::new(9))
-}
-
-fn starttls_target() -> Target {
-    Target {
-        host: "localhost".into(),
-        port: 5222,
-        direct_tls: false,
-    }
-}
-
-/// Starts an attempt: the supervisor's client, connected to `target` and logged in (as far
-/// as the server lets it) at `now`. Every event goes through `observe`, as in an adapter.
-fn attempt(sup: &mut Supervisor, profile: &ServerProfile, target: &Target, now: Instant) -> Pair {
-    let client = sup
-        .next_client(SeededEntropy::new(7))
-        .expect("valid config");
-    let mut pair = Pair::new(profile.clone(), client.config().clone());
-    pair.client = client;
-    pair.now = now;
-    sup.connected(target);
-    pair.connect();
-    for event in &pair.events {
-        sup.observe(event);
-    }
-    pair
-}
-
-/// Ends the attempt (the connection drops unless it has ended already) and asks the
-/// supervisor what comes next.
-fn finish(sup: &mut Supervisor, pair: &mut Pair) -> (DisconnectReason, Next) {
-    let seen = pair.events.len();
-    if !pair.client.is_closed() {
-        pair.client.handle_eof(pair.now);
-        pair.drive();
-    }
-    for event in &pair.events[seen..] {
-        sup.observe(event);
-    }
-    let reason = pair
-        .events
-        .iter()
-        .find_map(|e| match e {
-            Event::Disconnected { reason } => Some(reason.clone()),
-            _ => None,
-        })
-        .expect("the connection ended");
-    let next = sup.on_disconnected(&reason, &pair.client, pair.now);
-    (reason, next)
-}
-
-fn retry(next: Next) -> Retry {
-    match next {
-        Next::Retry(retry) => retry,
-        Next::End(end) => panic!("expected a retry, got the end: {end:?}"),
-    }
-}
-
-fn end(next: Next) -> EndReason {
-    match next {
-        Next::End(end) => end,
-        Next::Retry(retry) => panic!("expected the end, got a retry: {retry:?}"),
-    }
-}
+use herald_tests::{ScramTamper, ServerProfile, config_for, replies};
+use supervisor_common::*;
 
 #[test]
 fn backoff_doubles_to_the_cap_within_its_jitter_and_resets_once_online() {
@@ -240,30 +165,6 @@ fn with_reconnect_off_a_lost_connection_ends_the_session() {
     assert_eq!(end(next), EndReason::Session(reason));
 }
 
-/// An attempt the server redirects to `host` right after its stream header, before any
-/// login step.
-fn redirected_at_once(sup: &mut Supervisor, target: &Target, host: &str, now: Instant) -> Next {
-    let client = sup
-        .next_client(SeededEntropy::new(7))
-        .expect("valid config");
-    let mut pair = Pair::new(ServerProfile::prosody_like(), client.config().clone());
-    pair.client = client;
-    pair.now = now;
-    pair.hold = true;
-    sup.connected(target);
-    pair.start();
-    pair.inject(
-        format!(
-            "<?xml version='1.0'?><stream:stream xmlns='jabber:client' \
-             xmlns:stream='http://etherx.jabber.org/streams' from='localhost' id='r' \
-             version='1.0'>{}",
-            replies::see_other_host(host)
-        )
-        .as_bytes(),
-    );
-    finish(sup, &mut pair).1
-}
-
 #[test]
 fn see_other_host_is_followed_once_with_the_same_tls_mode() {
     let profile = ServerProfile::prosody_like();
@@ -352,127 +253,4 @@ fn the_first_attempt_that_reaches_no_server_ends_the_session_and_later_ones_retr
     let _ = sup.next_client(SeededEntropy::new(1)).unwrap();
     let again = retry(sup.on_unreachable("connection refused", next.at));
     assert_eq!(again.attempt, 2);
-}
-
-#[test]
-fn presence_and_status_set_while_disconnected_become_the_next_initial_presence() {
-    let profile = ServerProfile::prosody_like();
-    let mut sup = supervisor(config_for(&profile));
-    let mut pair = attempt(&mut sup, &profile, &starttls_target(), Instant::now());
-    let _ = retry(finish(&mut sup, &mut pair).1);
-
-    assert_eq!(
-        sup.apply_between(Command::set_presence(Presence::Away)),
-        Ok(None)
-    );
-    assert_eq!(sup.apply_between(Command::set_status("lunch")), Ok(None));
-    assert!(matches!(
-        sup.apply_between(Command::set_status("bad \u{7}")),
-        Err(UsageError::InvalidText { ch: '\u{7}' })
-    ));
-    let message: herald_core::minidom::Element =
-        "<message xmlns='jabber:client' to='bob@localhost'/>"
-            .parse()
-            .unwrap();
-    assert_eq!(
-        sup.apply_between(Command::Send(Box::new(message))),
-        Err(UsageError::NotOnline)
-    );
-    let bob: herald_core::jid::BareJid = "bob@localhost".parse().unwrap();
-    assert_eq!(
-        sup.apply_between(Command::Subscribe(bob)),
-        Err(UsageError::NotOnline)
-    );
-    assert_eq!((sup.presence(), sup.status()), (Presence::Away, "lunch"));
-
-    let pair = attempt(&mut sup, &profile, &starttls_target(), Instant::now());
-    let sent = pair.server.received_named("presence");
-    assert_eq!(sent.len(), 1, "exactly one initial presence");
-    let xml = String::from(sent[0]);
-    assert!(
-        xml.contains("<show>away</show><status>lunch</status>"),
-        "{xml}"
-    );
-}
-
-#[test]
-fn presence_set_while_connected_is_kept_for_the_next_attempt() {
-    let profile = ServerProfile::prosody_like();
-    let mut sup = supervisor(config_for(&profile));
-    let mut pair = attempt(&mut sup, &profile, &starttls_target(), Instant::now());
-    let now = pair.now;
-    sup.apply_live(
-        &mut pair.client,
-        now,
-        Command::change_presence(Presence::DoNotDisturb, "meeting"),
-    )
-    .unwrap();
-    pair.drive();
-    let _ = retry(finish(&mut sup, &mut pair).1);
-    let config = sup.next_config();
-    assert_eq!(
-        (config.presence, config.status.as_str()),
-        (Presence::DoNotDisturb, "meeting")
-    );
-}
-
-#[test]
-fn scram_keys_and_the_roster_are_carried_into_the_next_attempt() {
-    let profile = ServerProfile::prosody_like();
-    let mut sup = supervisor(config_for(&profile));
-    assert!(sup.next_config().scram_cache.is_empty());
-    let mut pair = attempt(&mut sup, &profile, &starttls_target(), Instant::now());
-    assert_eq!(pair.server.roster_gets, [Some(String::new())]);
-    let _ = retry(finish(&mut sup, &mut pair).1);
-
-    let config = sup.next_config();
-    assert_eq!(config.scram_cache.len(), 1);
-    let roster = config.roster_cache.expect("the roster is carried");
-    assert_eq!(roster.version.as_deref(), Some("v1"));
-    assert!(roster.items.keys().any(|j| j.as_str() == "bob@localhost"));
-
-    let pair = attempt(&mut sup, &profile, &starttls_target(), Instant::now());
-    assert_eq!(pair.client.state(), SessionState::Online);
-    // XEP-0237: the next login asks only for what changed since v1.
-    assert_eq!(pair.server.roster_gets, [Some("v1".to_string())]);
-    assert_eq!(pair.client.scram_cache().len(), 1);
-}
-
-#[test]
-fn an_attempt_that_never_got_a_roster_keeps_the_last_one() {
-    let profile = ServerProfile::prosody_like();
-    let mut sup = supervisor(config_for(&profile));
-    let mut pair = attempt(&mut sup, &profile, &starttls_target(), Instant::now());
-    let _ = retry(finish(&mut sup, &mut pair).1);
-    // The next connection drops during login.
-    let client = sup.next_client(SeededEntropy::new(1)).unwrap();
-    let _ = retry(sup.on_disconnected(&DisconnectReason::Eof, &client, Instant::now()));
-    let roster = sup.next_config().roster_cache.expect("still cached");
-    assert_eq!(roster.version.as_deref(), Some("v1"));
-}
-
-#[test]
-fn a_close_ends_the_session_live_or_between_connections() {
-    let profile = ServerProfile::prosody_like();
-    let mut sup = supervisor(config_for(&profile));
-    let mut pair = attempt(&mut sup, &profile, &starttls_target(), Instant::now());
-    let now = pair.now;
-    sup.apply_live(&mut pair.client, now, Command::Close)
-        .unwrap();
-    // Closing twice is harmless.
-    sup.apply_live(&mut pair.client, now, Command::Close)
-        .unwrap();
-    pair.drive();
-    let (reason, next) = finish(&mut sup, &mut pair);
-    assert_eq!(reason, DisconnectReason::LocalClose);
-    assert_eq!(end(next), EndReason::Session(DisconnectReason::LocalClose));
-
-    let mut sup = supervisor(config_for(&profile));
-    let mut pair = attempt(&mut sup, &profile, &starttls_target(), now);
-    let _ = retry(finish(&mut sup, &mut pair).1);
-    assert_eq!(
-        sup.apply_between(Command::Close),
-        Ok(Some(EndReason::Session(DisconnectReason::LocalClose)))
-    );
-    assert!(sup.is_closing());
 }
