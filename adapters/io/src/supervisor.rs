@@ -13,8 +13,8 @@
 //!
 //! | when | what happens |
 //! |---|---|
-//! | the **first** attempt reaches no server (every target refuses TCP, or times out) | the session ends: [`EndReason::Unreachable`] (`herald-std`'s `Session::connect` returns the I/O error) |
-//! | a later attempt reaches no server | retried with backoff, like a lost connection |
+//! | the **first** attempt reaches no server (on every target TCP is refused or times out, or a direct TLS handshake times out or breaks) | the session ends: [`EndReason::Unreachable`] (`herald-std`'s `Session::connect` returns the I/O error) |
+//! | a later attempt reaches no server | retried with backoff like a lost connection (reconnect on); [`EndReason::Unreachable`] (reconnect off, after a redirect) |
 //! | TCP connect, direct TLS handshake | each bounded by [`Timeouts::step`] (30 s by default) |
 //! | STARTTLS handshake | bounded by the core's TLS-handshake timer ([`Timeouts::step`] from `<proceed/>`); when it fires the core ends with `Timeout(TlsHandshake)`: network trouble, retried |
 //! | TLS fails (certificate, alert), STARTTLS or direct | the session ends: [`EndReason::Tls`]; no retry, no other target (the certificate is checked against the JID's domain everywhere) |
@@ -29,7 +29,7 @@
 //! | send, roster and subscription commands while disconnected | refused with [`UsageError::NotOnline`]; nothing is kept |
 //! | SCRAM keys | the last client's [`Client::scram_cache`] goes into the next attempt's [`Config::scram_cache`]: a reconnect skips PBKDF2 |
 //! | roster | the roster of the last client that received one (with the pushes since) goes into [`Config::roster_cache`]: with XEP-0237 versioning the server sends only what changed |
-//! | logging | `tracing` in both: target `herald::session` for connects, TLS and these decisions; `herald::xml` (TRACE) for the XML both ways, SASL redacted, when [`ConnectOptions::trace`] is set |
+//! | logging | `tracing` in both, nothing printed: target `herald::session` for connects, TLS and these decisions; `herald::xml` (TRACE) for the XML both ways, SASL redacted, when [`ConnectOptions::trace`] is set; `herald::driver` (TRACE) once per wait of the run loop |
 //!
 //! Why the first failure ends the session: nothing has worked with these settings yet, so a
 //! wrong host, port, TLS mode or a server that is down is reported at once instead of

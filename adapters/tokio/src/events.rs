@@ -51,7 +51,7 @@ pub enum Event {
     },
 }
 
-/// The stream of [`Event`]s, bounded (see the module docs of the crate on back-pressure).
+/// The stream of [`Event`]s: a bounded channel (see *Back-pressure* in the [crate docs](crate)).
 #[derive(Debug)]
 pub struct Events {
     rx: mpsc::Receiver<Event>,
