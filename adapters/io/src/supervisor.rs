@@ -29,6 +29,7 @@
 //! | send, roster and subscription commands while disconnected | refused with [`UsageError::NotOnline`]; nothing is kept |
 //! | SCRAM keys | the last client's [`Client::scram_cache`] goes into the next attempt's [`Config::scram_cache`]: a reconnect skips PBKDF2 |
 //! | roster | the roster of the last client that received one (with the pushes since) goes into [`Config::roster_cache`]: with XEP-0237 versioning the server sends only what changed |
+//! | events the application does not take | back-pressure, never a growing queue: `herald-tokio`'s channel holds [`ConnectOptions::event_capacity`] events and the task stops reading the socket while it is full (commands and timers still run); `herald-std` reads the socket only inside `pump`, one 16 KiB buffer per call |
 //! | logging | `tracing` in both, nothing printed: target `herald::session` for connects, TLS and these decisions; `herald::xml` (TRACE) for the XML both ways, SASL redacted, when [`ConnectOptions::trace`] is set; `herald::driver` (TRACE) once per wait of the run loop |
 //!
 //! Why the first failure ends the session: nothing has worked with these settings yet, so a
@@ -44,6 +45,7 @@
 //! [`ConnectOptions::reconnect_initial`]: crate::options::ConnectOptions::reconnect_initial
 //! [`ConnectOptions::reconnect_max`]: crate::options::ConnectOptions::reconnect_max
 //! [`ConnectOptions::trace`]: crate::options::ConnectOptions::trace
+//! [`ConnectOptions::event_capacity`]: crate::options::ConnectOptions::event_capacity
 
 use std::time::{Duration, Instant};
 
@@ -255,7 +257,7 @@ impl Supervisor {
         now: Instant,
         command: Command,
     ) -> Result<(), UsageError> {
-        if command == Command::Close {
+        if matches!(command, Command::Close) {
             self.closing = true;
         }
         let result = command.apply(client, now);
