@@ -95,8 +95,9 @@ pub fn fallback(domain: &str) -> Target {
 
 /// The places to try, in order, for `domain` with `options`: [`ConnectOptions::server`]
 /// alone when set (its TLS mode from [`ConnectOptions::tls`], STARTTLS unless `Direct`);
-/// else the `srv` targets ([`lookup_srv`]'s answer, empty when the adapter does not look
-/// SRV up) the [`TlsMode`] allows; else the domain on [`TlsMode::default_port`].
+/// else the `srv` targets the [`TlsMode`] allows (the answer of `lookup_srv`, feature
+/// `srv`; empty when the adapter does not look SRV up); else the domain on
+/// [`TlsMode::default_port`].
 pub fn choose(domain: &str, options: &ConnectOptions, mut srv: Vec<Target>) -> Vec<Target> {
     let direct = options.tls == TlsMode::Direct;
     if let Some((host, port)) = &options.server {
