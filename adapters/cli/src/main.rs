@@ -5,6 +5,7 @@
 
 mod args;
 mod input;
+mod log;
 mod output;
 
 use std::process::ExitCode;
@@ -24,6 +25,7 @@ const EXIT_OTHER: u8 = 4;
 fn main() -> ExitCode {
     // clap exits with status 2 on bad usage.
     let args = Args::parse();
+    log::install(args.trace);
     ExitCode::from(run(args))
 }
 

@@ -1,13 +1,22 @@
 //! Pieces the Herald I/O adapters (`herald-tokio`, `herald-std`) share, so that both
-//! behave the same: rustls client setup and channel-binding data ([`tls`]), the order in
-//! which to try servers ([`target`]), reconnect delays ([`backoff`]) and the redaction of
-//! SASL payloads in protocol traces ([`trace`]). No sockets here either: the adapters own
-//! them.
+//! behave the same: the options ([`options`]), the command type ([`command`]), the sans-IO
+//! reconnect supervisor and its rules table ([`supervisor`]), rustls client setup and
+//! channel-binding data ([`tls`]), the order in which to try servers ([`target`]),
+//! reconnect delays ([`backoff`]) and the protocol trace with SASL payloads redacted
+//! ([`trace`]). No sockets and no clock here: the adapters own them and keep only their
+//! waiting code.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
 pub mod backoff;
+pub mod command;
+pub mod options;
+pub mod supervisor;
 pub mod target;
 pub mod tls;
 pub mod trace;
+
+pub use command::Command;
+pub use options::{ConnectOptions, TlsMode};
+pub use supervisor::{EndReason, Next, Retry, Supervisor};

@@ -1,6 +1,8 @@
 //! Where to connect: an explicit host, DNS SRV records (RFC 6120 section 3.2, XEP-0368),
 //! or the domain itself.
 
+use crate::options::{ConnectOptions, TlsMode};
+
 /// One place to try.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Target {
@@ -91,6 +93,46 @@ pub fn fallback(domain: &str) -> Target {
     }
 }
 
+/// The places to try, in order, for `domain` with `options`: [`ConnectOptions::server`]
+/// alone when set (its TLS mode from [`ConnectOptions::tls`], STARTTLS unless `Direct`);
+/// else the `srv` targets the [`TlsMode`] allows (the answer of `lookup_srv`, feature
+/// `srv`; empty when the adapter does not look SRV up); else the domain on
+/// [`TlsMode::default_port`].
+pub fn choose(domain: &str, options: &ConnectOptions, mut srv: Vec<Target>) -> Vec<Target> {
+    let direct = options.tls == TlsMode::Direct;
+    if let Some((host, port)) = &options.server {
+        return vec![Target {
+            host: host.clone(),
+            port: *port,
+            direct_tls: direct,
+        }];
+    }
+    match options.tls {
+        TlsMode::StartTls => srv.retain(|t| !t.direct_tls),
+        TlsMode::Direct => srv.retain(|t| t.direct_tls),
+        _ => {}
+    }
+    if srv.is_empty() {
+        srv.push(Target {
+            port: options.tls.default_port(),
+            direct_tls: direct,
+            ..fallback(domain)
+        });
+    }
+    srv
+}
+
+/// The target a `see-other-host` names (`HOST`, `HOST:PORT`, `[v6]:PORT`), reached with the
+/// same TLS mode as the connection that was redirected (the default port follows it).
+pub fn redirect(host: &str, direct_tls: bool) -> Option<Target> {
+    let (host, port) = parse_host_port(host.trim(), direct_tls)?;
+    Some(Target {
+        host,
+        port,
+        direct_tls,
+    })
+}
+
 /// Parses `HOST[:PORT]` (`[v6]:PORT` for IPv6); the default port depends on direct TLS
 /// (5223) or STARTTLS (5222).
 pub fn parse_host_port(s: &str, direct_tls: bool) -> Option<(String, u16)> {
@@ -141,6 +183,56 @@ mod tests {
             ["a.example", "tls.example", "b.example", "c.example"]
         );
         assert!(ordered[1].direct_tls);
+    }
+
+    #[test]
+    fn an_explicit_server_wins_and_srv_follows_the_tls_mode() {
+        let srv = vec![
+            Target {
+                host: "tls.example".into(),
+                port: 5223,
+                direct_tls: true,
+            },
+            Target {
+                host: "plain.example".into(),
+                port: 5222,
+                direct_tls: false,
+            },
+        ];
+        let mut options = ConnectOptions::default();
+        assert_eq!(choose("example.org", &options, srv.clone()), srv);
+        assert_eq!(
+            choose("example.org", &options, Vec::new()),
+            [fallback("example.org")]
+        );
+        options.tls = TlsMode::StartTls;
+        assert_eq!(choose("example.org", &options, srv.clone()), srv[1..]);
+        options.tls = TlsMode::Direct;
+        assert_eq!(choose("example.org", &options, srv.clone()), srv[..1]);
+        let only = choose("example.org", &options, Vec::new());
+        assert_eq!((only[0].port, only[0].direct_tls), (5223, true));
+        options.server = Some(("10.0.0.1".into(), 4000));
+        let only = choose("example.org", &options, srv);
+        assert_eq!(
+            only,
+            [Target {
+                host: "10.0.0.1".into(),
+                port: 4000,
+                direct_tls: true
+            }]
+        );
+    }
+
+    #[test]
+    fn a_redirect_keeps_the_tls_mode() {
+        let t = redirect("other.example", true).unwrap();
+        assert_eq!((t.port, t.direct_tls), (5223, true));
+        let t = redirect(" other.example:6000 ", false).unwrap();
+        assert_eq!(
+            (t.host.as_str(), t.port, t.direct_tls),
+            ("other.example", 6000, false)
+        );
+        assert_eq!(redirect("", false), None);
     }
 
     #[test]

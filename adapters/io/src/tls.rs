@@ -63,6 +63,47 @@ pub fn client_config(
     Ok(Arc::new(config))
 }
 
+/// The two client configurations a session needs, built once per session (the CA file is
+/// read once): STARTTLS, and direct TLS with ALPN `xmpp-client` (XEP-0368).
+#[derive(Debug, Clone)]
+pub struct TlsConfigs {
+    /// For the STARTTLS upgrade.
+    pub starttls: Arc<ClientConfig>,
+    /// For TLS from the first byte.
+    pub direct: Arc<ClientConfig>,
+}
+
+impl TlsConfigs {
+    /// Both configurations, trusting the web PKI roots plus `ca_file` (read here: blocking
+    /// file I/O, so an async adapter calls this off its runtime's workers).
+    pub fn load(ca_file: Option<&Path>) -> Result<TlsConfigs, TlsSetupError> {
+        Ok(TlsConfigs {
+            starttls: client_config(ca_file, false)?,
+            direct: client_config(ca_file, true)?,
+        })
+    }
+
+    /// The configuration for a connection that starts with TLS (`direct`) or upgrades.
+    pub fn for_mode(&self, direct_tls: bool) -> Arc<ClientConfig> {
+        if direct_tls {
+            self.direct.clone()
+        } else {
+            self.starttls.clone()
+        }
+    }
+}
+
+/// Sorts a failed handshake: `Some(message)` when TLS itself failed (certificate, alert,
+/// protocol: rustls errors, which the stream wrappers report as `InvalidData`), which
+/// ends the session; `None` when the connection failed underneath (reset, end of file),
+/// which is network trouble.
+pub fn handshake_failure(e: &std::io::Error) -> Option<String> {
+    (e.kind() == std::io::ErrorKind::InvalidData).then(|| match e.get_ref() {
+        Some(inner) => inner.to_string(),
+        None => e.to_string(),
+    })
+}
+
 /// The channel-binding data of an established connection: `tls-exporter` (RFC 9266, TLS
 /// 1.3 only) and `tls-server-end-point` (RFC 5929, the hash of the server certificate).
 /// The core picks the type the server advertises.

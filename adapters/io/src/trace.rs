@@ -1,7 +1,66 @@
 //! Protocol traces without secrets: the text of SASL `<auth>`, `<response>`,
 //! `<challenge>` and `<success>` elements (SCRAM messages, the PLAIN password) is replaced
 //! by `[redacted]`. Reads and writes may split tags and characters anywhere, so the
-//! [`Redactor`] carries its state from one chunk to the next.
+//! [`Redactor`] carries its state from one chunk to the next. [`XmlTrace`] emits both
+//! directions as `tracing` events, the same way in both adapters.
+
+use tracing::Level;
+
+/// The `tracing` target of the XML trace.
+pub const XML_TARGET: &str = "herald::xml";
+
+/// The `tracing` target of the adapters' own notes: connects, TLS, reconnect decisions.
+pub const SESSION_TARGET: &str = "herald::session";
+
+/// The `tracing` target of the adapters' run loops: one TRACE event per wait, so that a
+/// test (or a curious user) can count the loop's turns.
+pub const DRIVER_TARGET: &str = "herald::driver";
+
+/// The XML both ways as `tracing` events (target `herald::xml`, level TRACE): `C: ...` for
+/// what the client wrote, `S: ...` for what the server sent, SASL payloads redacted.
+#[derive(Debug, Default)]
+pub struct XmlTrace {
+    enabled: bool,
+    sent: Redactor,
+    received: Redactor,
+}
+
+impl XmlTrace {
+    /// A trace that emits when `wanted` (`ConnectOptions::trace`) and a subscriber listens
+    /// to `herald::xml` at TRACE.
+    pub fn new(wanted: bool) -> XmlTrace {
+        XmlTrace {
+            enabled: wanted && tracing::enabled!(target: XML_TARGET, Level::TRACE),
+            ..XmlTrace::default()
+        }
+    }
+
+    /// Bytes written to the server.
+    pub fn sent(&mut self, bytes: &[u8]) {
+        if self.enabled {
+            let text = self.sent.feed(bytes);
+            if !text.is_empty() {
+                tracing::trace!(target: XML_TARGET, "C: {text}");
+            }
+        }
+    }
+
+    /// Bytes read from the server.
+    pub fn received(&mut self, bytes: &[u8]) {
+        if self.enabled {
+            let text = self.received.feed(bytes);
+            if !text.is_empty() {
+                tracing::trace!(target: XML_TARGET, "S: {text}");
+            }
+        }
+    }
+
+    /// Starts afresh: a new connection, or the new stream over TLS.
+    pub fn reset(&mut self) {
+        self.sent = Redactor::default();
+        self.received = Redactor::default();
+    }
+}
 
 const SECRET_ELEMENTS: [&str; 4] = ["auth", "response", "challenge", "success"];
 

@@ -1,109 +1,128 @@
-//! Reaching the server: the targets to try (explicit server, DNS SRV, the domain), TCP,
-//! direct TLS when the target asks for it, then the core's `connect`.
+//! Reaching the server: the targets to try (a redirect, the explicit server, DNS SRV, the
+//! domain), TCP and direct TLS each bounded by the login step timeout, then the core's
+//! `connect`. What a failure means is the supervisor's business.
 
+use std::io;
 use std::time::Instant;
 
 use herald_core::Transport as CoreTransport;
-use herald_io::target::Target;
+use herald_io::supervisor::Next;
+use herald_io::target::{Target, choose};
 use herald_io::tls::channel_binding;
+use herald_io::trace::{SESSION_TARGET, XmlTrace};
 
 use crate::error::Error;
-use crate::options::TlsMode;
 use crate::session::Session;
 use crate::tls::{self, HandshakeError};
 use crate::transport::{Transport, connect_tcp};
 
-impl Session {
-    fn domain(&self) -> String {
-        self.config.jid.domain().as_str().to_string()
-    }
+/// Why no connection was opened.
+#[derive(Debug)]
+pub(crate) enum OpenFailure {
+    /// No target answered (the last one's error).
+    Io(io::Error),
+    /// A direct TLS handshake failed (certificate, alert).
+    Tls(String),
+}
 
-    /// The places to try, in order, when nothing redirects us.
-    pub(crate) fn targets(&self) -> Vec<Target> {
-        let mode = self.options.tls;
-        if let Some((host, port)) = &self.options.server {
-            return vec![Target {
-                host: host.clone(),
-                port: *port,
-                direct_tls: mode == TlsMode::Direct,
-            }];
+impl From<OpenFailure> for Error {
+    fn from(failure: OpenFailure) -> Error {
+        match failure {
+            OpenFailure::Io(e) => Error::Io(e),
+            OpenFailure::Tls(message) => Error::Tls(message),
         }
-        let domain = self.domain();
+    }
+}
+
+impl Session {
+    /// The places to try, in order: the redirect alone, else the usual targets.
+    pub(crate) fn targets(&self, redirect: Option<Target>) -> Vec<Target> {
+        if let Some(target) = redirect {
+            return vec![target];
+        }
+        let domain = self.sup.domain().to_string();
         #[cfg(feature = "srv")]
-        let mut targets = crate::srv::lookup(&domain);
+        let srv = if self.options.server.is_none() {
+            crate::srv::lookup(&domain)
+        } else {
+            Vec::new()
+        };
         #[cfg(not(feature = "srv"))]
-        let mut targets: Vec<Target> = Vec::new();
-        match mode {
-            TlsMode::StartTls => targets.retain(|t| !t.direct_tls),
-            TlsMode::Direct => targets.retain(|t| t.direct_tls),
-            TlsMode::Auto => {}
-        }
-        if targets.is_empty() {
-            targets.push(Target {
-                host: domain,
-                port: mode.default_port(),
-                direct_tls: mode == TlsMode::Direct,
-            });
-        }
-        targets
+        let srv = Vec::new();
+        choose(&domain, &self.options, srv)
     }
 
     /// Tries `targets` in order until one connects. A TLS failure stops at once (the
     /// certificate is checked against the domain, so another host would not help).
-    pub(crate) fn open_any(&mut self, targets: Vec<Target>) -> Result<(), Error> {
+    pub(crate) fn open_any(&mut self, targets: Vec<Target>) -> Result<(), OpenFailure> {
         let mut last = None;
         for target in targets {
             match self.open(&target) {
-                Ok(()) => return Ok(()),
-                Err(e @ (Error::Tls(_) | Error::Config(_) | Error::Usage(_))) => return Err(e),
-                Err(e) => {
-                    self.trace
-                        .note(&format!("{}:{}: {e}", target.host, target.port));
-                    last = Some(e);
+                Ok(()) => {
+                    self.sup.connected(&target);
+                    return Ok(());
+                }
+                Err(OpenFailure::Tls(message)) => {
+                    tracing::debug!(target: SESSION_TARGET, "TLS failed: {message}");
+                    return Err(OpenFailure::Tls(message));
+                }
+                Err(OpenFailure::Io(e)) => {
+                    tracing::debug!(target: SESSION_TARGET, "{}:{}: {e}", target.host, target.port);
+                    last = Some(io::Error::new(
+                        e.kind(),
+                        format!("{}:{}: {e}", target.host, target.port),
+                    ));
                 }
             }
         }
-        Err(last.unwrap_or_else(|| Error::Config("no server to connect to".into())))
+        Err(OpenFailure::Io(last.unwrap_or_else(|| {
+            io::Error::new(io::ErrorKind::NotFound, "no server to connect to")
+        })))
+    }
+
+    /// What the supervisor says about a failed attempt to open a connection.
+    pub(crate) fn on_open_failure(&mut self, failure: &OpenFailure) -> Next {
+        match failure {
+            OpenFailure::Tls(message) => self.sup.on_tls_failed(message),
+            OpenFailure::Io(e) => self.sup.on_unreachable(&e.to_string(), Instant::now()),
+        }
     }
 
     /// Opens a connection to `target` for the current client.
-    fn open(&mut self, target: &Target) -> Result<(), Error> {
-        self.trace.reset();
-        let kind = if target.direct_tls {
-            "direct TLS"
+    fn open(&mut self, target: &Target) -> Result<(), OpenFailure> {
+        self.trace = XmlTrace::new(self.options.trace);
+        tracing::debug!(target: SESSION_TARGET, "connecting to {}:{} ({})", target.host,
+            target.port, if target.direct_tls { "direct TLS" } else { "STARTTLS" });
+        let step = self.sup.step_timeout();
+        let mut tcp = connect_tcp(&target.host, target.port, step).map_err(OpenFailure::Io)?;
+        let transport = if target.direct_tls {
+            tcp.set_read_timeout(Some(step)).map_err(OpenFailure::Io)?;
+            let domain = self.sup.domain().to_string();
+            let conn = match tls::handshake(self.tls.direct.clone(), &domain, &mut tcp) {
+                Ok(conn) => conn,
+                Err(HandshakeError::Tls(message)) => return Err(OpenFailure::Tls(message)),
+                Err(HandshakeError::TimedOut) => {
+                    return Err(OpenFailure::Io(io::Error::new(
+                        io::ErrorKind::TimedOut,
+                        "the TLS handshake timed out",
+                    )));
+                }
+                Err(HandshakeError::Io(e)) => return Err(OpenFailure::Io(e)),
+            };
+            tracing::debug!(target: SESSION_TARGET, "{}", tls::describe(&conn));
+            let binding = channel_binding(&conn);
+            self.transport = Some(Transport::Tls {
+                conn: Box::new(conn),
+                tcp,
+            });
+            CoreTransport::DirectTls(Some(binding))
         } else {
-            "STARTTLS"
-        };
-        self.trace.note(&format!(
-            "connecting to {}:{} ({kind})",
-            target.host, target.port
-        ));
-        let step = self.config.timeouts.step;
-        let mut tcp = connect_tcp(&target.host, target.port, step)?;
-        let now = Instant::now();
-        if !target.direct_tls {
             self.transport = Some(Transport::Plain(tcp));
-            self.client.connect(now, CoreTransport::Plain)?;
-            return Ok(());
-        }
-        tcp.set_read_timeout(Some(step))?;
-        let domain = self.domain();
-        let conn = match tls::handshake(self.tls.direct.clone(), &domain, &mut tcp) {
-            Ok(conn) => conn,
-            Err(HandshakeError::Tls(message)) => return Err(Error::Tls(message)),
-            Err(HandshakeError::TimedOut) => {
-                return Err(std::io::Error::from(std::io::ErrorKind::TimedOut).into());
-            }
-            Err(HandshakeError::Io(e)) => return Err(e.into()),
+            CoreTransport::Plain
         };
-        self.trace.note(&tls::describe(&conn));
-        let binding = channel_binding(&conn);
-        self.transport = Some(Transport::Tls {
-            conn: Box::new(conn),
-            tcp,
-        });
+        // A fresh client always accepts connect; report it plainly if that ever changes.
         self.client
-            .connect(now, CoreTransport::DirectTls(Some(binding)))?;
-        Ok(())
+            .connect(Instant::now(), transport)
+            .map_err(|e| OpenFailure::Io(io::Error::other(e.to_string())))
     }
 }

@@ -1,16 +1,17 @@
-//! The run loop behind [`Session::pump`]: connect, drain the core after every input and
-//! command (transmit, then actions, then events), wait for input until the core's next
-//! timeout, the STARTTLS handshake, and reconnects.
+//! The run loop behind [`Session::pump`]: drain the core after every input and command
+//! (transmit, then actions, then events), wait for input until the core's next timeout,
+//! the STARTTLS handshake, and the waits between connections. What happens between
+//! connections is the supervisor's decision (`herald_io::supervisor`).
 
 use std::time::{Duration, Instant};
 
-use herald_core::{Action, DisconnectReason, Event as CoreEvent};
-use herald_io::target::{Target, parse_host_port};
+use herald_core::{Action, DisconnectReason, Event as CoreEvent, OsEntropy};
+use herald_io::supervisor::{EndReason, Next};
+use herald_io::target::Target;
 use herald_io::tls::channel_binding;
+use herald_io::trace::{DRIVER_TARGET, SESSION_TARGET};
 
 use crate::Event;
-use crate::error::Error;
-use crate::options::TlsMode;
 use crate::session::{Phase, Session};
 use crate::tls::{self, HandshakeError};
 use crate::transport::{ReadOutcome, Transport};
@@ -18,14 +19,16 @@ use crate::transport::{ReadOutcome, Transport};
 impl Session {
     /// One wait of the loop, until `until` at the latest.
     pub(crate) fn step(&mut self, until: Instant) {
-        match self.phase {
+        tracing::trace!(target: DRIVER_TARGET, "waiting");
+        match &self.phase {
             Phase::Live => self.wait_for_input(until),
-            Phase::Backoff { at } => {
+            Phase::Waiting(retry) => {
                 let now = Instant::now();
-                if now >= at {
-                    self.reconnect();
+                if now >= retry.at {
+                    let target = retry.target.clone();
+                    self.reconnect(target);
                 } else {
-                    std::thread::sleep(at.min(until).saturating_duration_since(now));
+                    std::thread::sleep(retry.at.min(until).saturating_duration_since(now));
                 }
             }
             Phase::Ended(_) => {}
@@ -51,12 +54,12 @@ impl Session {
             }
             Ok(ReadOutcome::TimedOut) => {}
             Ok(ReadOutcome::Eof) => {
-                self.trace.note("the server closed the connection");
+                tracing::debug!(target: SESSION_TARGET, "the server closed the connection");
                 self.drop_transport();
                 self.client.handle_eof(now);
             }
             Err(e) => {
-                self.trace.note(&format!("read failed: {e}"));
+                tracing::debug!(target: SESSION_TARGET, "read failed: {e}");
                 self.drop_transport();
                 self.client.handle_eof(now);
             }
@@ -79,7 +82,7 @@ impl Session {
                 };
                 out.clear();
                 if let Err(e) = written {
-                    self.trace.note(&format!("write failed: {e}"));
+                    tracing::debug!(target: SESSION_TARGET, "write failed: {e}");
                     self.drop_transport();
                     self.client.handle_eof(Instant::now());
                     continue;
@@ -106,7 +109,8 @@ impl Session {
         }
     }
 
-    /// The STARTTLS handshake on the plain socket, bounded by the core's step timeout.
+    /// The STARTTLS handshake on the plain socket, bounded by the core's TLS-handshake
+    /// timer (the supervisor's rule, as in `herald-tokio`).
     fn start_tls(&mut self, server_name: &str) {
         let now = Instant::now();
         let Some(Transport::Plain(mut tcp)) = self.transport.take() else {
@@ -116,20 +120,16 @@ impl Session {
             );
             return;
         };
-        let budget = self
-            .client
-            .poll_timeout()
-            .map_or(self.config.timeouts.step, |t| {
-                t.saturating_duration_since(now)
-            })
+        let deadline = self.sup.starttls_deadline(&self.client, now);
+        let budget = deadline
+            .saturating_duration_since(now)
             .max(Duration::from_millis(1));
         if let Err(e) = tcp.set_read_timeout(Some(budget)) {
-            self.trace
-                .note(&format!("cannot set the handshake timeout: {e}"));
+            tracing::warn!(target: SESSION_TARGET, "cannot bound the TLS handshake: {e}");
         }
         match tls::handshake(self.tls.starttls.clone(), server_name, &mut tcp) {
             Ok(conn) => {
-                self.trace.note(&tls::describe(&conn));
+                tracing::debug!(target: SESSION_TARGET, "{}", tls::describe(&conn));
                 self.trace.reset();
                 let binding = channel_binding(&conn);
                 self.transport = Some(Transport::Tls {
@@ -140,108 +140,96 @@ impl Session {
                 let _ = self.client.tls_established(Instant::now(), Some(binding));
             }
             Err(HandshakeError::Tls(message)) => {
-                self.trace.note(&format!("TLS failed: {message}"));
+                tracing::debug!(target: SESSION_TARGET, "TLS failed: {message}");
                 let _ = self.client.tls_failed(Instant::now(), message);
             }
             Err(HandshakeError::TimedOut) => {
-                let now = Instant::now();
-                self.client.handle_timeout(now);
+                // The core's own timer is due: it ends the session with a timeout.
+                self.client.handle_timeout(Instant::now().max(deadline));
                 if !self.client.is_closed() {
-                    let _ = self.client.tls_failed(now, "the TLS handshake timed out");
+                    let _ = self
+                        .client
+                        .tls_failed(Instant::now(), "the TLS handshake timed out");
                 }
             }
             Err(HandshakeError::Io(e)) => {
-                self.trace.note(&format!("TLS handshake: {e}"));
+                tracing::debug!(target: SESSION_TARGET, "TLS handshake: {e}");
                 self.client.handle_eof(Instant::now());
             }
         }
     }
 
     fn on_core_event(&mut self, event: CoreEvent) {
-        match &event {
-            CoreEvent::Online { .. } => self.backoff.reset(),
-            CoreEvent::Disconnected { reason } => {
-                let reason = reason.clone();
-                self.drop_transport();
-                self.pending.push(Event::Core(event));
-                self.after_disconnect(reason);
-                return;
-            }
-            _ => {}
-        }
-        self.pending.push(Event::Core(event));
-    }
-
-    /// Reconnect, or end for good.
-    fn after_disconnect(&mut self, reason: DisconnectReason) {
-        if self.close_requested || !self.options.reconnect || !reason.should_reconnect() {
-            self.end(reason);
+        self.sup.observe(&event);
+        let CoreEvent::Disconnected { reason } = &event else {
+            self.pending.push(Event::Core(event));
             return;
-        }
-        if let DisconnectReason::SeeOtherHost { host } = &reason
-            && !self.redirected
-        {
-            let direct_tls = self.options.tls == TlsMode::Direct;
-            self.redirect = parse_host_port(host, direct_tls).map(|(host, port)| Target {
-                host,
-                port,
-                direct_tls,
-            });
-        }
-        self.schedule_reconnect();
-    }
-
-    fn schedule_reconnect(&mut self) {
-        // The backoff counts every attempt since the last login, redirects included, so a
-        // server that keeps redirecting still gets slower retries.
-        let backoff_delay = self.backoff.next_delay(&mut self.entropy);
-        let delay = if self.redirect.is_some() {
-            Duration::ZERO
-        } else {
-            backoff_delay
         };
-        let attempt = self.backoff.attempt();
-        self.trace
-            .note(&format!("reconnect attempt {attempt} in {delay:?}"));
-        self.phase = Phase::Backoff {
-            at: Instant::now() + delay,
-        };
-        self.pending.push(Event::Reconnecting { attempt, delay });
+        let reason = reason.clone();
+        self.drop_transport();
+        self.pending.push(Event::Core(event));
+        let next = self
+            .sup
+            .on_disconnected(&reason, &self.client, Instant::now());
+        self.last_reason = Some(reason);
+        self.follow(next, true);
     }
 
-    /// Ends the session for good, after the core reported why.
-    fn end(&mut self, reason: DisconnectReason) {
-        self.phase = Phase::Ended(reason);
+    /// Carries out the supervisor's decision. `reported`: the core's `Disconnected` has
+    /// already told the application why the last connection ended.
+    pub(crate) fn follow(&mut self, next: Next, reported: bool) {
+        match next {
+            Next::Retry(retry) => {
+                tracing::info!(target: SESSION_TARGET,
+                    "reconnect attempt {} in {:?}", retry.attempt, retry.delay);
+                self.pending.push(Event::Reconnecting {
+                    attempt: retry.attempt,
+                    delay: retry.delay,
+                });
+                self.phase = Phase::Waiting(retry);
+            }
+            Next::End(end) => self.finish(end, reported),
+        }
     }
 
-    /// Ends the session for good when no live core client can report it: the event is
+    /// Ends the session for good. Unless the core reported it, the final `Disconnected` is
     /// made here, in the core's form.
-    pub(crate) fn end_unreported(&mut self, reason: DisconnectReason) {
-        self.pending.push(Event::Core(CoreEvent::Disconnected {
-            reason: reason.clone(),
-        }));
+    pub(crate) fn finish(&mut self, end: EndReason, reported: bool) {
+        tracing::info!(target: SESSION_TARGET, "session ended: {end:?}");
+        let reason = match end {
+            EndReason::Session(reason) => reason,
+            EndReason::Tls(message) => DisconnectReason::TlsFailed { message },
+            // After a retry only (a first attempt fails in `Session::connect`): the end of
+            // the connection that led to the retry is the end of the session.
+            other => {
+                tracing::warn!(target: SESSION_TARGET, "cannot connect again: {other:?}");
+                self.last_reason.clone().unwrap_or(DisconnectReason::Eof)
+            }
+        };
+        if !reported {
+            self.pending.push(Event::Core(CoreEvent::Disconnected {
+                reason: reason.clone(),
+            }));
+        }
         self.phase = Phase::Ended(reason);
     }
 
-    /// A new core client (with the current presence and status) and a new connection.
-    fn reconnect(&mut self) {
-        let redirect = self.redirect.take();
-        self.redirected = redirect.is_some();
-        let targets = match redirect {
-            Some(target) => vec![target],
-            None => self.targets(),
-        };
-        self.client = self.new_client();
+    /// A new core client (from the supervisor: current presence and status, caches) and a
+    /// new connection.
+    fn reconnect(&mut self, redirect: Option<Target>) {
+        self.drop_transport();
+        match self.sup.next_client(OsEntropy) {
+            Ok(client) => self.client = client,
+            Err(e) => return self.finish(EndReason::Config(e.to_string()), false),
+        }
         self.phase = Phase::Live;
+        let targets = self.targets(redirect);
         match self.open_any(targets) {
             Ok(()) => self.drain(),
-            Err(Error::Tls(message)) => {
-                self.end_unreported(DisconnectReason::TlsFailed { message });
-            }
-            Err(e) => {
-                self.trace.note(&format!("connect failed: {e}"));
+            Err(failure) => {
                 self.drop_transport();
-                self.schedule_reconnect();
+                let next = self.on_open_failure(&failure);
+                self.follow(next, false);
             }
         }
     }

@@ -38,7 +38,9 @@
 //! `poll_transmit` gives, performs the actions (the STARTTLS handshake on the same socket,
 //! closing), hands out the events, and then waits for input with a socket read timeout no
 //! later than `poll_timeout`. Commands queued through a [`Handle`] are applied at least
-//! every 100 ms.
+//! every 100 ms. The socket is read only inside `pump`, one 16 KiB buffer at a time, and
+//! `pump` returns the events of that buffer: an application that stops pumping stops the
+//! reading, and TCP holds the server back (the bounded event channel of `herald-tokio`).
 //!
 //! ## Where it connects
 //!
@@ -50,13 +52,23 @@
 //!
 //! ## Reconnects
 //!
-//! With [`ConnectOptions::reconnect`] (the default), a connection that ends for a reason
-//! where [`DisconnectReason::should_reconnect`](herald_core::DisconnectReason::should_reconnect)
-//! holds is followed by [`Event::Reconnecting`], a wait (doubling from 1 s up to 60 s, half of
-//! it random jitter: `herald_io::backoff`, as in `herald-tokio`)
-//! and a new core client whose initial presence is the session's current presence and
-//! status. `see-other-host` is followed once, at once. Never after an authentication
-//! failure, a TLS or certificate failure, or [`Session::close`].
+//! The rules are `herald_io::supervisor`'s table, the same as `herald-tokio`'s: a first
+//! attempt that reaches no server fails [`Session::connect`]; later, a connection that
+//! ends for a reason where
+//! [`DisconnectReason::should_reconnect`](herald_core::DisconnectReason::should_reconnect)
+//! holds is followed by [`Event::Reconnecting`], a wait (doubling from
+//! [`ConnectOptions::reconnect_initial`] up to [`ConnectOptions::reconnect_max`], half of it
+//! random jitter) and a new core client whose initial presence is the session's current
+//! presence and status, with the SCRAM keys and roster of the last connection.
+//! `see-other-host` is followed once, at once, with the same TLS mode. Never after an
+//! authentication failure, a TLS or certificate failure, or [`Session::close`].
+//!
+//! ## Logging
+//!
+//! Through `tracing`, as `herald-tokio`: target `herald::session` for connects, TLS and
+//! reconnect decisions, `herald::xml` (TRACE) for the XML both ways with SASL payloads
+//! redacted when [`ConnectOptions::trace`] is set. Nothing is printed by the library
+//! itself: install a subscriber (the `herald` command writes these to standard error).
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -65,20 +77,18 @@ mod connect;
 mod driver;
 mod error;
 mod handle;
-mod options;
 mod roster;
 mod session;
 #[cfg(feature = "srv")]
 mod srv;
 mod tls;
-mod trace;
 mod transport;
 
 use std::time::Duration;
 
 pub use error::Error;
 pub use handle::Handle;
-pub use options::{ConnectOptions, TlsMode};
+pub use herald_io::{Command, ConnectOptions, TlsMode};
 pub use session::Session;
 
 /// What [`Session::pump`] hands out.

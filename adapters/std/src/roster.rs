@@ -1,33 +1,21 @@
-//! Roster and subscription commands (RFC 6121), on [`Session`] and [`Handle`], plus
-//! [`Session::call`] for any other core command.
+//! Roster and subscription commands (RFC 6121), on [`Session`] and [`Handle`]: shorthands
+//! for [`herald_io::Command`]s, whose effect on the core is written once, in `herald-io`.
 
-use std::time::Instant;
-
+use herald_core::Roster;
 use herald_core::jid::{BareJid, Jid};
-use herald_core::{Client, Roster, UsageError};
+use herald_io::Command;
 
 use crate::error::Error;
-use crate::handle::{Command, Handle};
-use crate::session::{Session, usage_error};
+use crate::handle::Handle;
+use crate::session::Session;
 
 impl Session {
-    /// Runs a command on the live core client, then drains its output as every command
-    /// does. For core commands this adapter has no method for. Refused with
-    /// [`UsageError::NotOnline`] while waiting to reconnect.
-    ///
-    /// Change presence and status only through this session's methods (the session keeps
-    /// them for the next connection); closing the client here ends the session.
-    pub fn call(
-        &mut self,
-        f: impl FnOnce(&mut Client, Instant) -> Result<(), UsageError> + Send + 'static,
-    ) -> Result<(), Error> {
-        self.command(Command::Call(Box::new(f)))
-            .map_err(usage_error)
-    }
-
-    /// The roster as the current (or last) connection knows it.
+    /// The roster as the current connection knows it, or the last one while waiting to
+    /// reconnect (empty before any was received).
     pub fn roster(&self) -> &Roster {
-        self.client.roster()
+        self.sup
+            .roster_for(Some(&self.client))
+            .unwrap_or(&self.empty_roster)
     }
 
     /// Adds `jid` to the roster with `name` and `groups`, and asks for a subscription.
@@ -37,8 +25,11 @@ impl Session {
         name: Option<&str>,
         groups: &[String],
     ) -> Result<(), Error> {
-        let (jid, name, groups) = (jid.clone(), name.map(str::to_string), groups.to_vec());
-        self.call(move |c, now| c.add_contact(now, &jid, name.as_deref(), &groups))
+        self.command(Command::AddContact {
+            jid: jid.clone(),
+            name: name.map(str::to_string),
+            groups: groups.to_vec(),
+        })
     }
 
     /// Adds or updates a roster item without touching subscriptions.
@@ -48,26 +39,26 @@ impl Session {
         name: Option<&str>,
         groups: &[String],
     ) -> Result<(), Error> {
-        let (jid, name, groups) = (jid.clone(), name.map(str::to_string), groups.to_vec());
-        self.call(move |c, now| c.update_contact(now, &jid, name.as_deref(), &groups))
+        self.command(Command::UpdateContact {
+            jid: jid.clone(),
+            name: name.map(str::to_string),
+            groups: groups.to_vec(),
+        })
     }
 
     /// Removes `jid` from the roster.
     pub fn remove_contact(&mut self, jid: &BareJid) -> Result<(), Error> {
-        let jid = jid.clone();
-        self.call(move |c, now| c.remove_contact(now, &jid))
+        self.command(Command::RemoveContact(jid.clone()))
     }
 
     /// Asks to see `jid`'s presence.
     pub fn subscribe(&mut self, jid: &BareJid) -> Result<(), Error> {
-        let jid = jid.clone();
-        self.call(move |c, now| c.subscribe(now, &jid))
+        self.command(Command::Subscribe(jid.clone()))
     }
 
     /// Stops seeing `jid`'s presence.
     pub fn unsubscribe(&mut self, jid: &BareJid) -> Result<(), Error> {
-        let jid = jid.clone();
-        self.call(move |c, now| c.unsubscribe(now, &jid))
+        self.command(Command::Unsubscribe(jid.clone()))
     }
 
     /// Lets `jid` see our presence (answers its request, or pre-approves it). A request
@@ -75,44 +66,31 @@ impl Session {
     /// (30 s) for this or [`deny`](Self::deny); then the
     /// [`SubscriptionPolicy`](herald_core::SubscriptionPolicy) answers.
     pub fn approve(&mut self, jid: &BareJid) -> Result<(), Error> {
-        let jid = jid.clone();
-        self.call(move |c, now| c.approve(now, &jid))
+        self.command(Command::Approve(jid.clone()))
     }
 
     /// Refuses `jid`'s subscription request.
     pub fn deny(&mut self, jid: &BareJid) -> Result<(), Error> {
-        let jid = jid.clone();
-        self.call(move |c, now| c.deny(now, &jid))
+        self.command(Command::Deny(jid.clone()))
     }
 
     /// Takes back `jid`'s permission to see our presence.
     pub fn cancel(&mut self, jid: &BareJid) -> Result<(), Error> {
-        let jid = jid.clone();
-        self.call(move |c, now| c.cancel(now, &jid))
+        self.command(Command::Cancel(jid.clone()))
     }
 
     /// Asks the server for `jid`'s current presence.
     pub fn probe(&mut self, jid: &Jid) -> Result<(), Error> {
-        let jid = jid.clone();
-        self.call(move |c, now| c.probe(now, &jid))
+        self.command(Command::Probe(jid.clone()))
     }
 
     /// Sends the current presence to `to` only.
     pub fn send_directed_presence(&mut self, to: &Jid) -> Result<(), Error> {
-        let to = to.clone();
-        self.call(move |c, now| c.send_directed_presence(now, &to))
+        self.command(Command::SendDirectedPresence(to.clone()))
     }
 }
 
 impl Handle {
-    /// Queues [`Session::call`].
-    pub fn call(
-        &self,
-        f: impl FnOnce(&mut Client, Instant) -> Result<(), UsageError> + Send + 'static,
-    ) -> Result<(), Error> {
-        self.queue(Command::Call(Box::new(f)))
-    }
-
     /// Queues [`Session::add_contact`].
     pub fn add_contact(
         &self,
@@ -120,7 +98,7 @@ impl Handle {
         name: Option<String>,
         groups: Vec<String>,
     ) -> Result<(), Error> {
-        self.call(move |c, now| c.add_contact(now, &jid, name.as_deref(), &groups))
+        self.command(Command::AddContact { jid, name, groups })
     }
 
     /// Queues [`Session::update_contact`].
@@ -130,46 +108,46 @@ impl Handle {
         name: Option<String>,
         groups: Vec<String>,
     ) -> Result<(), Error> {
-        self.call(move |c, now| c.update_contact(now, &jid, name.as_deref(), &groups))
+        self.command(Command::UpdateContact { jid, name, groups })
     }
 
     /// Queues [`Session::remove_contact`].
     pub fn remove_contact(&self, jid: BareJid) -> Result<(), Error> {
-        self.call(move |c, now| c.remove_contact(now, &jid))
+        self.command(Command::RemoveContact(jid))
     }
 
     /// Queues [`Session::subscribe`].
     pub fn subscribe(&self, jid: BareJid) -> Result<(), Error> {
-        self.call(move |c, now| c.subscribe(now, &jid))
+        self.command(Command::Subscribe(jid))
     }
 
     /// Queues [`Session::unsubscribe`].
     pub fn unsubscribe(&self, jid: BareJid) -> Result<(), Error> {
-        self.call(move |c, now| c.unsubscribe(now, &jid))
+        self.command(Command::Unsubscribe(jid))
     }
 
     /// Queues [`Session::approve`].
     pub fn approve(&self, jid: BareJid) -> Result<(), Error> {
-        self.call(move |c, now| c.approve(now, &jid))
+        self.command(Command::Approve(jid))
     }
 
     /// Queues [`Session::deny`].
     pub fn deny(&self, jid: BareJid) -> Result<(), Error> {
-        self.call(move |c, now| c.deny(now, &jid))
+        self.command(Command::Deny(jid))
     }
 
     /// Queues [`Session::cancel`].
     pub fn cancel(&self, jid: BareJid) -> Result<(), Error> {
-        self.call(move |c, now| c.cancel(now, &jid))
+        self.command(Command::Cancel(jid))
     }
 
     /// Queues [`Session::probe`].
     pub fn probe(&self, jid: Jid) -> Result<(), Error> {
-        self.call(move |c, now| c.probe(now, &jid))
+        self.command(Command::Probe(jid))
     }
 
     /// Queues [`Session::send_directed_presence`].
     pub fn send_directed_presence(&self, to: Jid) -> Result<(), Error> {
-        self.call(move |c, now| c.send_directed_presence(now, &to))
+        self.command(Command::SendDirectedPresence(to))
     }
 }

@@ -5,19 +5,16 @@ use std::time::{Duration, Instant};
 
 use herald_core::minidom::Element;
 use herald_core::{
-    Client, Config, ConfigError, DisconnectReason, OsEntropy, Presence, SeededEntropy,
-    SessionState, UsageError,
+    Client, Config, DisconnectReason, OsEntropy, Presence, Roster, SessionState, UsageError,
 };
+use herald_io::supervisor::{Next, Retry, Supervisor};
+use herald_io::tls::{TlsConfigs, TlsSetupError};
+use herald_io::trace::XmlTrace;
+use herald_io::{Command, ConnectOptions};
 
 use crate::Event;
-use herald_io::backoff::Backoff;
-use herald_io::target::Target;
-
 use crate::error::Error;
-use crate::handle::{Command, CoreCall, Handle};
-use crate::options::ConnectOptions;
-use crate::tls::TlsConfigs;
-use crate::trace::Trace;
+use crate::handle::Handle;
 use crate::transport::Transport;
 
 /// How long queued [`Handle`] commands may wait while `pump` blocks on the socket.
@@ -28,8 +25,8 @@ pub(crate) const COMMAND_POLL: Duration = Duration::from_millis(100);
 pub(crate) enum Phase {
     /// A core client is driving a connection (or logging in).
     Live,
-    /// Waiting until `at` to connect again.
-    Backoff { at: Instant },
+    /// Waiting to connect again, as the supervisor said.
+    Waiting(Retry),
     /// Over for good.
     Ended(DisconnectReason),
 }
@@ -41,70 +38,75 @@ pub(crate) enum Phase {
 /// directly or, from other threads, through a [`Handle`]. See the [crate docs](crate).
 #[derive(Debug)]
 pub struct Session {
-    pub(crate) config: Config,
     pub(crate) options: ConnectOptions,
     pub(crate) tls: TlsConfigs,
+    /// Presence, status, caches and the reconnect rules, across connections.
+    pub(crate) sup: Supervisor,
+    /// The live core client, or the last one while waiting to reconnect.
     pub(crate) client: Client,
     pub(crate) transport: Option<Transport>,
-    pub(crate) entropy: OsEntropy,
-    /// The account's presence and status: the next connection's initial presence.
-    pub(crate) presence: Presence,
-    pub(crate) status: String,
     pub(crate) phase: Phase,
     pub(crate) pending: Vec<Event>,
-    pub(crate) close_requested: bool,
-    /// Reconnect delays; reset when a session gets online.
-    pub(crate) backoff: Backoff,
-    /// A `see-other-host` target for the next connection.
-    pub(crate) redirect: Option<Target>,
-    /// Whether the current connection follows a redirect (which is not followed again).
-    pub(crate) redirected: bool,
-    pub(crate) trace: Trace,
+    /// Why the last connection ended, as the core said.
+    pub(crate) last_reason: Option<DisconnectReason>,
+    pub(crate) trace: XmlTrace,
     pub(crate) read_buf: Vec<u8>,
+    pub(crate) empty_roster: Roster,
     handle: Handle,
     commands: Receiver<Command>,
 }
 
 impl Session {
-    /// Connects: TCP to [`ConnectOptions::server`] (or the JID's domain), the TLS handshake
-    /// for [`TlsMode::Direct`](crate::TlsMode::Direct), and the opening of the XMPP stream.
-    /// The login goes on in [`pump`](Self::pump).
+    /// Connects: TCP to [`ConnectOptions::server`] (or the targets of the JID's domain), the
+    /// TLS handshake for [`TlsMode::Direct`](crate::TlsMode::Direct), and the opening of the
+    /// XMPP stream. The login goes on in [`pump`](Self::pump).
     ///
-    /// Fails with [`Error::Io`] when the server cannot be reached, [`Error::Tls`] when a
-    /// direct TLS handshake fails, and [`Error::Config`] for a bad CA file or status text.
+    /// Fails with [`Error::Io`] when no server can be reached (the supervisor's rule for a
+    /// first attempt), [`Error::Tls`] when a direct TLS handshake fails, and
+    /// [`Error::Config`] for a bad CA file or configuration.
     pub fn connect(config: Config, options: ConnectOptions) -> Result<Session, Error> {
-        let tls = TlsConfigs::new(options.ca_file.as_deref())?;
-        let client = Client::new(config.clone(), OsEntropy).map_err(config_error)?;
+        let tls = TlsConfigs::load(options.ca_file.as_deref()).map_err(|e| match e {
+            TlsSetupError::CaFile { .. } => Error::Config(e.to_string()),
+            other => Error::Tls(other.to_string()),
+        })?;
+        let mut sup = Supervisor::new(config, &options, OsEntropy);
+        let client = sup
+            .next_client(OsEntropy)
+            .map_err(|e| Error::Config(e.to_string()))?;
         let (tx, commands) = mpsc::channel();
         let mut session = Session {
-            presence: config.presence,
-            status: config.status.clone(),
-            trace: Trace::new(options.trace),
-            config,
+            trace: XmlTrace::new(options.trace),
             options,
             tls,
+            sup,
             client,
             transport: None,
-            entropy: OsEntropy,
             phase: Phase::Live,
             pending: Vec::new(),
-            close_requested: false,
-            backoff: Backoff::default(),
-            redirect: None,
-            redirected: false,
+            last_reason: None,
             read_buf: vec![0; 16 * 1024],
+            empty_roster: Roster::default(),
             handle: Handle { tx },
             commands,
         };
-        let targets = session.targets();
-        session.open_any(targets)?;
-        session.drain();
+        let targets = session.targets(None);
+        match session.open_any(targets) {
+            Ok(()) => session.drain(),
+            Err(failure) => match session.on_open_failure(&failure) {
+                Next::End(_) => return Err(failure.into()),
+                retry @ Next::Retry(_) => session.follow(retry, false),
+            },
+        }
         Ok(session)
     }
 
     /// Runs the session for at most `max_wait`: reads, timers, TLS, reconnects and queued
     /// [`Handle`] commands. Returns as soon as there are events (an empty list when
     /// `max_wait` passed without any).
+    ///
+    /// The socket is read only in here, one buffer (16 KiB) at a time, and `pump` returns
+    /// the events that buffer produced: an application that stops pumping stops the
+    /// reading, and TCP holds the server back. That is this adapter's back-pressure.
     ///
     /// After the final [`Disconnected`](herald_core::Event::Disconnected) event has been
     /// returned, every call returns [`Error::Ended`]. A blocking connect or TLS handshake
@@ -113,7 +115,7 @@ impl Session {
         let deadline = Instant::now() + max_wait;
         let mut waited = false;
         loop {
-            self.apply_commands();
+            self.apply_queued_commands();
             if !self.pending.is_empty() {
                 return Ok(std::mem::take(&mut self.pending));
             }
@@ -142,34 +144,38 @@ impl Session {
         }
     }
 
-    /// Sets the availability (see [`Client::set_presence`]). While waiting to reconnect,
-    /// it becomes the next connection's initial presence.
+    /// Applies `command` now (the named methods are shorthands for it); the core's output
+    /// is drained at once. While waiting to reconnect, presence and status become the next
+    /// connection's initial presence and the rest is refused with
+    /// [`UsageError::NotOnline`].
+    pub fn command(&mut self, command: Command) -> Result<(), Error> {
+        self.apply(command).map_err(usage_error)
+    }
+
+    /// Sets the availability (see [`Client::set_presence`]).
     pub fn set_presence(&mut self, presence: Presence) -> Result<(), Error> {
-        let status = self.status.clone();
-        self.change_presence(presence, &status)
+        self.command(Command::set_presence(presence))
     }
 
     /// Sets the status text (see [`Client::set_status`]).
     pub fn set_status(&mut self, status: &str) -> Result<(), Error> {
-        self.change_presence(self.presence, status)
+        self.command(Command::set_status(status))
     }
 
     /// Sets both at once: online, exactly one stanza (see [`Client::change_presence`]).
     pub fn change_presence(&mut self, presence: Presence, status: &str) -> Result<(), Error> {
-        self.command(Command::ChangePresence(presence, status.to_string()))
-            .map_err(usage_error)
+        self.command(Command::change_presence(presence, status))
     }
 
     /// Sends a stanza (message, IQ, directed presence); needs an online session.
     pub fn send(&mut self, stanza: &Element) -> Result<(), Error> {
-        self.command(Command::Send(stanza.clone()))
-            .map_err(usage_error)
+        self.command(Command::Send(Box::new(stanza.clone())))
     }
 
     /// Starts closing: unavailable presence, `</stream:stream>`, a bounded wait for the
     /// server. Keep pumping until `Disconnected { reason: LocalClose }`.
     pub fn close(&mut self) -> Result<(), Error> {
-        self.command(Command::Close).map_err(usage_error)
+        self.command(Command::Close)
     }
 
     /// A handle for giving commands from other threads.
@@ -181,7 +187,7 @@ impl Session {
     pub fn state(&self) -> SessionState {
         match &self.phase {
             Phase::Live => self.client.state(),
-            Phase::Backoff { .. } => SessionState::Disconnected,
+            Phase::Waiting(_) => SessionState::Disconnected,
             Phase::Ended(reason) => SessionState::Closed {
                 reason: reason.clone(),
             },
@@ -195,103 +201,40 @@ impl Session {
 
     /// The account's current availability.
     pub fn presence(&self) -> Presence {
-        self.presence
+        self.sup.presence()
     }
 
     /// The account's current status text.
     pub fn status(&self) -> &str {
-        &self.status
+        self.sup.status()
     }
 
-    /// Applies one command now; the core's output is drained at once.
-    pub(crate) fn command(&mut self, command: Command) -> Result<(), UsageError> {
-        let now = Instant::now();
-        match (&self.phase, command) {
-            (Phase::Ended(reason), _) => return Err(UsageError::SessionEnded(reason.clone())),
-            (Phase::Backoff { .. }, Command::Send(_) | Command::Call(_)) => {
-                return Err(UsageError::NotOnline);
+    /// Applies one command now: to the live client, or by the supervisor's rules while
+    /// waiting to reconnect.
+    pub(crate) fn apply(&mut self, command: Command) -> Result<(), UsageError> {
+        match &self.phase {
+            Phase::Ended(reason) => return Err(UsageError::SessionEnded(reason.clone())),
+            Phase::Waiting(_) => {
+                if let Some(end) = self.sup.apply_between(command)? {
+                    self.finish(end, false);
+                }
             }
-            (Phase::Backoff { .. }, Command::Close) => {
-                self.close_requested = true;
-                self.end_unreported(DisconnectReason::LocalClose);
-            }
-            (Phase::Backoff { .. }, other) => {
-                let (presence, status) = self.resolve(other);
-                self.check_status(&status)?;
-                self.presence = presence;
-                self.status = status;
-            }
-            (Phase::Live, Command::Send(stanza)) => self.client.send(now, &stanza)?,
-            (Phase::Live, Command::Call(call)) => self.call_core(now, call)?,
-            (Phase::Live, Command::Close) => {
-                self.client.close(now)?;
-                self.close_requested = true;
-            }
-            (Phase::Live, other) => {
-                let (presence, status) = self.resolve(other);
-                self.client.change_presence(now, presence, &status)?;
-                self.presence = self.client.presence();
-                self.status = self.client.status().to_string();
+            Phase::Live => {
+                self.sup
+                    .apply_live(&mut self.client, Instant::now(), command)?;
+                self.drain();
             }
         }
-        self.drain();
         Ok(())
     }
 
-    /// A core call on the live client; refused while waiting to reconnect.
-    fn call_core(&mut self, now: Instant, call: CoreCall) -> Result<(), UsageError> {
-        call(&mut self.client, now)?;
-        self.presence = self.client.presence();
-        self.status = self.client.status().to_string();
-        Ok(())
-    }
-
-    /// The presence and status a presence command asks for.
-    fn resolve(&self, command: Command) -> (Presence, String) {
-        match command {
-            Command::SetPresence(p) => (p, self.status.clone()),
-            Command::SetStatus(s) => (self.presence, s),
-            Command::ChangePresence(p, s) => (p, s),
-            Command::Send(_) | Command::Close | Command::Call(_) => {
-                (self.presence, self.status.clone())
-            }
-        }
-    }
-
-    /// Checks status text while no client is live, the way the core would.
-    fn check_status(&self, status: &str) -> Result<(), UsageError> {
-        let mut probe = self.config.clone();
-        probe.status = status.to_string();
-        match Client::new(probe, SeededEntropy::new(0)) {
-            Err(ConfigError::InvalidStatus { ch }) => Err(UsageError::InvalidText { ch }),
-            _ => Ok(()),
-        }
-    }
-
-    fn apply_commands(&mut self) {
+    fn apply_queued_commands(&mut self) {
         while let Ok(command) = self.commands.try_recv() {
-            if let Err(error) = self.command(command) {
+            if let Err(error) = self.apply(command) {
                 self.pending.push(Event::CommandFailed { error });
             }
         }
     }
-
-    /// A core client for the next connection, starting from the current presence and status.
-    pub(crate) fn new_client(&self) -> Client {
-        let mut config = self.config.clone();
-        config.presence = self.presence;
-        config.status = self.status.clone();
-        // SCRAM keys of the last login: a reconnect skips PBKDF2.
-        config.scram_cache = self.client.scram_cache().clone();
-        // The status was checked when it was set; the original config is known to be good.
-        Client::new(config, OsEntropy)
-            .or_else(|_| Client::new(self.config.clone(), OsEntropy))
-            .unwrap_or_else(|_| unreachable!("the original config was accepted at connect"))
-    }
-}
-
-fn config_error(e: ConfigError) -> Error {
-    Error::Config(e.to_string())
 }
 
 pub(crate) fn usage_error(e: UsageError) -> Error {

@@ -1,39 +1,13 @@
-//! The rustls client configurations (built by `herald-io`) and the blocking handshake on an
-//! already connected socket.
+//! The blocking TLS handshake on an already connected socket (the client configurations
+//! come from `herald_io::tls::TlsConfigs`, built once per session).
 
 use std::io;
 use std::net::TcpStream;
-use std::path::Path;
 use std::sync::Arc;
 
-use herald_io::tls::TlsSetupError;
+use herald_io::tls::handshake_failure;
 use rustls::pki_types::ServerName;
 use rustls::{ClientConfig, ClientConnection};
-
-use crate::error::Error;
-
-/// The two client configurations a session needs: STARTTLS, and direct TLS with ALPN
-/// `xmpp-client` (XEP-0368). Both trust the web PKI roots plus the CA file, if any.
-#[derive(Debug, Clone)]
-pub(crate) struct TlsConfigs {
-    pub(crate) starttls: Arc<ClientConfig>,
-    pub(crate) direct: Arc<ClientConfig>,
-}
-
-impl TlsConfigs {
-    pub(crate) fn new(ca_file: Option<&Path>) -> Result<TlsConfigs, Error> {
-        let build = |alpn| {
-            herald_io::tls::client_config(ca_file, alpn).map_err(|e| match e {
-                TlsSetupError::CaFile { .. } => Error::Config(e.to_string()),
-                other => Error::Tls(other.to_string()),
-            })
-        };
-        Ok(TlsConfigs {
-            starttls: build(false)?,
-            direct: build(true)?,
-        })
-    }
-}
 
 /// Why a handshake did not finish.
 #[derive(Debug)]
@@ -67,14 +41,15 @@ pub(crate) fn handshake(
 
 /// Sorts an I/O error from rustls into TLS failure, timeout or transport failure.
 pub(crate) fn classify(e: io::Error) -> HandshakeError {
-    match e.kind() {
-        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => HandshakeError::TimedOut,
-        // complete_io wraps rustls errors (certificate, alerts, protocol) as InvalidData.
-        io::ErrorKind::InvalidData => HandshakeError::Tls(match e.get_ref() {
-            Some(inner) => inner.to_string(),
-            None => e.to_string(),
-        }),
-        _ => HandshakeError::Io(e),
+    if matches!(
+        e.kind(),
+        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+    ) {
+        return HandshakeError::TimedOut;
+    }
+    match handshake_failure(&e) {
+        Some(message) => HandshakeError::Tls(message),
+        None => HandshakeError::Io(e),
     }
 }
 

@@ -1,11 +1,16 @@
-//! Reaching a server: targets from options or DNS SRV, TCP with a timeout, TLS with rustls.
+//! Reaching a server: TCP and direct TLS, each bounded by the login step timeout, and the
+//! socket before and after TLS. Which targets, and what a failure means, is the
+//! supervisor's business (`herald_io::supervisor`).
 
 use std::io;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
-use herald_io::target::{Target, fallback, lookup_srv};
+use herald_core::Transport;
+use herald_io::target::Target;
+use herald_io::tls::{TlsConfigs, handshake_failure};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
@@ -13,30 +18,47 @@ use tokio_rustls::client::TlsStream;
 use tokio_rustls::rustls::ClientConfig;
 use tokio_rustls::rustls::pki_types::ServerName;
 
-use crate::options::{ConnectOptions, TlsMode};
+/// Why a target could not be used.
+#[derive(Debug)]
+pub(crate) enum OpenError {
+    /// TCP failed or timed out, or the TLS handshake failed underneath or timed out: try
+    /// the next target.
+    Unreachable(String),
+    /// TLS itself failed (certificate, alert): stop.
+    Tls(String),
+}
 
-/// The places to try, in order.
-pub(crate) async fn targets(domain: &str, options: &ConnectOptions) -> Vec<Target> {
-    if let Some((host, port)) = &options.server {
-        return vec![Target {
-            host: host.clone(),
-            port: *port,
-            direct_tls: options.tls == Some(TlsMode::Direct),
-        }];
+/// TCP to `target` (bounded by `step`), then for direct TLS the handshake for
+/// `server_name` (bounded by `step` again). Returns the socket and what to tell the core.
+pub(crate) async fn open(
+    target: &Target,
+    server_name: &str,
+    tls: &TlsConfigs,
+    step: Duration,
+) -> Result<(Conn, Transport), OpenError> {
+    let connect = TcpStream::connect((target.host.as_str(), target.port));
+    let tcp = match tokio::time::timeout(step, connect).await {
+        Ok(Ok(tcp)) => tcp,
+        Ok(Err(e)) => return Err(OpenError::Unreachable(e.to_string())),
+        Err(_) => return Err(OpenError::Unreachable("timed out".into())),
+    };
+    // Login is a string of small round trips: Nagle would add a delay to each.
+    let _ = tcp.set_nodelay(true);
+    let conn = Conn::Plain(tcp);
+    if !target.direct_tls {
+        return Ok((conn, Transport::Plain));
     }
-    let mut ordered = lookup_srv(domain).await;
-    if let Some(mode) = options.tls {
-        ordered.retain(|t| t.direct_tls == (mode == TlsMode::Direct));
-    }
-    if ordered.is_empty() {
-        let mut target = fallback(domain);
-        if options.tls == Some(TlsMode::Direct) {
-            target.direct_tls = true;
-            target.port = 5223;
+    match tokio::time::timeout(step, conn.upgrade(tls.direct.clone(), server_name)).await {
+        Ok(Ok(conn)) => {
+            let binding = conn.channel_binding();
+            Ok((conn, Transport::DirectTls(binding)))
         }
-        ordered.push(target);
+        Ok(Err(e)) => Err(match handshake_failure(&e) {
+            Some(message) => OpenError::Tls(message),
+            None => OpenError::Unreachable(format!("TLS handshake: {e}")),
+        }),
+        Err(_) => Err(OpenError::Unreachable("the TLS handshake timed out".into())),
     }
-    ordered
 }
 
 /// The socket, before or after TLS.
@@ -64,6 +86,21 @@ impl Conn {
             .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
         let tls = TlsConnector::from(config).connect(name, tcp).await?;
         Ok(Conn::Tls(Box::new(tls)))
+    }
+
+    /// A one-line summary of the TLS session, for the log.
+    pub(crate) fn describe(&self) -> String {
+        match self {
+            Conn::Tls(tls) => {
+                let conn = tls.get_ref().1;
+                format!(
+                    "TLS established: {:?} {:?}",
+                    conn.protocol_version(),
+                    conn.negotiated_cipher_suite().map(|s| s.suite())
+                )
+            }
+            _ => "no TLS".into(),
+        }
     }
 
     /// The channel-binding data, once TLS is up.
