@@ -1,16 +1,5 @@
-//! Test harness for Herald: a scripted XMPP server that is itself sans-IO, a [`Pair`] that
-//! joins it to a [`herald_core::Client`] in memory with a virtual clock, and server
-//! profiles modelled on Prosody and ejabberd.
+//! Real-server launchers for Herald's tests, and a loopback server for the adapter tests.
+//! The scripted sans-IO server and [`Pair`](herald_testkit::Pair) live in `herald-testkit`.
 
 pub mod loopback;
-pub mod pair;
-pub mod profile;
 pub mod real;
-pub mod replies;
-pub mod scram_server;
-pub mod server;
-pub mod xml_in;
-
-pub use pair::{Chunking, Pair, Tamper, config_for};
-pub use profile::{ScramTamper, ServerProfile, SessionFeature};
-pub use server::{ScriptedServer, ServerPhase};

@@ -14,9 +14,9 @@ use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use rustls::{ServerConfig, ServerConnection, StreamOwned};
 
-use crate::profile::ServerProfile;
 use crate::real::TestCerts;
-use crate::server::{ScriptedServer, ServerPhase};
+use herald_testkit::ServerProfile;
+use herald_testkit::server::{ScriptedServer, ServerPhase};
 
 /// What one client connection did, as the server saw it.
 #[derive(Debug, Clone, Default)]

@@ -3,7 +3,7 @@
 //! server ends in garbage or breaks a limit.
 
 use herald_core::{Action, Event, Presence};
-use herald_tests::{Chunking, Pair, ServerProfile, config_for};
+use herald_testkit::{Chunking, Pair, ServerProfile, config_for};
 use proptest::prelude::*;
 
 /// Server-to-client fragments sent once online, some friendly, some hostile.

@@ -13,7 +13,7 @@ use herald_core::{
     Action, Client, Config, DisconnectReason, Event, Limit, Limits, Mechanism, ScramError,
     SeededEntropy, SessionState, Transport,
 };
-use herald_tests::{Pair, ScramTamper, ServerProfile, Tamper, config_for};
+use herald_testkit::{Pair, ScramTamper, ServerProfile, Tamper, config_for};
 
 const SERVER_HEADER: &str = "<?xml version='1.0'?><stream:stream xmlns='jabber:client' \
      xmlns:stream='http://etherx.jabber.org/streams' from='localhost' id='h1' \

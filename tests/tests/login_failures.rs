@@ -11,7 +11,7 @@ use herald_core::{
     Presence, SeededEntropy, SessionState, Step, StreamErrorCondition, TlsPolicy, Transport,
     UsageError,
 };
-use herald_tests::{Pair, ServerPhase, ServerProfile, SessionFeature, Tamper, config_for};
+use herald_testkit::{Pair, ServerPhase, ServerProfile, SessionFeature, Tamper, config_for};
 
 // ----- wire constants -----
 
@@ -179,9 +179,9 @@ impl Manual {
         String::from_utf8_lossy(&self.wire).into_owned()
     }
 
-    /// The ending rules of [`herald_tests::pair::check_ending`].
+    /// The ending rules of [`herald_testkit::pair::check_ending`].
     fn ended(&self) -> DisconnectReason {
-        herald_tests::pair::check_ending(&self.client, &self.events, &self.actions)
+        herald_testkit::pair::check_ending(&self.client, &self.events, &self.actions)
     }
 }
 

@@ -18,7 +18,7 @@ use herald_core::minidom::Element;
 use herald_core::{
     Action, Config, DisconnectReason, Event, Presence, SessionState, Step, TlsPolicy, UsageError,
 };
-use herald_tests::{Chunking, Pair, ServerProfile, SessionFeature, config_for, replies};
+use herald_testkit::{Chunking, Pair, ServerProfile, SessionFeature, config_for, replies};
 use proptest::prelude::*;
 
 /// How the server behaves during login.

@@ -8,7 +8,7 @@ use herald_core::{
     Client, ConfigError, DisconnectReason, Event, IqPolicy, Presence, SeededEntropy, SessionState,
     UsageError,
 };
-use herald_tests::{Pair, ServerProfile, config_for, replies};
+use herald_testkit::{Pair, ServerProfile, config_for, replies};
 
 fn online_pair() -> Pair {
     let mut pair = Pair::with_profile(ServerProfile::prosody_like());

@@ -6,7 +6,7 @@ use herald_core::jid::BareJid;
 use herald_core::{
     Event, Presence, Roster, RosterChange, RosterItem, SessionState, Subscription, UsageError,
 };
-use herald_tests::{Pair, ServerProfile, config_for, replies};
+use herald_testkit::{Pair, ServerProfile, config_for, replies};
 
 fn bare(s: &str) -> BareJid {
     BareJid::new(s).unwrap()

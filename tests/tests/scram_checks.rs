@@ -7,7 +7,7 @@ use herald_core::{
     ChannelBinding, DisconnectReason, Event, IterationBounds, Mechanism, ScramError, SessionState,
     Transport,
 };
-use herald_tests::{Pair, ScramTamper, ServerProfile, config_for};
+use herald_testkit::{Pair, ScramTamper, ServerProfile, config_for};
 
 const ABORT: &str = "<abort xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>";
 const STREAM_CLOSE: &str = "</stream:stream>";
@@ -166,7 +166,7 @@ fn direct_tls_binding_data_enables_plus_too() {
         .connect(
             pair.now,
             Transport::DirectTls(Some(ChannelBinding::tls_server_end_point(
-                herald_tests::profile::END_POINT.to_vec(),
+                herald_testkit::profile::END_POINT.to_vec(),
             ))),
         )
         .unwrap();

@@ -10,7 +10,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use herald_core::{Event, SessionState};
 use herald_io::trace::Redactor;
-use herald_tests::{Chunking, Pair, ServerProfile, config_for};
+use herald_testkit::{Chunking, Pair, ServerProfile, config_for};
 
 const PASSWORD: &str = "Tr0ub4dor&3-horse";
 

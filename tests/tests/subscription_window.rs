@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use herald_core::jid::BareJid;
 use herald_core::{Config, Event, SessionState, SubscriptionPolicy, UsageError};
-use herald_tests::{Pair, ServerProfile, config_for};
+use herald_testkit::{Pair, ServerProfile, config_for};
 
 const WINDOW: Duration = Duration::from_secs(30);
 const SECOND: Duration = Duration::from_secs(1);

@@ -3,8 +3,8 @@
 use std::time::Duration;
 
 use herald_core::{DisconnectReason, Event as CoreEvent, Presence};
+use herald_testkit::{ServerProfile, config_for};
 use herald_tests::loopback::LoopbackServer;
-use herald_tests::{ServerProfile, config_for};
 use herald_tokio::{ConnectOptions, EndReason, Event, Events};
 
 mod tokio_common;

@@ -3,7 +3,7 @@
 //! asserted byte for byte.
 
 use herald_core::{Action, DisconnectReason, Event, Presence, SessionState};
-use herald_tests::{Pair, ServerProfile, config_for};
+use herald_testkit::{Pair, ServerProfile, config_for};
 
 const HEADER: &str = "<?xml version='1.0'?><stream:stream xmlns='jabber:client' \
     xmlns:stream='http://etherx.jabber.org/streams' to='localhost' version='1.0'>";

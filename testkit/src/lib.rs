@@ -1,0 +1,14 @@
+//! What Herald's tests drive the core with: a scripted XMPP server that is itself sans-IO,
+//! a [`Pair`] that joins it to a [`herald_core::Client`] in memory with a virtual clock,
+//! and server profiles modelled on Prosody and ejabberd.
+
+pub mod pair;
+pub mod profile;
+pub mod replies;
+pub mod scram_server;
+pub mod server;
+pub mod xml_in;
+
+pub use pair::{Chunking, Pair, Tamper, config_for};
+pub use profile::{ScramTamper, ServerProfile, SessionFeature};
+pub use server::{ScriptedServer, ServerPhase};
