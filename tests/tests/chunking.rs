@@ -42,11 +42,10 @@ fn run(profile: &ServerProfile, chunking: Chunking, script: &[usize]) -> Transcr
     let batch: String = script.iter().map(|&i| FRAGMENTS[i]).collect();
     pair.server.send_raw(batch);
     pair.drive();
-    if !pair.client.is_closed() {
-        pair.client
-            .set_presence(pair.now, Presence::DoNotDisturb)
+    if !pair.client().is_closed() {
+        pair.command(|c, now| c.set_presence(now, Presence::DoNotDisturb))
             .unwrap();
-        pair.client.close(pair.now).unwrap();
+        pair.command(|c, now| c.close(now)).unwrap();
         pair.drive();
     }
     Transcript {

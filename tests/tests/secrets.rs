@@ -85,9 +85,9 @@ fn logged_in(profile: ServerProfile) -> Pair {
     for _ in 0..20 {
         let shown = format!(
             "{:?} {:#?} {:?}",
-            pair.client,
-            pair.client,
-            pair.client.config()
+            pair.client(),
+            pair.client(),
+            pair.client().config()
         );
         assert!(!shown.contains(PASSWORD), "{shown}");
         let wire = String::from_utf8_lossy(&pair.server.received_bytes).into_owned();
@@ -98,8 +98,8 @@ fn logged_in(profile: ServerProfile) -> Pair {
             break;
         }
     }
-    assert_eq!(pair.client.state(), SessionState::Online);
-    pair.client.close(pair.now).expect("close");
+    assert_eq!(pair.client().state(), SessionState::Online);
+    pair.command(|c, now| c.close(now)).expect("close");
     pair.deliver();
     pair
 }
