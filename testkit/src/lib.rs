@@ -5,6 +5,8 @@
 
 pub mod contract;
 pub mod driver;
+#[cfg(feature = "fuzz")]
+pub mod fuzz;
 pub mod pair;
 pub mod profile;
 pub mod replies;
