@@ -7,7 +7,11 @@ pub mod contract;
 pub mod driver;
 #[cfg(feature = "fuzz")]
 pub mod fuzz;
+#[cfg(feature = "loopback")]
+pub mod loopback;
 pub mod pair;
+#[cfg(feature = "loopback")]
+pub mod pki;
 pub mod profile;
 pub mod replies;
 pub mod scram_server;

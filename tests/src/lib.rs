@@ -1,5 +1,6 @@
-//! Real-server launchers for Herald's tests, and a loopback server for the adapter tests.
-//! The scripted sans-IO server and [`Pair`](herald_testkit::Pair) live in `herald-testkit`.
+//! Real-server launchers for Herald's tests. The scripted sans-IO server, [`Pair`], the
+//! contract checker and the loopback server live in `herald-testkit`.
+//!
+//! [`Pair`]: herald_testkit::Pair
 
-pub mod loopback;
 pub mod real;
