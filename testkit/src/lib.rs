@@ -1,7 +1,16 @@
-//! What Herald's tests drive the core with: a scripted XMPP server that is itself sans-IO,
-//! a [`Pair`] that joins it to a [`herald_core::Client`] in memory with a virtual clock,
-//! server profiles modelled on Prosody and ejabberd, a [`Driver`] for a client driven by
-//! hand, and the one [`Contract`] checker every driver calls the client through.
+//! What Herald's tests and fuzz bodies drive the core with.
+//!
+//! In memory, always: a scripted XMPP server that is itself sans-IO ([`ScriptedServer`],
+//! playing a [`ServerProfile`] modelled on Prosody or ejabberd, with [`replies`] to inject
+//! and an independent SCRAM server), a [`Pair`] that joins it to a
+//! [`herald_core::Client`] with a virtual clock, a [`Driver`] for a client driven by hand,
+//! and the one [`Contract`] checker every driver calls the client through.
+//!
+//! Behind features:
+//! - `fuzz`: the client's fuzz bodies (`fuzz`), which the cargo-fuzz targets in `fuzz/` wrap;
+//! - `loopback`: the same scripted server, or a test script, on a real loopback socket with
+//!   real TLS (`loopback::LoopbackServer`), and the test PKI (`pki`);
+//! - `real`: launchers for the Debian packages of Prosody and ejabberd (`real`).
 
 pub mod contract;
 pub mod driver;
@@ -13,6 +22,8 @@ pub mod pair;
 #[cfg(feature = "loopback")]
 pub mod pki;
 pub mod profile;
+#[cfg(feature = "real")]
+pub mod real;
 pub mod replies;
 pub mod scram_server;
 pub mod server;

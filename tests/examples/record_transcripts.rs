@@ -25,7 +25,7 @@ use std::time::{Duration, Instant};
 
 use herald_core::{Action, Client, Event, Presence, SeededEntropy, TlsPolicy, Transport};
 use herald_testkit::fuzz;
-use herald_tests::real::{Ejabberd, Prosody, RealServer};
+use herald_testkit::real::{Ejabberd, Prosody, RealServer};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName};
 use rustls::{ClientConfig, ClientConnection, RootCertStore, StreamOwned};
