@@ -61,6 +61,24 @@ struct Snapshot {
     timeout: Option<Instant>,
 }
 
+/// What the checker looks at in the client after a drain.
+#[derive(Debug, Clone)]
+struct Observed {
+    state: SessionState,
+    closed: bool,
+    timeout: Option<Instant>,
+}
+
+impl Observed {
+    fn of(client: &Client) -> Observed {
+        Observed {
+            state: client.state(),
+            closed: client.is_closed(),
+            timeout: client.poll_timeout(),
+        }
+    }
+}
+
 impl Snapshot {
     fn of(client: &Client) -> Snapshot {
         Snapshot {
@@ -196,12 +214,24 @@ impl Contract {
     pub fn drain(&mut self, client: &mut Client) -> Drained {
         let mut drained = Drained::default();
         let n = client.poll_transmit(&mut drained.transmitted);
-        let out = &drained.transmitted;
         assert_eq!(
             n,
-            out.len(),
+            drained.transmitted.len(),
             "poll_transmit's count vs the bytes it appended"
         );
+        drained
+            .actions
+            .extend(std::iter::from_fn(|| client.poll_action()));
+        drained
+            .events
+            .extend(std::iter::from_fn(|| client.poll_event()));
+        self.check(&drained, &Observed::of(client));
+        drained
+    }
+
+    /// The rules on one drain, in the order it was drained, then on the client after it.
+    fn check(&mut self, drained: &Drained, after: &Observed) {
+        let out = &drained.transmitted;
         assert!(
             out.is_empty() || !self.transport_closed,
             "bytes after CloseTransport: {:?}",
@@ -212,16 +242,13 @@ impl Contract {
             "bytes during the TLS handshake: {:?}",
             String::from_utf8_lossy(out)
         );
-        while let Some(action) = client.poll_action() {
-            self.check_action(&action);
-            drained.actions.push(action);
+        for action in &drained.actions {
+            self.check_action(action);
         }
-        while let Some(event) = client.poll_event() {
-            self.check_event(&event);
-            drained.events.push(event);
+        for event in &drained.events {
+            self.check_event(event);
         }
-        self.check_state(client);
-        drained
+        self.check_state(after);
     }
 
     fn check_action(&mut self, action: &Action) {
@@ -258,13 +285,13 @@ impl Contract {
         }
     }
 
-    fn check_state(&self, client: &Client) {
-        assert_eq!(client.state(), self.last_state, "state() vs StateChanged");
+    fn check_state(&self, client: &Observed) {
+        assert_eq!(client.state, self.last_state, "state() vs StateChanged");
         if self.ended.is_some() {
-            assert!(client.is_closed(), "Closed is sticky");
-            assert_eq!(client.poll_timeout(), None, "a timer after the end");
+            assert!(client.closed, "Closed is sticky");
+            assert_eq!(client.timeout, None, "a timer after the end");
         } else {
-            assert!(!client.is_closed(), "closed without Disconnected");
+            assert!(!client.closed, "closed without Disconnected");
         }
     }
 
@@ -286,3 +313,6 @@ impl Contract {
         reason
     }
 }
+
+#[cfg(test)]
+mod tests;
