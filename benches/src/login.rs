@@ -4,7 +4,7 @@
 use std::time::Instant;
 
 use herald_core::{Action, ChannelBinding, Client, Config, SeededEntropy, SessionState, Transport};
-use herald_tests::{ScriptedServer, ServerProfile, config_for};
+use herald_testkit::{ScriptedServer, ServerProfile, config_for};
 
 /// One thing the adapter does to the client during the login.
 #[derive(Debug, Clone)]

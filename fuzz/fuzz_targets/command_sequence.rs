@@ -1,3 +1,3 @@
 #![no_main]
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| herald_core::fuzz::command_sequence(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| herald_testkit::fuzz::command_sequence(data));

@@ -1,3 +1,3 @@
 #![no_main]
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| herald_core::fuzz::online_bytes(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| herald_testkit::fuzz::online_bytes(data));

@@ -13,7 +13,7 @@
 
 use std::io::{BufRead, Write};
 
-use herald_tests::real::{Ejabberd, Prosody, RealServer};
+use herald_testkit::real::{Ejabberd, Prosody, RealServer};
 
 fn main() {
     let mut args = std::env::args().skip(1).peekable();

@@ -6,7 +6,7 @@
 //! ```
 //!
 //! The client is the core itself over a TCP socket and rustls, configured exactly as the
-//! fuzz harness configures it (`herald_core::fuzz::{JID, PASSWORD, SEED}`, no channel
+//! fuzz harness configures it (`herald_testkit::fuzz::{JID, PASSWORD, SEED}`, no channel
 //! binding), so its SCRAM nonce is the one the fuzz targets use and a recorded transcript
 //! replays through a whole login, server signature included. What is recorded is the
 //! plaintext the core was fed (the TLS layer removed), which is what a fuzz target feeds.
@@ -23,8 +23,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use herald_core::{Action, Client, Event, Presence, SeededEntropy, TlsPolicy, Transport, fuzz};
-use herald_tests::real::{Ejabberd, Prosody, RealServer};
+use herald_core::{Action, Client, Event, Presence, SeededEntropy, TlsPolicy, Transport};
+use herald_testkit::fuzz;
+use herald_testkit::real::{Ejabberd, Prosody, RealServer};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName};
 use rustls::{ClientConfig, ClientConnection, RootCertStore, StreamOwned};

@@ -3,7 +3,7 @@
 //! server ends in garbage or breaks a limit.
 
 use herald_core::{Action, Event, Presence};
-use herald_tests::{Chunking, Pair, ServerProfile, config_for};
+use herald_testkit::{Chunking, Pair, ServerProfile, config_for};
 use proptest::prelude::*;
 
 /// Server-to-client fragments sent once online, some friendly, some hostile.
@@ -42,11 +42,10 @@ fn run(profile: &ServerProfile, chunking: Chunking, script: &[usize]) -> Transcr
     let batch: String = script.iter().map(|&i| FRAGMENTS[i]).collect();
     pair.server.send_raw(batch);
     pair.drive();
-    if !pair.client.is_closed() {
-        pair.client
-            .set_presence(pair.now, Presence::DoNotDisturb)
+    if !pair.client().is_closed() {
+        pair.command(|c, now| c.set_presence(now, Presence::DoNotDisturb))
             .unwrap();
-        pair.client.close(pair.now).unwrap();
+        pair.command(|c, now| c.close(now)).unwrap();
         pair.drive();
     }
     Transcript {

@@ -1,12 +1,13 @@
-//! The fuzz entry points (`herald_core::fuzz`, feature `fuzz`) on the committed seed
-//! corpora and on every input a fuzzer ever crashed, so a fixed crash stays fixed and the
-//! fuzz bodies run in the ordinary test suite. The recorded real-server logins must replay
-//! through a whole login, or the seeds would stop the fuzzer at SCRAM.
+//! The fuzz entry points (`herald_testkit::fuzz` and, for the stream reader,
+//! `herald_core::fuzz`; feature `fuzz` of both) on the committed seed corpora and on every
+//! input a fuzzer ever crashed, so a fixed crash stays fixed and the fuzz bodies run in the
+//! ordinary test suite. The recorded real-server logins must replay through a whole login,
+//! or the seeds would stop the fuzzer at SCRAM.
 
 use std::path::{Path, PathBuf};
-use std::time::Instant;
 
-use herald_core::{Action, Client, Event, SeededEntropy, TlsPolicy, Transport, fuzz};
+use herald_core::{Event, TlsPolicy, Transport};
+use herald_testkit::{Driver, fuzz};
 
 fn seeds(target: &str) -> Vec<(PathBuf, Vec<u8>)> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -51,33 +52,23 @@ fn command_sequence_seeds() {
 #[test]
 fn xml_stream_seeds() {
     for (_, data) in seeds("xml_stream") {
-        fuzz::xml_stream(&data);
+        herald_core::fuzz::xml_stream(&data);
     }
 }
 
 /// Feeds a recorded login one byte at a time, as `raw_bytes` mode 0 does, and returns the
 /// events and how many SCRAM keys the client's cache ends with.
 fn replay(data: &[u8]) -> (Vec<Event>, usize) {
-    let mut client = Client::new(
-        fuzz::config(TlsPolicy::Required),
-        SeededEntropy::new(fuzz::SEED),
-    )
-    .expect("config");
-    let now = Instant::now();
-    client.connect(now, Transport::Plain).expect("connect");
-    let mut events = Vec::new();
-    let mut sink = Vec::new();
+    let config = fuzz::config(TlsPolicy::Required);
+    let mut client = Driver::connected(config, fuzz::SEED, Transport::Plain);
     for byte in &data[1..] {
-        client.handle_input(now, std::slice::from_ref(byte));
-        let _ = client.poll_transmit(&mut sink);
-        while let Some(action) = client.poll_action() {
-            if matches!(action, Action::StartTls { .. }) {
-                client.tls_established(now, None).expect("handshake");
-            }
+        client.input(std::slice::from_ref(byte));
+        if client.contract().tls_pending() {
+            client.tls_established(None).expect("handshake");
         }
-        events.extend(std::iter::from_fn(|| client.poll_event()));
     }
-    (events, client.scram_cache().len())
+    let keys = client.client().scram_cache().len();
+    (client.events, keys)
 }
 
 #[test]
@@ -145,7 +136,7 @@ fn fuzz_regressions() {
         ("raw_server_bytes", fuzz::raw_bytes),
         ("online_bytes", fuzz::online_bytes),
         ("command_sequence", fuzz::command_sequence),
-        ("xml_stream", fuzz::xml_stream),
+        ("xml_stream", herald_core::fuzz::xml_stream),
     ];
     for (target, run) in targets {
         let Ok(dir) = std::fs::read_dir(root.join(target)) else {

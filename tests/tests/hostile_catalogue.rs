@@ -6,14 +6,12 @@
 //! Where an item is already pinned by another suite, the test here restates the outcome in
 //! the catalogue's terms and names the other test.
 
-use std::time::Instant;
-
 use herald_core::jid::Jid;
 use herald_core::{
-    Action, Client, Config, DisconnectReason, Event, Limit, Limits, Mechanism, ScramError,
-    SeededEntropy, SessionState, Transport,
+    Client, Config, DisconnectReason, Event, Limit, Limits, Mechanism, ScramError, SeededEntropy,
+    SessionState, Transport,
 };
-use herald_tests::{Pair, ScramTamper, ServerProfile, Tamper, config_for};
+use herald_testkit::{Driver, Pair, ScramTamper, ServerProfile, Tamper, config_for};
 
 const SERVER_HEADER: &str = "<?xml version='1.0'?><stream:stream xmlns='jabber:client' \
      xmlns:stream='http://etherx.jabber.org/streams' from='localhost' id='h1' \
@@ -30,36 +28,6 @@ fn stream_error(condition: &str) -> String {
     )
 }
 
-/// The reason of the one `Disconnected` event, after checking every ending's rules: one
-/// `Disconnected`, the last event; one `CloseTransport`, the last action; `Closed` state.
-fn ended(events: &[Event], actions: &[Action], client: &Client) -> DisconnectReason {
-    let reasons: Vec<&DisconnectReason> = events
-        .iter()
-        .filter_map(|e| match e {
-            Event::Disconnected { reason } => Some(reason),
-            _ => None,
-        })
-        .collect();
-    assert_eq!(reasons.len(), 1, "one Disconnected in {events:#?}");
-    let reason = reasons[0].clone();
-    assert!(matches!(events.last(), Some(Event::Disconnected { .. })));
-    let closes = actions
-        .iter()
-        .filter(|a| **a == Action::CloseTransport)
-        .count();
-    assert_eq!(closes, 1, "one CloseTransport in {actions:?}");
-    assert_eq!(actions.last(), Some(&Action::CloseTransport));
-    let closed = SessionState::Closed {
-        reason: reason.clone(),
-    };
-    assert_eq!(client.state(), closed);
-    reason
-}
-
-fn pair_ended(pair: &Pair) -> DisconnectReason {
-    ended(&pair.events, &pair.actions, &pair.client)
-}
-
 fn malformed(condition: &'static str, detail: &str) -> DisconnectReason {
     DisconnectReason::MalformedXml {
         condition: condition.into(),
@@ -70,7 +38,7 @@ fn malformed(condition: &'static str, detail: &str) -> DisconnectReason {
 fn online() -> Pair {
     let mut pair = Pair::with_profile(ServerProfile::prosody_like());
     pair.connect();
-    assert_eq!(pair.client.state(), SessionState::Online);
+    assert_eq!(pair.client().state(), SessionState::Online);
     pair
 }
 
@@ -80,7 +48,7 @@ fn online_then(bytes: &[u8]) -> (String, DisconnectReason, Pair) {
     let mark = pair.mark();
     pair.server.send_raw(bytes);
     pair.drive();
-    let reason = pair_ended(&pair);
+    let reason = pair.ended();
     let stanzas = pair
         .events
         .iter()
@@ -96,18 +64,11 @@ fn online_then(bytes: &[u8]) -> (String, DisconnectReason, Pair) {
 /// A fresh client that sent its header; the server's first bytes are `bytes`.
 fn first_bytes(bytes: &[u8]) -> (String, DisconnectReason) {
     let profile = ServerProfile::prosody_like();
-    let mut client = Client::new(config_for(&profile), SeededEntropy::new(42)).expect("config");
-    let now = Instant::now();
-    client.connect(now, Transport::Plain).expect("connect");
-    let mut header = Vec::new();
-    let _ = client.poll_transmit(&mut header);
-    client.handle_input(now, bytes);
-    let mut sent = Vec::new();
-    let _ = client.poll_transmit(&mut sent);
-    let actions: Vec<Action> = std::iter::from_fn(|| client.poll_action()).collect();
-    let events: Vec<Event> = std::iter::from_fn(|| client.poll_event()).collect();
-    let reason = ended(&events, &actions, &client);
-    (String::from_utf8_lossy(&sent).into_owned(), reason)
+    let mut client = Driver::connected(config_for(&profile), 42, Transport::Plain);
+    let header = client.wire.len();
+    client.input(bytes);
+    let sent = String::from_utf8_lossy(&client.wire[header..]).into_owned();
+    (sent, client.ended())
 }
 
 /// Replaces `from` with `to` in every server batch.
@@ -195,7 +156,11 @@ fn ten_thousand_deep_nesting_is_a_policy_violation() {
     let (sent, reason, pair) = online_then(deep.as_bytes());
     assert_eq!(sent, stream_error("policy-violation"));
     assert_eq!(reason, DisconnectReason::LimitExceeded(Limit::Depth));
-    assert_eq!(pair.client.buffered_bytes(), 0, "the partial tree is freed");
+    assert_eq!(
+        pair.client().buffered_bytes(),
+        0,
+        "the partial tree is freed"
+    );
 }
 
 #[test]
@@ -259,7 +224,7 @@ fn bytes_after_the_stream_close_are_ignored() {
     );
     assert_eq!(sent, CLOSE);
     assert_eq!(reason, DisconnectReason::ServerClosed);
-    assert!(pair.client.poll_timeout().is_none());
+    assert!(pair.client().poll_timeout().is_none());
 }
 
 /// A self-closing stream header is a stream that opened and closed at once; what follows
@@ -277,16 +242,14 @@ fn a_self_closing_stream_header_then_junk_is_a_server_close_in_any_chunking() {
         (CLOSE, DisconnectReason::ServerClosed)
     );
     let profile = ServerProfile::prosody_like();
-    let mut client = Client::new(config_for(&profile), SeededEntropy::new(42)).expect("config");
-    let now = Instant::now();
-    client.connect(now, Transport::Plain).expect("connect");
+    let mut client = Driver::connected(config_for(&profile), 42, Transport::Plain);
     for byte in bytes.as_bytes() {
-        client.handle_input(now, std::slice::from_ref(byte));
+        client.input(std::slice::from_ref(byte));
     }
     let closed = SessionState::Closed {
         reason: DisconnectReason::ServerClosed,
     };
-    assert_eq!(client.state(), closed);
+    assert_eq!(client.client().state(), closed);
 }
 
 /// Also in `login_failures.rs` (`starttls_injection_*`): a byte after `<proceed/>` in the
@@ -300,7 +263,7 @@ fn plaintext_after_proceed_is_a_tls_injection() {
         format!("{proceed}<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>"),
     ));
     pair.connect();
-    assert_eq!(pair_ended(&pair), DisconnectReason::TlsInjection);
+    assert_eq!(pair.ended(), DisconnectReason::TlsInjection);
     assert!(sent_all(&pair).ends_with("<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>"));
 }
 
@@ -327,7 +290,7 @@ fn scram_nonce_not_extending_ours_is_a_nonce_mismatch() {
         ..ServerProfile::prosody_like()
     };
     let pair = scram_pair(profile);
-    assert_eq!(pair_ended(&pair), scram(ScramError::NonceMismatch));
+    assert_eq!(pair.ended(), scram(ScramError::NonceMismatch));
     let sent = sent_all(&pair);
     assert!(sent.ends_with(&format!("{ABORT}{CLOSE}")), "{sent}");
     assert!(!sent.contains("<response"));
@@ -342,7 +305,7 @@ fn wrong_server_signature_is_a_signature_mismatch() {
         ..ServerProfile::prosody_like()
     };
     let pair = scram_pair(profile);
-    assert_eq!(pair_ended(&pair), scram(ScramError::SignatureMismatch));
+    assert_eq!(pair.ended(), scram(ScramError::SignatureMismatch));
     let sent = sent_all(&pair);
     assert!(sent.ends_with(&format!("</response>{CLOSE}")), "{sent}");
     assert_eq!(
@@ -363,7 +326,7 @@ fn four_billion_iterations_are_refused_before_any_work() {
         min: 4096,
         max: 100_000,
     };
-    assert_eq!(pair_ended(&pair), scram(count));
+    assert_eq!(pair.ended(), scram(count));
     let sent = sent_all(&pair);
     assert!(sent.ends_with(&format!("{ABORT}{CLOSE}")), "{sent}");
     assert!(!sent.contains("<response"));
@@ -384,7 +347,7 @@ fn success_before_the_exchange_is_refused() {
     }));
     pair.connect();
     let error = ScramError::Malformed("success without server signature");
-    assert_eq!(pair_ended(&pair), scram(error));
+    assert_eq!(pair.ended(), scram(error));
     assert!(sent_all(&pair).ends_with(&format!("</auth>{CLOSE}")));
     assert_eq!(pair.server.headers, 2, "no stream restart");
 }
@@ -404,7 +367,7 @@ fn success_with_a_signature_before_the_exchange_is_refused() {
         }
     }));
     pair.connect();
-    assert_eq!(pair_ended(&pair), scram(ScramError::UnexpectedMessage));
+    assert_eq!(pair.ended(), scram(ScramError::UnexpectedMessage));
     assert!(sent_all(&pair).ends_with(&format!("</auth>{CLOSE}")));
 }
 
@@ -423,7 +386,7 @@ fn a_bind_result_for_another_account_ends_the_session() {
     let reason = DisconnectReason::PeerMisbehaved(herald_core::PeerMisbehaved::BoundOtherAccount {
         jid: "mallory@localhost/desk".parse().unwrap(),
     });
-    assert_eq!(pair_ended(&pair), reason);
+    assert_eq!(pair.ended(), reason);
     assert!(sent_all(&pair).ends_with(&format!("</iq>{CLOSE}")));
     assert!(
         !pair
@@ -443,7 +406,7 @@ fn a_bind_result_differing_only_in_case_is_accepted() {
         "<jid>Alice@LocalHost/desk</jid>".into(),
     ));
     pair.connect();
-    assert_eq!(pair.client.state(), SessionState::Online);
+    assert_eq!(pair.client().state(), SessionState::Online);
 }
 
 /// `jid` 0.12.3 reads `user@example.com./x` as resource `"/x"`; the core strips the
@@ -458,7 +421,7 @@ fn a_trailing_dot_domain_is_stripped_not_misparsed() {
     pair.connect();
     let bound: Jid = "alice@localhost/desk".parse().expect("jid");
     assert_eq!(
-        pair.client.bound_jid().map(|j| j.to_string()),
+        pair.client().bound_jid().map(|j| j.to_string()),
         Some(bound.to_string())
     );
     let mark = pair.mark();
@@ -472,7 +435,7 @@ fn a_trailing_dot_domain_is_stripped_not_misparsed() {
     assert_eq!(from.domain().as_str(), "localhost");
     assert_eq!(from.resource().map(|r| r.as_str()), Some("phone"));
     assert_eq!(pair.client_sent_since(mark), "", "no stream error");
-    assert_eq!(pair.client.state(), SessionState::Online);
+    assert_eq!(pair.client().state(), SessionState::Online);
 }
 
 /// Also in `roster.rs` (`spoofed_pushes_are_ignored`): RFC 6121 section 2.1.6, a push not
@@ -480,7 +443,7 @@ fn a_trailing_dot_domain_is_stripped_not_misparsed() {
 #[test]
 fn a_roster_push_from_a_stranger_is_ignored() {
     let mut pair = online();
-    let roster_before = pair.client.roster().clone();
+    let roster_before = pair.client().roster().clone();
     let mark = pair.mark();
     pair.take_events();
     pair.server_says(
@@ -490,8 +453,8 @@ fn a_roster_push_from_a_stranger_is_ignored() {
     );
     assert_eq!(pair.client_sent_since(mark), "");
     assert!(pair.events.is_empty(), "{:?}", pair.events);
-    assert_eq!(pair.client.roster(), &roster_before);
-    assert_eq!(pair.client.state(), SessionState::Online);
+    assert_eq!(pair.client().roster(), &roster_before);
+    assert_eq!(pair.client().state(), SessionState::Online);
 }
 
 // ===== bounded memory =====
@@ -542,7 +505,7 @@ fn online_client(limits: Limits) -> Pair {
     config.max_tracked_presences = 100;
     let mut pair = Pair::new(profile, config);
     pair.connect();
-    assert_eq!(pair.client.state(), SessionState::Online);
+    assert_eq!(pair.client().state(), SessionState::Online);
     pair
 }
 
@@ -559,30 +522,27 @@ fn a_hundred_megabytes_of_hostile_input_stays_within_the_limits() {
     let mut peak = 0;
     let mut stanzas = 0usize;
     let mut block_no = 0;
-    let mut sink = Vec::new();
     // Part 1: 90 MB that breaks no limit.
     while fed < 90 * MB {
         block_no += 1;
         let block = legal_flood_block(limits, block_no);
         for piece in block.chunks(chunk) {
-            pair.client.handle_input(pair.now, piece);
-            peak = peak.max(pair.client.buffered_bytes());
-            sink.clear();
-            let _ = pair.client.poll_transmit(&mut sink);
-            while let Some(event) = pair.client.poll_event() {
+            pair.feed(piece);
+            peak = peak.max(pair.client().buffered_bytes());
+            for event in pair.take_events() {
                 stanzas += usize::from(matches!(event, Event::Stanza(_)));
             }
             fed += piece.len();
         }
     }
     assert_eq!(
-        pair.client.state(),
+        pair.client().state(),
         SessionState::Online,
         "legal floods are legal"
     );
     assert_eq!(stanzas, 3 * block_no, "every stanza delivered");
     let bob = "bob@localhost".parse().expect("jid");
-    assert!(pair.client.contact_presences(&bob).is_empty());
+    assert!(pair.client().contact_presences(&bob).is_empty());
     // Part 2: the rest is one endless stanza.
     let mut first = true;
     while fed < total {
@@ -594,11 +554,9 @@ fn a_hundred_megabytes_of_hostile_input_stays_within_the_limits() {
         } else {
             vec![b'y'; chunk]
         };
-        pair.client.handle_input(pair.now, &piece);
-        peak = peak.max(pair.client.buffered_bytes());
-        sink.clear();
-        let _ = pair.client.poll_transmit(&mut sink);
-        while pair.client.poll_event().is_some() {}
+        pair.feed(&piece);
+        peak = peak.max(pair.client().buffered_bytes());
+        pair.take_events();
         fed += piece.len();
     }
     assert!(
@@ -610,11 +568,11 @@ fn a_hundred_megabytes_of_hostile_input_stays_within_the_limits() {
         peak >= limits.max_stanza_bytes / 2,
         "the test reached the limit: {peak}"
     );
-    assert_eq!(pair.client.buffered_bytes(), 0);
+    assert_eq!(pair.client().buffered_bytes(), 0);
     let closed = SessionState::Closed {
         reason: DisconnectReason::LimitExceeded(Limit::StanzaSize),
     };
-    assert_eq!(pair.client.state(), closed);
+    assert_eq!(pair.client().state(), closed);
 }
 
 /// The same bound with the default limits and the worst shape for them: one 100 MB stanza
@@ -628,11 +586,12 @@ fn a_hundred_megabyte_stanza_in_small_reads_is_cut_off_at_the_limit() {
     let mut piece = b"<message><body>".to_vec();
     piece.resize(1024, b'z');
     let mut fed = 0;
+    let mark = pair.mark();
     while fed < 100 * MB {
-        pair.client.handle_input(pair.now, &piece);
+        pair.feed(&piece);
         fed += piece.len();
-        peak = peak.max(pair.client.buffered_bytes());
-        if refused_after.is_none() && pair.client.is_closed() {
+        peak = peak.max(pair.client().buffered_bytes());
+        if refused_after.is_none() && pair.client().is_closed() {
             refused_after = Some(fed);
         }
         piece.iter_mut().for_each(|b| *b = b'z');
@@ -643,9 +602,7 @@ fn a_hundred_megabyte_stanza_in_small_reads_is_cut_off_at_the_limit() {
         "{refused_after}"
     );
     assert!(peak <= limits.max_stanza_bytes + 1, "{peak}");
-    let mut sent = Vec::new();
-    let _ = pair.client.poll_transmit(&mut sent);
-    let sent = String::from_utf8_lossy(&sent);
+    let sent = pair.client_sent_since(mark);
     assert!(sent.ends_with(&stream_error("policy-violation")), "{sent}");
 }
 

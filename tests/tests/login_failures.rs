@@ -2,16 +2,17 @@
 //! transcript: the client connects, the server says something, the client answers (or
 //! pointedly does not), and the session ends exactly once with the exact reason.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use herald_core::jid::FullJid;
 use herald_core::minidom::Element;
 use herald_core::{
-    Action, Client, Config, DisconnectReason, Event, Limit, Limits, Mechanism, PeerMisbehaved,
-    Presence, SeededEntropy, SessionState, Step, StreamErrorCondition, TlsPolicy, Transport,
-    UsageError,
+    Action, Config, DisconnectReason, Event, Limit, Limits, Mechanism, PeerMisbehaved, Presence,
+    SessionState, Step, StreamErrorCondition, TlsPolicy, Transport, UsageError,
 };
-use herald_tests::{Pair, ServerPhase, ServerProfile, SessionFeature, Tamper, config_for};
+use herald_testkit::{
+    Driver, Pair, ServerPhase, ServerProfile, SessionFeature, Tamper, config_for,
+};
 
 // ----- wire constants -----
 
@@ -58,7 +59,7 @@ fn went_online(pair: &Pair) -> bool {
 fn online(profile: ServerProfile) -> Pair {
     let mut pair = Pair::with_profile(profile);
     pair.connect();
-    assert_eq!(pair.client.state(), SessionState::Online);
+    assert_eq!(pair.client().state(), SessionState::Online);
     pair
 }
 
@@ -113,76 +114,29 @@ fn replace_once_from(needle: &'static str, replacement: String) -> Tamper {
     })
 }
 
-/// A client driven by hand, without the scripted server: the test plays the server.
-struct Manual {
-    client: Client,
-    now: Instant,
-    wire: Vec<u8>,
-    actions: Vec<Action>,
-    events: Vec<Event>,
+/// A client driven by hand (the testkit's [`Driver`], without the scripted server: the test
+/// plays the server), connected over a plain transport, the stream header written.
+fn by_hand(config: Config) -> Driver {
+    Driver::connected(config, 7, Transport::Plain)
 }
 
-impl Manual {
-    /// Connected over a plain transport, the stream header written.
-    fn connect(config: Config) -> Manual {
-        let mut m = Manual {
-            client: Client::new(config, SeededEntropy::new(7)).expect("valid config"),
-            now: Instant::now(),
-            wire: Vec::new(),
-            actions: Vec::new(),
-            events: Vec::new(),
-        };
-        m.client
-            .connect(m.now, Transport::Plain)
-            .expect("fresh client");
-        m.drain();
-        m
-    }
-
-    /// Client and server have agreed on STARTTLS: `<starttls/>` went out, `<proceed/>`
-    /// came back, and the adapter was told to run the handshake.
-    fn at_tls_handshake() -> Manual {
-        let mut m = Manual::connect(Config::new("alice@localhost/desk", "wonderland").unwrap());
-        m.feed(SERVER_HEADER);
-        m.feed(STARTTLS_FEATURES);
-        assert!(m.wire_text().ends_with(STARTTLS), "{}", m.wire_text());
-        assert_eq!(m.client.state(), SessionState::StartingTls);
-        m.feed(PROCEED);
-        assert_eq!(
-            m.actions,
-            vec![Action::StartTls {
-                server_name: "localhost".into()
-            }]
-        );
-        assert_eq!(m.client.state(), SessionState::TlsHandshake);
-        m
-    }
-
-    /// Collects transmit, actions and events; returns how many bytes were written.
-    fn drain(&mut self) -> usize {
-        let n = self.client.poll_transmit(&mut self.wire);
-        while let Some(a) = self.client.poll_action() {
-            self.actions.push(a);
-        }
-        while let Some(e) = self.client.poll_event() {
-            self.events.push(e);
-        }
-        n
-    }
-
-    fn feed(&mut self, xml: &str) {
-        self.client.handle_input(self.now, xml.as_bytes());
-        self.drain();
-    }
-
-    fn wire_text(&self) -> String {
-        String::from_utf8_lossy(&self.wire).into_owned()
-    }
-
-    /// The ending rules of [`herald_tests::pair::check_ending`].
-    fn ended(&self) -> DisconnectReason {
-        herald_tests::pair::check_ending(&self.client, &self.events, &self.actions)
-    }
+/// Client and server have agreed on STARTTLS: `<starttls/>` went out, `<proceed/>` came
+/// back, and the adapter was told to run the handshake.
+fn at_tls_handshake() -> Driver {
+    let mut m = by_hand(Config::new("alice@localhost/desk", "wonderland").unwrap());
+    m.feed(SERVER_HEADER);
+    m.feed(STARTTLS_FEATURES);
+    assert!(m.wire_text().ends_with(STARTTLS), "{}", m.wire_text());
+    assert_eq!(m.client().state(), SessionState::StartingTls);
+    m.feed(PROCEED);
+    assert_eq!(
+        m.actions,
+        vec![Action::StartTls {
+            server_name: "localhost".into()
+        }]
+    );
+    assert_eq!(m.client().state(), SessionState::TlsHandshake);
+    m
 }
 
 // ===== TLS policy =====
@@ -220,7 +174,7 @@ fn insecure_plaintext_logs_in_with_scram_without_tls() {
     let mut pair = Pair::new(profile, config);
     pair.connect();
 
-    assert_eq!(pair.client.state(), SessionState::Online);
+    assert_eq!(pair.client().state(), SessionState::Online);
     assert!(!contains(&pair.server.received_bytes, "<starttls"));
     assert!(pair.actions.is_empty(), "no StartTls: {:?}", pair.actions);
     // No TLS, so no channel-binding data: GS2 'n'.
@@ -261,12 +215,11 @@ fn direct_tls_satisfies_the_tls_requirement_without_starttls() {
     let mut pair = Pair::new(profile, config);
     // XEP-0368: TLS from the first byte, so the server offers SASL at once.
     pair.server.tls_done();
-    pair.client
-        .connect(pair.now, Transport::DirectTls(pair.channel_binding.clone()))
-        .unwrap();
+    let binding = pair.channel_binding.clone();
+    pair.connect_over(Transport::DirectTls(binding)).unwrap();
     pair.drive();
 
-    assert_eq!(pair.client.state(), SessionState::Online);
+    assert_eq!(pair.client().state(), SessionState::Online);
     assert!(!contains(&pair.server.received_bytes, "<starttls"));
     assert!(pair.actions.is_empty(), "no StartTls: {:?}", pair.actions);
     assert_eq!(pair.server.headers, 2, "initial stream, then after SASL");
@@ -341,7 +294,7 @@ fn starttls_injection_of_a_single_space_in_the_proceed_batch() {
 
 #[test]
 fn starttls_injection_in_a_later_read_during_the_handshake() {
-    let mut m = Manual::at_tls_handshake();
+    let mut m = at_tls_handshake();
     let written = m.wire.len();
 
     m.feed("<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>");
@@ -355,14 +308,14 @@ fn starttls_injection_in_a_later_read_during_the_handshake() {
     assert!(m.wire_text().ends_with(STARTTLS));
     // Too late for the adapter now.
     assert_eq!(
-        m.client.tls_established(m.now, None),
+        m.tls_established(None),
         Err(UsageError::SessionEnded(DisconnectReason::TlsInjection))
     );
 }
 
 #[test]
 fn starttls_injection_of_one_byte_in_a_later_read() {
-    let mut m = Manual::at_tls_handshake();
+    let mut m = at_tls_handshake();
     let written = m.wire.len();
     m.feed(" ");
     assert_eq!(m.ended(), DisconnectReason::TlsInjection);
@@ -371,9 +324,9 @@ fn starttls_injection_of_one_byte_in_a_later_read() {
 
 #[test]
 fn empty_read_during_the_handshake_is_not_an_injection() {
-    let mut m = Manual::at_tls_handshake();
+    let mut m = at_tls_handshake();
     m.feed("");
-    assert_eq!(m.client.state(), SessionState::TlsHandshake);
+    assert_eq!(m.client().state(), SessionState::TlsHandshake);
     assert!(
         !m.events
             .iter()
@@ -385,13 +338,11 @@ fn empty_read_during_the_handshake_is_not_an_injection() {
 
 #[test]
 fn tls_failed_from_the_adapter_ends_with_tls_failed() {
-    let mut m = Manual::at_tls_handshake();
+    let mut m = at_tls_handshake();
     let written = m.wire.len();
 
-    m.client
-        .tls_failed(m.now, "certificate has expired")
+    m.tls_failed("certificate has expired")
         .expect("a handshake is pending");
-    m.drain();
 
     let reason = m.ended();
     assert_eq!(
@@ -408,48 +359,34 @@ fn tls_failed_from_the_adapter_ends_with_tls_failed() {
 #[test]
 fn tls_established_without_a_pending_handshake_is_a_usage_error() {
     let config = Config::new("alice@localhost/desk", "wonderland").unwrap();
-    let mut client = Client::new(config.clone(), SeededEntropy::new(3)).unwrap();
-    let now = Instant::now();
+    let mut client = Driver::new(config.clone(), 3);
     // Before connect.
     assert_eq!(
-        client.tls_established(now, None),
+        client.tls_established(None),
         Err(UsageError::NoTlsHandshake)
     );
-    assert_eq!(client.tls_failed(now, "x"), Err(UsageError::NoTlsHandshake));
-    assert_eq!(client.state(), SessionState::Disconnected);
+    assert_eq!(client.tls_failed("x"), Err(UsageError::NoTlsHandshake));
+    assert_eq!(client.client().state(), SessionState::Disconnected);
 
     // Connecting, and after <starttls/> but before <proceed/>: still nothing pending.
-    let mut m = Manual::connect(config);
-    assert_eq!(
-        m.client.tls_established(m.now, None),
-        Err(UsageError::NoTlsHandshake)
-    );
+    let mut m = by_hand(config);
+    assert_eq!(m.tls_established(None), Err(UsageError::NoTlsHandshake));
     m.feed(SERVER_HEADER);
     m.feed(STARTTLS_FEATURES);
     let written = m.wire.len();
     let events = m.events.len();
-    assert_eq!(
-        m.client.tls_established(m.now, None),
-        Err(UsageError::NoTlsHandshake)
-    );
-    assert_eq!(
-        m.client.tls_failed(m.now, "x"),
-        Err(UsageError::NoTlsHandshake)
-    );
-    // Misuse changes nothing.
-    assert_eq!(m.drain(), 0);
+    assert_eq!(m.tls_established(None), Err(UsageError::NoTlsHandshake));
+    assert_eq!(m.tls_failed("x"), Err(UsageError::NoTlsHandshake));
+    // Misuse changes nothing: nothing to write, no event, no action.
     assert_eq!(m.wire.len(), written);
     assert_eq!(m.events.len(), events);
     assert!(m.actions.is_empty());
-    assert_eq!(m.client.state(), SessionState::StartingTls);
+    assert_eq!(m.client().state(), SessionState::StartingTls);
 
     // Online, the handshake is long done.
     let mut pair = online(ServerProfile::prosody_like());
-    assert_eq!(
-        pair.client.tls_established(pair.now, None),
-        Err(UsageError::NoTlsHandshake)
-    );
-    assert_eq!(pair.client.state(), SessionState::Online);
+    assert_eq!(pair.tls_established(None), Err(UsageError::NoTlsHandshake));
+    assert_eq!(pair.client().state(), SessionState::Online);
 }
 
 // ===== SASL =====
@@ -779,7 +716,7 @@ fn predefined_entities_and_character_references_are_fine() {
     pair.server_says(
         "<message from='bob@localhost/x'><body>&lt;&amp;&gt;&quot;&apos;&#65;</body></message>",
     );
-    assert_eq!(pair.client.state(), SessionState::Online);
+    assert_eq!(pair.client().state(), SessionState::Online);
     let body = stanzas(&pair)[0]
         .get_child("body", "jabber:client")
         .expect("a body")
@@ -884,7 +821,7 @@ fn online_with_limits(limits: Limits) -> Pair {
     config.limits = limits;
     let mut pair = Pair::new(profile, config);
     pair.connect();
-    assert_eq!(pair.client.state(), SessionState::Online);
+    assert_eq!(pair.client().state(), SessionState::Online);
     pair
 }
 
@@ -943,7 +880,7 @@ fn a_stanza_of_exactly_the_limit_passes_one_byte_more_does_not() {
     // Exactly at the limit, followed in the same read by a keepalive and a second stanza.
     let batch = format!("{} {}", message_of_len(2048), message_of_len(100));
     pair.server_says(&batch);
-    assert_eq!(pair.client.state(), SessionState::Online);
+    assert_eq!(pair.client().state(), SessionState::Online);
     assert_eq!(stanzas(&pair).len(), 2);
     let body = stanzas(&pair)[0]
         .get_child("body", "jabber:client")
@@ -976,7 +913,7 @@ fn nesting_depth_at_the_limit_passes_one_more_does_not() {
     // The message itself is depth 2: 31 levels of it and below reach depth 32.
     let mut pair = online(ServerProfile::prosody_like());
     pair.server_says(&nested_message(31));
-    assert_eq!(pair.client.state(), SessionState::Online);
+    assert_eq!(pair.client().state(), SessionState::Online);
     assert_eq!(stanzas(&pair).len(), 1);
 
     let mut pair = online(ServerProfile::prosody_like());
@@ -1009,7 +946,7 @@ fn message_with_attributes(n: usize) -> String {
 fn attribute_count_at_the_limit_passes_one_more_does_not() {
     let mut pair = online(ServerProfile::prosody_like());
     pair.server_says(&message_with_attributes(64));
-    assert_eq!(pair.client.state(), SessionState::Online);
+    assert_eq!(pair.client().state(), SessionState::Online);
     assert_eq!(stanzas(&pair).len(), 1);
     assert_eq!(stanzas(&pair)[0].attrs().count(), 64);
 
@@ -1023,7 +960,7 @@ fn attribute_count_at_the_limit_passes_one_more_does_not() {
 fn whitespace_run_at_the_limit_passes_one_more_does_not() {
     let mut pair = online(ServerProfile::prosody_like());
     pair.server_says(&format!("{}{}", " ".repeat(64 * 1024), message_of_len(100)));
-    assert_eq!(pair.client.state(), SessionState::Online);
+    assert_eq!(pair.client().state(), SessionState::Online);
     assert_eq!(stanzas(&pair).len(), 1);
 
     let mut pair = online(ServerProfile::prosody_like());
@@ -1040,7 +977,7 @@ fn a_small_whitespace_limit_counts_runs_across_reads() {
     let mark = pair.mark();
     pair.server_says("\n\n\n\n\n\n\n\n");
     pair.server_says("\t\t\t\t\t\t\t\t");
-    assert_eq!(pair.client.state(), SessionState::Online, "16 is allowed");
+    assert_eq!(pair.client().state(), SessionState::Online, "16 is allowed");
     pair.server_says(" ");
     limit_hit(&pair, mark, Limit::WhitespaceRun);
 }
@@ -1057,20 +994,20 @@ fn default_step_timeout_is_30_seconds_and_early_timeouts_do_nothing() {
     let start = pair.now;
     pair.connect();
 
-    let deadline = pair.client.poll_timeout().expect("the step timer is armed");
+    let deadline = pair
+        .client()
+        .poll_timeout()
+        .expect("the step timer is armed");
     assert_eq!(deadline, start + Duration::from_secs(30));
     let events = pair.events.len();
+    let actions = pair.actions.len();
     let written = pair.mark();
 
-    // One millisecond early: nothing happens.
-    pair.client
-        .handle_timeout(deadline - Duration::from_millis(1));
-    let mut out = Vec::new();
-    assert_eq!(pair.client.poll_transmit(&mut out), 0);
-    assert_eq!(pair.client.poll_action(), None);
-    assert_eq!(pair.client.poll_event(), None);
-    assert_eq!(pair.client.state(), SessionState::Connecting);
-    assert_eq!(pair.client.poll_timeout(), Some(deadline));
+    // One millisecond early: nothing happens (nothing to write, no action, no event).
+    pair.timeout_at(deadline - Duration::from_millis(1));
+    assert_eq!(pair.actions.len(), actions);
+    assert_eq!(pair.client().state(), SessionState::Connecting);
+    assert_eq!(pair.client().poll_timeout(), Some(deadline));
     assert_eq!(pair.events.len(), events);
     assert_eq!(pair.mark(), written);
 
@@ -1088,7 +1025,7 @@ fn server_silent_after_connect_times_out_in_stream_features() {
     let mut pair = Pair::with_profile(ServerProfile::prosody_like());
     pair.tamper = Some(Box::new(|_| Vec::new()));
     pair.connect();
-    assert_eq!(pair.client.state(), SessionState::Connecting);
+    assert_eq!(pair.client().state(), SessionState::Connecting);
     assert!(pair.delivered.is_empty());
     let mark = pair.mark();
 
@@ -1105,11 +1042,11 @@ fn header_without_features_times_out_in_stream_features() {
     let mut pair = Pair::with_profile(ServerProfile::prosody_like());
     pair.tamper = Some(replace_once_from("<stream:features>", String::new()));
     pair.connect();
-    assert_eq!(pair.client.state(), SessionState::Connecting);
+    assert_eq!(pair.client().state(), SessionState::Connecting);
     assert!(contains(&pair.delivered, "<stream:stream "));
 
     pair.advance(Duration::from_secs(29));
-    assert_eq!(pair.client.state(), SessionState::Connecting);
+    assert_eq!(pair.client().state(), SessionState::Connecting);
     pair.advance(Duration::from_secs(1));
     assert_eq!(
         pair.ended(),
@@ -1122,12 +1059,11 @@ fn unanswered_starttls_times_out_in_start_tls() {
     let mut pair = Pair::with_profile(ServerProfile::prosody_like());
     pair.tamper = Some(drop_batches_with("<proceed"));
     pair.connect();
-    assert_eq!(pair.client.state(), SessionState::StartingTls);
-    let deadline = pair.client.poll_timeout().unwrap();
+    assert_eq!(pair.client().state(), SessionState::StartingTls);
+    let deadline = pair.client().poll_timeout().unwrap();
     assert_eq!(deadline, pair.now + Duration::from_secs(30));
-    pair.client
-        .handle_timeout(deadline - Duration::from_millis(1));
-    assert_eq!(pair.client.state(), SessionState::StartingTls);
+    pair.timeout_at(deadline - Duration::from_millis(1));
+    assert_eq!(pair.client().state(), SessionState::StartingTls);
 
     assert!(pair.fire_next_timeout());
     assert_eq!(pair.ended(), DisconnectReason::Timeout(Step::StartTls));
@@ -1136,18 +1072,15 @@ fn unanswered_starttls_times_out_in_start_tls() {
 
 #[test]
 fn tls_handshake_that_never_completes_times_out_silently() {
-    let mut m = Manual::at_tls_handshake();
+    let mut m = at_tls_handshake();
     let written = m.wire.len();
-    let deadline = m.client.poll_timeout().expect("the handshake is timed");
+    let deadline = m.client().poll_timeout().expect("the handshake is timed");
     assert_eq!(deadline, m.now + Duration::from_secs(30));
 
-    m.client.handle_timeout(deadline - Duration::from_millis(1));
-    m.drain();
-    assert_eq!(m.client.state(), SessionState::TlsHandshake);
+    m.timeout_at(deadline - Duration::from_millis(1));
+    assert_eq!(m.client().state(), SessionState::TlsHandshake);
 
-    m.now = deadline;
-    m.client.handle_timeout(m.now);
-    m.drain();
+    m.timeout_at(deadline);
     assert_eq!(m.ended(), DisconnectReason::Timeout(Step::TlsHandshake));
     assert_eq!(
         m.wire.len(),
@@ -1163,16 +1096,15 @@ fn stalled_sasl_times_out_in_authentication() {
     pair.tamper = Some(drop_batches_with("<challenge"));
     pair.connect();
     assert_eq!(
-        pair.client.state(),
+        pair.client().state(),
         SessionState::Authenticating {
             mechanism: Mechanism::ScramSha1
         }
     );
-    let deadline = pair.client.poll_timeout().unwrap();
-    pair.client
-        .handle_timeout(deadline - Duration::from_millis(1));
+    let deadline = pair.client().poll_timeout().unwrap();
+    pair.timeout_at(deadline - Duration::from_millis(1));
     assert!(matches!(
-        pair.client.state(),
+        pair.client().state(),
         SessionState::Authenticating { .. }
     ));
 
@@ -1189,12 +1121,11 @@ fn stalled_bind_times_out_in_binding() {
     let mut pair = Pair::with_profile(ServerProfile::prosody_like());
     pair.tamper = Some(drop_batches_with("<iq type='result'"));
     pair.connect();
-    assert_eq!(pair.client.state(), SessionState::Binding);
+    assert_eq!(pair.client().state(), SessionState::Binding);
     assert_eq!(pair.server.received_named("iq").len(), 1, "bind sent");
-    let deadline = pair.client.poll_timeout().unwrap();
-    pair.client
-        .handle_timeout(deadline - Duration::from_millis(1));
-    assert_eq!(pair.client.state(), SessionState::Binding);
+    let deadline = pair.client().poll_timeout().unwrap();
+    pair.timeout_at(deadline - Duration::from_millis(1));
+    assert_eq!(pair.client().state(), SessionState::Binding);
 
     assert!(pair.fire_next_timeout());
     assert_eq!(pair.ended(), DisconnectReason::Timeout(Step::Binding));
@@ -1208,7 +1139,7 @@ fn no_stream_restart_after_sasl_success_times_out_in_binding() {
     // The server's third stream header (after TLS and SASL) never arrives.
     pair.tamper = Some(drop_third_stream_header());
     pair.connect();
-    assert_eq!(pair.client.state(), SessionState::Binding);
+    assert_eq!(pair.client().state(), SessionState::Binding);
     assert!(pair.server.received_named("iq").is_empty());
 
     assert!(pair.fire_next_timeout());
@@ -1229,7 +1160,7 @@ fn stalled_required_session_times_out_in_session() {
         }
     }));
     pair.connect();
-    assert_eq!(pair.client.state(), SessionState::Session);
+    assert_eq!(pair.client().state(), SessionState::Session);
 
     assert!(pair.fire_next_timeout());
     assert_eq!(pair.ended(), DisconnectReason::Timeout(Step::Session));
@@ -1242,17 +1173,17 @@ fn each_step_gets_a_fresh_deadline() {
     let profile = ServerProfile::prosody_like();
     let mut pair = Pair::with_profile(profile);
     pair.tamper = Some(drop_batches_with("<challenge"));
-    pair.client.connect(pair.now, Transport::Plain).unwrap();
-    let first = pair.client.poll_timeout().unwrap();
+    pair.connect_over(Transport::Plain).unwrap();
+    let first = pair.client().poll_timeout().unwrap();
     pair.now += Duration::from_secs(20);
     pair.drive();
     // Features, STARTTLS and auth all happened at t+20 s.
     assert!(matches!(
-        pair.client.state(),
+        pair.client().state(),
         SessionState::Authenticating { .. }
     ));
     assert_eq!(
-        pair.client.poll_timeout(),
+        pair.client().poll_timeout(),
         Some(first + Duration::from_secs(20))
     );
 }
@@ -1271,13 +1202,13 @@ fn stream_header_and_features_share_one_deadline() {
     let start = pair.now;
     pair.connect();
     let deadline = start + Duration::from_secs(30);
-    assert_eq!(pair.client.poll_timeout(), Some(deadline));
+    assert_eq!(pair.client().poll_timeout(), Some(deadline));
 
     pair.now += Duration::from_secs(20);
     pair.server_says(SERVER_HEADER);
-    assert_eq!(pair.client.state(), SessionState::Connecting);
+    assert_eq!(pair.client().state(), SessionState::Connecting);
     assert_eq!(
-        pair.client.poll_timeout(),
+        pair.client().poll_timeout(),
         Some(deadline),
         "the header does not restart the step"
     );
@@ -1298,9 +1229,9 @@ fn stream_restart_and_bind_share_one_deadline() {
     // The third stream (after SASL): header and features are held back.
     pair.tamper = Some(drop_third_stream_header());
     pair.connect();
-    assert_eq!(pair.client.state(), SessionState::Binding);
+    assert_eq!(pair.client().state(), SessionState::Binding);
     let deadline = pair.now + Duration::from_secs(30);
-    assert_eq!(pair.client.poll_timeout(), Some(deadline));
+    assert_eq!(pair.client().poll_timeout(), Some(deadline));
 
     pair.now += Duration::from_secs(10);
     pair.server_says(&SERVER_HEADER.replace("manual-1", "s3"));
@@ -1312,8 +1243,8 @@ fn stream_restart_and_bind_share_one_deadline() {
         "<stream:features><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/></stream:features>",
     );
     assert_eq!(pair.server.received_named("iq").len(), 1, "bind sent");
-    assert_eq!(pair.client.state(), SessionState::Binding);
-    assert_eq!(pair.client.poll_timeout(), Some(deadline));
+    assert_eq!(pair.client().state(), SessionState::Binding);
+    assert_eq!(pair.client().poll_timeout(), Some(deadline));
 
     assert!(pair.fire_next_timeout());
     assert_eq!(pair.now, deadline);
@@ -1326,11 +1257,11 @@ fn close_without_the_servers_answer_times_out_as_local_close() {
     profile.answer_close = false;
     let mut pair = online(profile);
     let mark = pair.mark();
-    pair.client.close(pair.now).unwrap();
+    pair.command(|c, now| c.close(now)).unwrap();
     pair.drive();
-    assert_eq!(pair.client.state(), SessionState::Closing);
+    assert_eq!(pair.client().state(), SessionState::Closing);
     assert_eq!(
-        pair.client.poll_timeout(),
+        pair.client().poll_timeout(),
         Some(pair.now + Duration::from_secs(5))
     );
     assert!(pair.fire_next_timeout());
@@ -1351,7 +1282,7 @@ fn eof_mid_login_ends_with_eof() {
     pair.connect();
     let mark = pair.mark();
 
-    pair.client.handle_eof(pair.now);
+    pair.eof();
     pair.drive();
 
     let reason = pair.ended();
@@ -1369,12 +1300,12 @@ fn eof_after_our_close_is_a_local_close() {
     let mut profile = ServerProfile::prosody_like();
     profile.answer_close = false;
     let mut pair = online(profile);
-    pair.client.close(pair.now).unwrap();
+    pair.command(|c, now| c.close(now)).unwrap();
     pair.drive();
-    assert_eq!(pair.client.state(), SessionState::Closing);
+    assert_eq!(pair.client().state(), SessionState::Closing);
     assert!(pair.server.client_closed);
 
-    pair.client.handle_eof(pair.now);
+    pair.eof();
     pair.drive();
     let reason = pair.ended();
     assert_eq!(reason, DisconnectReason::LocalClose);
@@ -1384,7 +1315,7 @@ fn eof_after_our_close_is_a_local_close() {
 #[test]
 fn server_answering_our_close_is_a_local_close() {
     let mut pair = online(ServerProfile::prosody_like());
-    pair.client.close(pair.now).unwrap();
+    pair.command(|c, now| c.close(now)).unwrap();
     pair.drive();
     assert_eq!(pair.ended(), DisconnectReason::LocalClose);
 }
@@ -1420,7 +1351,7 @@ fn bind_error_ends_with_bind_failed() {
     );
     assert!(!reason.should_reconnect());
     assert!(!went_online(&pair));
-    assert_eq!(pair.client.bound_jid(), None);
+    assert_eq!(pair.client().bound_jid(), None);
     assert!(pair.server.received_named("presence").is_empty());
     assert!(wire(&pair).ends_with(&format!("</iq>{STREAM_CLOSE}")));
 }
@@ -1443,7 +1374,7 @@ fn required_session_is_established_before_going_online() {
     let mut pair = Pair::with_profile(profile);
     pair.connect();
 
-    assert_eq!(pair.client.state(), SessionState::Online);
+    assert_eq!(pair.client().state(), SessionState::Online);
     assert_eq!(session_requests(&pair), 1);
     let iq = pair.server.received_named("iq")[1];
     assert_eq!(iq.attr("type"), Some("set"));
@@ -1493,7 +1424,7 @@ fn jid_without_resource_lets_the_server_choose() {
         "{:#?}",
         pair.events
     );
-    assert_eq!(pair.client.bound_jid(), Some(&expected));
+    assert_eq!(pair.client().bound_jid(), Some(&expected));
 }
 
 #[test]
@@ -1573,53 +1504,54 @@ fn after_disconnect_every_command_fails_with_the_same_reason_and_input_is_ignore
     assert!(matches!(reason, DisconnectReason::AuthFailed { .. }));
     let sticky = Err(UsageError::SessionEnded(reason.clone()));
     let now = pair.now;
-    let c = &mut pair.client;
 
-    assert_eq!(c.connect(now, Transport::Plain), sticky);
-    assert_eq!(c.set_presence(now, Presence::Away), sticky);
-    assert_eq!(c.set_status(now, "gone"), sticky);
-    assert_eq!(c.change_presence(now, Presence::DoNotDisturb, "x"), sticky);
+    assert_eq!(pair.connect_over(Transport::Plain), sticky);
+    assert_eq!(
+        pair.command(|c, now| c.set_presence(now, Presence::Away)),
+        sticky
+    );
+    assert_eq!(pair.command(|c, now| c.set_status(now, "gone")), sticky);
+    assert_eq!(
+        pair.command(|c, now| c.change_presence(now, Presence::DoNotDisturb, "x")),
+        sticky
+    );
     let msg = Element::builder("message", "jabber:client")
         .attr(
             herald_core::minidom::rxml::NcName::try_from("to").unwrap(),
             "bob@localhost",
         )
         .build();
-    assert_eq!(c.send(now, &msg), sticky);
-    assert_eq!(c.close(now), sticky);
-    assert_eq!(c.tls_established(now, None), sticky);
-    assert_eq!(c.tls_failed(now, "x"), sticky);
+    assert_eq!(pair.command(|c, now| c.send(now, &msg)), sticky);
+    assert_eq!(pair.command(|c, now| c.close(now)), sticky);
+    assert_eq!(pair.tls_established(None), sticky);
+    assert_eq!(pair.tls_failed("x"), sticky);
     assert_eq!(
-        c.presence(),
+        pair.client().presence(),
         Presence::Chat,
         "the failed commands changed nothing"
     );
-    assert_eq!(c.status(), "");
+    assert_eq!(pair.client().status(), "");
 
     // Inputs are ignored: no events, no bytes, no actions, no timers.
-    c.handle_input(now, SERVER_HEADER.as_bytes());
-    c.handle_input(
-        now,
-        b"<message from='bob@localhost/x'><body>hi</body></message>",
-    );
-    c.handle_input(now, b"<<<not xml at all");
-    c.handle_eof(now);
-    c.handle_timeout(now + Duration::from_secs(3600));
-    let mut out = Vec::new();
-    assert_eq!(c.poll_transmit(&mut out), 0);
-    assert!(out.is_empty());
-    assert_eq!(c.poll_action(), None);
-    assert_eq!(c.poll_event(), None);
-    assert_eq!(c.poll_timeout(), None);
+    let (events, actions, written) = (pair.events.len(), pair.actions.len(), pair.mark());
+    pair.feed(SERVER_HEADER.as_bytes());
+    pair.feed(b"<message from='bob@localhost/x'><body>hi</body></message>");
+    pair.feed(b"<<<not xml at all");
+    pair.eof();
+    pair.timeout_at(now + Duration::from_secs(3600));
+    assert_eq!(pair.mark(), written);
+    assert_eq!(pair.actions.len(), actions);
+    assert_eq!(pair.events.len(), events);
+    assert_eq!(pair.client().poll_timeout(), None);
     assert_eq!(
-        c.state(),
+        pair.client().state(),
         SessionState::Closed {
             reason: reason.clone()
         }
     );
 
-    // Still the same reason after all that.
-    assert_eq!(c.close(now + Duration::from_secs(3600)), sticky);
+    // Still the same reason after all that (an hour later).
+    assert_eq!(pair.command(|c, now| c.close(now)), sticky);
 }
 
 #[test]
@@ -1628,8 +1560,11 @@ fn after_a_stream_error_online_commands_fail_too() {
     pair.server_says(&server_stream_error("conflict", "replaced"));
     let reason = pair.ended();
     let sticky = Err(UsageError::SessionEnded(reason.clone()));
-    assert_eq!(pair.client.set_presence(pair.now, Presence::Away), sticky);
-    assert_eq!(pair.client.close(pair.now), sticky);
+    assert_eq!(
+        pair.command(|c, now| c.set_presence(now, Presence::Away)),
+        sticky
+    );
+    assert_eq!(pair.command(|c, now| c.close(now)), sticky);
     let events = pair.events.len();
     pair.server_says("<message from='bob@localhost/x'><body>late</body></message>");
     assert_eq!(pair.events.len(), events);
@@ -1653,19 +1588,19 @@ fn the_password_never_shows_in_debug_or_display() {
     // Wrong password, the server's <failure/> held back: look at the client mid-SASL,
     // then let it time out.
     let mut pair = Pair::new(profile.clone(), config.clone());
-    assert!(!format!("{:?}", pair.client).contains(PASSWORD));
+    assert!(!format!("{:?}", pair.client()).contains(PASSWORD));
     pair.tamper = Some(drop_batches_with("<failure"));
     pair.connect();
     // Mid-SASL, the client holds the password (or its SCRAM state).
     assert!(matches!(
-        pair.client.state(),
+        pair.client().state(),
         SessionState::Authenticating { .. }
     ));
-    let debug = format!("{:?} {:#?}", pair.client, pair.client);
+    let debug = format!("{:?} {:#?}", pair.client(), pair.client());
     assert!(!debug.contains(PASSWORD), "{debug}");
     pair.fire_next_timeout();
     reasons.push(pair.ended());
-    assert!(!format!("{:?}", pair.client).contains(PASSWORD));
+    assert!(!format!("{:?}", pair.client()).contains(PASSWORD));
 
     // Wrong password: AuthFailed.
     let mut pair = Pair::new(profile.clone(), config.clone());
@@ -1706,21 +1641,19 @@ fn the_password_never_shows_in_debug_or_display() {
 fn garbage_after_our_close_ends_as_local_close_and_writes_nothing_more() {
     let mut pair = Pair::with_profile(ServerProfile::prosody_like());
     pair.connect();
-    pair.client.close(pair.now).unwrap();
-    let mut out = Vec::new();
-    let _ = pair.client.poll_transmit(&mut out);
-    assert!(String::from_utf8_lossy(&out).ends_with("</stream:stream>"));
+    let mark = pair.mark();
+    pair.command(|c, now| c.close(now)).unwrap();
+    assert!(pair.client_sent_since(mark).ends_with("</stream:stream>"));
     // The server answers with something that is not XML (say, a TLS record).
-    pair.client
-        .handle_input(pair.now, &[0x16, 0x03, 0x03, 0x00, 0x2a, b'x']);
-    let mut after = Vec::new();
-    let _ = pair.client.poll_transmit(&mut after);
+    let mark = pair.mark();
+    pair.feed(&[0x16, 0x03, 0x03, 0x00, 0x2a, b'x']);
+    let after = pair.client_sent_since(mark);
     assert!(
         after.is_empty(),
         "nothing may follow </stream:stream>: {after:?}"
     );
     assert_eq!(
-        pair.client.state(),
+        pair.client().state(),
         herald_core::SessionState::Closed {
             reason: DisconnectReason::LocalClose
         }

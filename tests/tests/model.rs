@@ -18,7 +18,7 @@ use herald_core::minidom::Element;
 use herald_core::{
     Action, Config, DisconnectReason, Event, Presence, SessionState, Step, TlsPolicy, UsageError,
 };
-use herald_tests::{Chunking, Pair, ServerProfile, SessionFeature, config_for, replies};
+use herald_testkit::{Chunking, Pair, ServerProfile, SessionFeature, config_for, replies};
 use proptest::prelude::*;
 
 /// How the server behaves during login.
@@ -225,7 +225,7 @@ fn run(
     pair.start();
     pair.drive();
     for op in ops {
-        let before_state = pair.client.state();
+        let before_state = pair.client().state();
         let direct = header_delivered(&pair);
         let (elements, bytes, events, actions) = (
             pair.server.received.len(),
@@ -286,8 +286,8 @@ fn run(
         {
             assert_eq!(result, Err(UsageError::AlreadyClosing), "{context}");
         }
-        assert_eq!(pair.client.presence(), model.presence, "{context}");
-        assert_eq!(pair.client.status(), model.status, "{context}");
+        assert_eq!(pair.client().presence(), model.presence, "{context}");
+        assert_eq!(pair.client().status(), model.status, "{context}");
 
         // Presence on the wire.
         let went_online = new_events.iter().any(|e| matches!(e, Event::Online { .. }));
@@ -317,7 +317,7 @@ fn run(
         } else {
             assert!(new_own.is_empty(), "{context}");
         }
-        if pair.client.state() == SessionState::Online {
+        if pair.client().state() == SessionState::Online {
             let last = pair.server.received.iter().rev().find_map(own_presence);
             let model_values = (model.presence, model.status.clone());
             assert_eq!(
@@ -349,7 +349,7 @@ fn run(
             let closed = SessionState::Closed {
                 reason: reason.clone(),
             };
-            assert_eq!(pair.client.state(), closed, "{context}");
+            assert_eq!(pair.client().state(), closed, "{context}");
             let mut expected = predicted(setup, op, &before_state);
             if matches!(op, Op::StreamError(_)) && !direct {
                 expected.extend(predicted(setup, &Op::Deliver, &before_state));
@@ -360,7 +360,7 @@ fn run(
             );
             model.ended = Some(reason.clone());
         } else {
-            assert!(!pair.client.is_closed(), "{context}");
+            assert!(!pair.client().is_closed(), "{context}");
             assert!(
                 !matches!(op, Op::StreamError(_) | Op::Eof),
                 "a terminal server event did not end the session: {context}"
@@ -445,18 +445,17 @@ fn header_delivered(pair: &Pair) -> bool {
 }
 
 fn apply(pair: &mut Pair, op: &Op) -> Result<(), UsageError> {
-    let now = pair.now;
     let result = match op {
         Op::Deliver => {
             pair.deliver();
             Ok(())
         }
-        Op::SetPresence(p) => pair.client.set_presence(now, *p),
-        Op::SetStatus(s) => pair.client.set_status(now, s),
-        Op::ChangePresence(p, s) => pair.client.change_presence(now, *p, s),
-        Op::Close => pair.client.close(now),
+        Op::SetPresence(p) => pair.command(|c, now| c.set_presence(now, *p)),
+        Op::SetStatus(s) => pair.command(|c, now| c.set_status(now, s)),
+        Op::ChangePresence(p, s) => pair.command(|c, now| c.change_presence(now, *p, s)),
+        Op::Close => pair.command(|c, now| c.close(now)),
         Op::PresenceError => {
-            if pair.client.state() == SessionState::Online {
+            if pair.client().state() == SessionState::Online {
                 let error = replies::presence_error("localhost", "modify", "not-acceptable", None);
                 pair.inject(error.as_bytes());
             }
@@ -475,7 +474,7 @@ fn apply(pair: &mut Pair, op: &Op) -> Result<(), UsageError> {
             Ok(())
         }
         Op::Eof => {
-            pair.client.handle_eof(now);
+            pair.eof();
             Ok(())
         }
         Op::Timeout => {

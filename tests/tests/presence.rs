@@ -8,12 +8,12 @@ use herald_core::{
     Client, ConfigError, DisconnectReason, Event, IqPolicy, Presence, SeededEntropy, SessionState,
     UsageError,
 };
-use herald_tests::{Pair, ServerProfile, config_for, replies};
+use herald_testkit::{Pair, ServerProfile, config_for, replies};
 
 fn online_pair() -> Pair {
     let mut pair = Pair::with_profile(ServerProfile::prosody_like());
     pair.connect();
-    assert_eq!(pair.client.state(), SessionState::Online);
+    assert_eq!(pair.client().state(), SessionState::Online);
     pair.take_events();
     pair
 }
@@ -51,11 +51,11 @@ fn defaults_are_chat_and_empty_status() {
 #[test]
 fn set_before_connect_changes_the_initial_presence() {
     let mut pair = Pair::with_profile(ServerProfile::prosody_like());
-    pair.client
-        .set_presence(pair.now, Presence::ExtendedAway)
+    pair.command(|c, now| c.set_presence(now, Presence::ExtendedAway))
         .unwrap();
-    pair.client.set_status(pair.now, "on holiday").unwrap();
-    assert_eq!(pair.client.state(), SessionState::Disconnected);
+    pair.command(|c, now| c.set_status(now, "on holiday"))
+        .unwrap();
+    assert_eq!(pair.client().state(), SessionState::Disconnected);
     pair.connect();
     assert_eq!(
         presences_sent(&pair),
@@ -67,19 +67,19 @@ fn set_before_connect_changes_the_initial_presence() {
 fn set_during_login_sends_nothing_until_one_initial_presence_with_the_latest_values() {
     let mut pair = Pair::with_profile(ServerProfile::prosody_like());
     pair.start();
-    pair.client.set_presence(pair.now, Presence::Away).unwrap();
+    pair.command(|c, now| c.set_presence(now, Presence::Away))
+        .unwrap();
     assert!(pair.step_until(|c| matches!(c.state(), SessionState::Authenticating { .. })));
-    pair.client.set_status(pair.now, "first").unwrap();
+    pair.command(|c, now| c.set_status(now, "first")).unwrap();
     assert!(pair.step_until(|c| c.state() == SessionState::Binding));
-    pair.client
-        .change_presence(pair.now, Presence::DoNotDisturb, "latest")
+    pair.command(|c, now| c.change_presence(now, Presence::DoNotDisturb, "latest"))
         .unwrap();
     assert!(
         presences_sent(&pair).is_empty(),
         "nothing before the session is up"
     );
     pair.drive();
-    assert_eq!(pair.client.state(), SessionState::Online);
+    assert_eq!(pair.client().state(), SessionState::Online);
     assert_eq!(
         presences_sent(&pair),
         ["<presence><show>dnd</show><status>latest</status></presence>"]
@@ -107,14 +107,16 @@ fn set_while_online_sends_one_stanza_with_both_values_and_priority() {
     let mut pair = Pair::new(profile, config);
     pair.connect();
     let mark = pair.mark();
-    pair.client.set_presence(pair.now, Presence::Away).unwrap();
+    pair.command(|c, now| c.set_presence(now, Presence::Away))
+        .unwrap();
     pair.drive();
     assert_eq!(
         pair.client_sent_since(mark),
         "<presence><show>away</show><status>here</status><priority>5</priority></presence>"
     );
     let mark = pair.mark();
-    pair.client.set_status(pair.now, "still here").unwrap();
+    pair.command(|c, now| c.set_status(now, "still here"))
+        .unwrap();
     pair.drive();
     assert_eq!(
         pair.client_sent_since(mark),
@@ -126,16 +128,15 @@ fn set_while_online_sends_one_stanza_with_both_values_and_priority() {
 fn change_presence_updates_both_and_sends_once() {
     let mut pair = online_pair();
     let mark = pair.mark();
-    pair.client
-        .change_presence(pair.now, Presence::DoNotDisturb, "meeting")
+    pair.command(|c, now| c.change_presence(now, Presence::DoNotDisturb, "meeting"))
         .unwrap();
     pair.drive();
     assert_eq!(
         pair.client_sent_since(mark),
         "<presence><show>dnd</show><status>meeting</status></presence>"
     );
-    assert_eq!(pair.client.presence(), Presence::DoNotDisturb);
-    assert_eq!(pair.client.status(), "meeting");
+    assert_eq!(pair.client().presence(), Presence::DoNotDisturb);
+    assert_eq!(pair.client().status(), "meeting");
     assert_eq!(
         pair.take_events(),
         [Event::PresenceSent {
@@ -148,16 +149,15 @@ fn change_presence_updates_both_and_sends_once() {
 #[test]
 fn an_unchanged_value_sends_nothing() {
     let mut pair = online_pair();
-    pair.client
-        .change_presence(pair.now, Presence::Away, "x")
+    pair.command(|c, now| c.change_presence(now, Presence::Away, "x"))
         .unwrap();
     pair.drive();
     pair.take_events();
     let mark = pair.mark();
-    pair.client.set_presence(pair.now, Presence::Away).unwrap();
-    pair.client.set_status(pair.now, "x").unwrap();
-    pair.client
-        .change_presence(pair.now, Presence::Away, "x")
+    pair.command(|c, now| c.set_presence(now, Presence::Away))
+        .unwrap();
+    pair.command(|c, now| c.set_status(now, "x")).unwrap();
+    pair.command(|c, now| c.change_presence(now, Presence::Away, "x"))
         .unwrap();
     pair.drive();
     assert_eq!(pair.client_sent_since(mark), "");
@@ -167,10 +167,11 @@ fn an_unchanged_value_sends_nothing() {
 #[test]
 fn empty_status_clears_it() {
     let mut pair = online_pair();
-    pair.client.set_status(pair.now, "busy day").unwrap();
+    pair.command(|c, now| c.set_status(now, "busy day"))
+        .unwrap();
     pair.drive();
     let mark = pair.mark();
-    pair.client.set_status(pair.now, "").unwrap();
+    pair.command(|c, now| c.set_status(now, "")).unwrap();
     pair.drive();
     assert_eq!(pair.client_sent_since(mark), "<presence/>");
 }
@@ -179,15 +180,14 @@ fn empty_status_clears_it() {
 fn offline_sends_unavailable_and_keeps_the_session_then_available_again() {
     let mut pair = online_pair();
     let mark = pair.mark();
-    pair.client
-        .set_presence(pair.now, Presence::Offline)
+    pair.command(|c, now| c.set_presence(now, Presence::Offline))
         .unwrap();
     pair.drive();
     assert_eq!(
         pair.client_sent_since(mark),
         "<presence type='unavailable'/>"
     );
-    assert_eq!(pair.client.state(), SessionState::Online);
+    assert_eq!(pair.client().state(), SessionState::Online);
     // The session still works: a ping is answered.
     let mark = pair.mark();
     pair.server_says(&replies::ping("p9", "localhost"));
@@ -196,7 +196,8 @@ fn offline_sends_unavailable_and_keeps_the_session_then_available_again() {
         "<iq id='p9' to='localhost' type='result'/>"
     );
     let mark = pair.mark();
-    pair.client.set_presence(pair.now, Presence::Chat).unwrap();
+    pair.command(|c, now| c.set_presence(now, Presence::Chat))
+        .unwrap();
     pair.drive();
     assert_eq!(pair.client_sent_since(mark), "<presence/>");
 }
@@ -204,8 +205,7 @@ fn offline_sends_unavailable_and_keeps_the_session_then_available_again() {
 #[test]
 fn presence_error_is_an_event_and_keeps_session_and_values() {
     let mut pair = online_pair();
-    pair.client
-        .change_presence(pair.now, Presence::Offline, "invisible")
+    pair.command(|c, now| c.change_presence(now, Presence::Offline, "invisible"))
         .unwrap();
     pair.drive();
     pair.take_events();
@@ -232,9 +232,9 @@ fn presence_error_is_an_event_and_keeps_session_and_values() {
         }
         other => panic!("expected PresenceError, got {other:?}"),
     }
-    assert_eq!(pair.client.state(), SessionState::Online);
-    assert_eq!(pair.client.presence(), Presence::Offline);
-    assert_eq!(pair.client.status(), "invisible");
+    assert_eq!(pair.client().state(), SessionState::Online);
+    assert_eq!(pair.client().presence(), Presence::Offline);
+    assert_eq!(pair.client().status(), "invisible");
 }
 
 #[test]
@@ -242,20 +242,20 @@ fn text_xml_cannot_carry_is_a_usage_error_and_changes_nothing() {
     let mut pair = online_pair();
     let mark = pair.mark();
     for bad in ["bell\u{7}", "nul\u{0}", "esc\u{1b}[0m", "\u{FFFE}"] {
-        let err = pair.client.set_status(pair.now, bad).unwrap_err();
+        let err = pair.command(|c, now| c.set_status(now, bad)).unwrap_err();
         assert!(matches!(err, UsageError::InvalidText { .. }), "{err:?}");
         let err = pair
-            .client
-            .change_presence(pair.now, Presence::Away, bad)
+            .command(|c, now| c.change_presence(now, Presence::Away, bad))
             .unwrap_err();
         assert!(matches!(err, UsageError::InvalidText { .. }), "{err:?}");
     }
     pair.drive();
     assert_eq!(pair.client_sent_since(mark), "");
-    assert_eq!(pair.client.presence(), Presence::Chat);
-    assert_eq!(pair.client.status(), "");
+    assert_eq!(pair.client().presence(), Presence::Chat);
+    assert_eq!(pair.client().status(), "");
     // Tabs, newlines and any Unicode are fine.
-    pair.client.set_status(pair.now, "a\tb\nc ☕ <&>").unwrap();
+    pair.command(|c, now| c.set_status(now, "a\tb\nc ☕ <&>"))
+        .unwrap();
     pair.drive();
     assert!(
         pair.client_sent_since(mark)
@@ -277,38 +277,41 @@ fn close_sends_unavailable_then_footer_and_waits_bounded() {
     pair.connect();
     pair.take_events();
     let mark = pair.mark();
-    pair.client.close(pair.now).unwrap();
+    pair.command(|c, now| c.close(now)).unwrap();
     pair.drive();
     assert_eq!(
         pair.client_sent_since(mark),
         "<presence type='unavailable'/></stream:stream>"
     );
-    assert_eq!(pair.client.state(), SessionState::Closing);
-    assert_eq!(pair.client.close(pair.now), Err(UsageError::AlreadyClosing));
+    assert_eq!(pair.client().state(), SessionState::Closing);
     assert_eq!(
-        pair.client.set_presence(pair.now, Presence::Away),
+        pair.command(|c, now| c.close(now)),
+        Err(UsageError::AlreadyClosing)
+    );
+    assert_eq!(
+        pair.command(|c, now| c.set_presence(now, Presence::Away)),
         Err(UsageError::AlreadyClosing)
     );
     // The wait is bounded by the close timeout (5 s by default).
-    let deadline = pair.client.poll_timeout().expect("close timer armed");
+    let deadline = pair.client().poll_timeout().expect("close timer armed");
     assert_eq!(deadline - pair.now, Duration::from_secs(5));
     pair.advance(Duration::from_millis(4999));
-    assert_eq!(pair.client.state(), SessionState::Closing);
+    assert_eq!(pair.client().state(), SessionState::Closing);
     pair.advance(Duration::from_millis(1));
     assert_eq!(
-        pair.client.state(),
+        pair.client().state(),
         SessionState::Closed {
             reason: DisconnectReason::LocalClose
         }
     );
-    assert!(pair.transport_closed);
+    assert!(pair.transport_closed());
     assert_eq!(
         pair.take_events().last(),
         Some(&Event::Disconnected {
             reason: DisconnectReason::LocalClose
         })
     );
-    assert_eq!(pair.client.poll_timeout(), None);
+    assert_eq!(pair.client().poll_timeout(), None);
 }
 
 #[test]
@@ -351,7 +354,7 @@ fn incoming_presence_from_contacts_is_read_leniently() {
     assert_eq!(erin.resource(), None);
     assert_eq!(erin.availability, Presence::Chat);
     assert_eq!(erin.priority, 127);
-    assert_eq!(pair.client.state(), SessionState::Online);
+    assert_eq!(pair.client().state(), SessionState::Online);
 }
 
 #[test]
@@ -432,7 +435,7 @@ fn with_application_iq_policy_the_application_answers() {
     )
     .parse()
     .unwrap();
-    pair.client.send(pair.now, &reply).unwrap();
+    pair.command(|c, now| c.send(now, &reply)).unwrap();
     pair.drive();
     assert!(pair.client_sent_since(mark).contains("id='v2'"));
 }
@@ -444,20 +447,23 @@ fn send_is_checked() {
         "<message xmlns='jabber:client' to='bob@localhost'><body>hi</body></message>"
             .parse()
             .unwrap();
-    assert_eq!(pair.client.send(pair.now, &msg), Err(UsageError::NotOnline));
+    assert_eq!(
+        pair.command(|c, now| c.send(now, &msg)),
+        Err(UsageError::NotOnline)
+    );
     pair.connect();
     let mark = pair.mark();
     let broadcast: Element = "<presence xmlns='jabber:client'><show>dnd</show></presence>"
         .parse()
         .unwrap();
     assert_eq!(
-        pair.client.send(pair.now, &broadcast),
+        pair.command(|c, now| c.send(now, &broadcast)),
         Err(UsageError::UsePresenceApi)
     );
     let mut bad = msg.clone();
     bad.append_text("\u{1}");
     assert!(matches!(
-        pair.client.send(pair.now, &bad),
+        pair.command(|c, now| c.send(now, &bad)),
         Err(UsageError::InvalidElement(_))
     ));
     pair.drive();
@@ -469,8 +475,8 @@ fn send_is_checked() {
     let directed: Element = "<presence xmlns='jabber:client' to='room@muc.localhost/alice'/>"
         .parse()
         .unwrap();
-    pair.client.send(pair.now, &directed).unwrap();
-    pair.client.send(pair.now, &msg).unwrap();
+    pair.command(|c, now| c.send(now, &directed)).unwrap();
+    pair.command(|c, now| c.send(now, &msg)).unwrap();
     pair.drive();
     assert_eq!(
         pair.client_sent_since(mark),
@@ -488,12 +494,13 @@ fn an_idle_online_stream_gets_whitespace_keepalives() {
     assert_eq!(pair.client_sent_since(mark), " ");
     // Sending resets the idle clock.
     pair.advance(Duration::from_secs(30));
-    pair.client.set_presence(pair.now, Presence::Away).unwrap();
+    pair.command(|c, now| c.set_presence(now, Presence::Away))
+        .unwrap();
     pair.drive();
     let mark = pair.mark();
     pair.advance(Duration::from_secs(59));
     assert_eq!(pair.client_sent_since(mark), "");
     pair.advance(Duration::from_secs(1));
     assert_eq!(pair.client_sent_since(mark), " ");
-    assert_eq!(pair.client.state(), SessionState::Online);
+    assert_eq!(pair.client().state(), SessionState::Online);
 }

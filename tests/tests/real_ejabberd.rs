@@ -5,7 +5,7 @@
 
 mod real_common;
 
-use herald_tests::real::Ejabberd;
+use herald_testkit::real::Ejabberd;
 use real_common::*;
 
 fn server() -> Ejabberd {

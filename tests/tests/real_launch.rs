@@ -5,7 +5,7 @@
 
 use std::time::{Duration, Instant};
 
-use herald_tests::real::{
+use herald_testkit::real::{
     DOMAIN, Ejabberd, Prosody, RealServer, openssl_starttls, stream_features,
 };
 

@@ -5,7 +5,7 @@
 
 mod real_common;
 
-use herald_tests::real::Prosody;
+use herald_testkit::real::Prosody;
 use real_common::*;
 
 fn server() -> Prosody {

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use herald_core::jid::BareJid;
 use herald_core::{Config, Event as CoreEvent, SubscriptionPolicy};
-use herald_tests::real::{Ejabberd, Prosody, RealServer};
+use herald_testkit::real::{Ejabberd, Prosody, RealServer};
 use herald_tokio::{ConnectOptions, Event, Events, Handle};
 
 mod tokio_common;

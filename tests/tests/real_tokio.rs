@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use herald_core::{Config, Event as CoreEvent, IncomingPresence, Presence};
-use herald_tests::real::{Ejabberd, Prosody, RealServer};
+use herald_testkit::real::{Ejabberd, Prosody, RealServer};
 use herald_tokio::{ConnectOptions, EndReason, Event, Events, Handle};
 
 mod tokio_common;

@@ -6,7 +6,7 @@ use herald_core::jid::BareJid;
 use herald_core::{
     Event, Presence, Roster, RosterChange, RosterItem, SessionState, Subscription, UsageError,
 };
-use herald_tests::{Pair, ServerProfile, config_for, replies};
+use herald_testkit::{Pair, ServerProfile, config_for, replies};
 
 fn bare(s: &str) -> BareJid {
     BareJid::new(s).unwrap()
@@ -15,7 +15,7 @@ fn bare(s: &str) -> BareJid {
 fn online(profile: ServerProfile) -> Pair {
     let mut pair = Pair::with_profile(profile);
     pair.connect();
-    assert_eq!(pair.client.state(), SessionState::Online);
+    assert_eq!(pair.client().state(), SessionState::Online);
     pair
 }
 
@@ -46,7 +46,7 @@ fn the_roster_comes_before_the_initial_presence_and_is_reported_whole() {
         .expect("bob in the roster");
     assert_eq!(bob.name.as_deref(), Some("Bob"));
     assert_eq!(bob.subscription, Subscription::Both);
-    assert_eq!(pair.client.roster(), roster);
+    assert_eq!(pair.client().roster(), roster);
 }
 
 #[test]
@@ -71,7 +71,7 @@ fn a_cached_current_roster_is_confirmed_with_an_empty_result() {
         })
         .expect("the cached roster, confirmed");
     assert_eq!(roster.get(&carol.jid), Some(&carol));
-    assert_eq!(pair.client.state(), SessionState::Online);
+    assert_eq!(pair.client().state(), SessionState::Online);
 }
 
 #[test]
@@ -89,7 +89,7 @@ fn a_stale_cache_is_replaced_by_the_servers_roster() {
             ..
         }
     )));
-    assert!(pair.client.roster().get(&bare("bob@localhost")).is_some());
+    assert!(pair.client().roster().get(&bare("bob@localhost")).is_some());
 }
 
 #[test]
@@ -106,7 +106,7 @@ fn the_roster_can_be_skipped() {
     let mut pair = Pair::new(profile, config);
     pair.connect();
     assert!(pair.server.roster_gets.is_empty());
-    assert_eq!(pair.client.state(), SessionState::Online);
+    assert_eq!(pair.client().state(), SessionState::Online);
 }
 
 #[test]
@@ -116,7 +116,7 @@ fn a_roster_error_leaves_an_empty_roster_and_the_login_goes_on() {
     let pair = online(profile);
     assert!(pair.events.iter().any(|e| matches!(e,
         Event::RosterUnavailable { condition } if condition == "internal-server-error")));
-    assert!(pair.client.roster().items.is_empty());
+    assert!(pair.client().roster().items.is_empty());
 }
 
 #[test]
@@ -158,7 +158,7 @@ fn pushes_from_the_server_are_applied_and_answered() {
     assert!(matches!(&pair.take_events()[..],
         [Event::RosterPush { change: RosterChange::Removed, item, .. }]
             if item.jid.as_str() == "bob@localhost"));
-    assert!(pair.client.roster().get(&bare("bob@localhost")).is_none());
+    assert!(pair.client().roster().get(&bare("bob@localhost")).is_none());
 }
 
 /// The one `RosterPush` shape, for a removal: the whole item (as the roster held it: name,
@@ -205,7 +205,7 @@ fn a_removal_push_carries_the_whole_item() {
         }]
     );
     assert!(
-        pair.client
+        pair.client()
             .roster()
             .items
             .values()
@@ -217,7 +217,7 @@ fn a_removal_push_carries_the_whole_item() {
 fn spoofed_pushes_are_ignored() {
     let mut pair = online(ServerProfile::prosody_like());
     pair.take_events();
-    let before = pair.client.roster().clone();
+    let before = pair.client().roster().clone();
     let mark = pair.mark();
     for from in [
         "mallory@evil.example",
@@ -232,7 +232,7 @@ fn spoofed_pushes_are_ignored() {
     }
     assert_eq!(pair.client_sent_since(mark), "");
     assert!(pair.take_events().is_empty());
-    assert_eq!(pair.client.roster(), &before);
+    assert_eq!(pair.client().roster(), &before);
 }
 
 #[test]
@@ -244,7 +244,7 @@ fn a_push_with_two_items_is_refused() {
          <item jid='a@localhost'/><item jid='b@localhost'/></query></iq>",
     );
     assert!(pair.client_sent_since(mark).contains("<bad-request"));
-    assert!(pair.client.roster().get(&bare("a@localhost")).is_none());
+    assert!(pair.client().roster().get(&bare("a@localhost")).is_none());
 }
 
 #[test]
@@ -257,8 +257,7 @@ fn add_contact_sets_the_item_and_asks_for_a_subscription_in_both_push_orders() {
         pair.take_events();
         let mark = pair.mark();
         let carol = bare("carol@localhost");
-        pair.client
-            .add_contact(pair.now, &carol, Some("Carol"), &["Friends".into()])
+        pair.command(|c, now| c.add_contact(now, &carol, Some("Carol"), &["Friends".into()]))
             .unwrap();
         pair.drive();
         let sent = pair.client_sent_since(mark);
@@ -281,28 +280,27 @@ fn add_contact_sets_the_item_and_asks_for_a_subscription_in_both_push_orders() {
             "{events:?}"
         );
         assert_eq!(
-            pair.client
+            pair.client()
                 .roster()
                 .get(&carol)
                 .and_then(|i| i.name.as_deref()),
             Some("Carol")
         );
         // Removal goes the same way.
-        pair.client.remove_contact(pair.now, &carol).unwrap();
+        pair.command(|c, now| c.remove_contact(now, &carol))
+            .unwrap();
         pair.drive();
-        assert!(pair.client.roster().get(&carol).is_none());
+        assert!(pair.client().roster().get(&carol).is_none());
     }
 }
 
 #[test]
 fn a_refused_roster_edit_is_reported() {
     let mut pair = online(ServerProfile::prosody_like());
-    pair.client
-        .update_contact(pair.now, &bare("bob@localhost"), Some("B"), &[])
+    let mark = pair.mark();
+    pair.command(|c, now| c.update_contact(now, &bare("bob@localhost"), Some("B"), &[]))
         .unwrap();
-    let mut out = Vec::new();
-    let _ = pair.client.poll_transmit(&mut out);
-    let sent = String::from_utf8(out).unwrap();
+    let sent = pair.client_sent_since(mark);
     let id = sent
         .split("id='")
         .nth(1)
@@ -312,10 +310,14 @@ fn a_refused_roster_edit_is_reported() {
         .unwrap()
         .to_string();
     pair.take_events();
-    pair.server_says(&format!(
-        "<iq type='error' id='{id}'><error type='cancel'>\
-         <not-allowed xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>"
-    ));
+    // The test answers in the server's place (the scripted server would accept the edit).
+    pair.feed(
+        format!(
+            "<iq type='error' id='{id}'><error type='cancel'>\
+             <not-allowed xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>"
+        )
+        .as_bytes(),
+    );
     assert_eq!(
         pair.take_events(),
         [Event::RosterEditFailed {
@@ -330,12 +332,12 @@ fn roster_commands_need_an_online_session_and_valid_text() {
     let mut pair = Pair::with_profile(ServerProfile::prosody_like());
     let bob = bare("bob@localhost");
     assert_eq!(
-        pair.client.add_contact(pair.now, &bob, None, &[]),
+        pair.command(|c, now| c.add_contact(now, &bob, None, &[])),
         Err(UsageError::NotConnected)
     );
     pair.connect();
     assert!(matches!(
-        pair.client.add_contact(pair.now, &bob, Some("\u{1}"), &[]),
+        pair.command(|c, now| c.add_contact(now, &bob, Some("\u{1}"), &[])),
         Err(UsageError::InvalidText { .. })
     ));
 }
@@ -345,14 +347,16 @@ fn subscription_commands_send_the_rfc_6121_stanzas() {
     let mut pair = online(ServerProfile::prosody_like());
     let erin = bare("erin@localhost");
     let mark = pair.mark();
-    pair.client.subscribe(pair.now, &erin).unwrap();
-    pair.client.unsubscribe(pair.now, &erin).unwrap();
-    pair.client.deny(pair.now, &erin).unwrap();
-    pair.client.cancel(pair.now, &erin).unwrap();
-    pair.client.probe(pair.now, &erin.clone().into()).unwrap();
-    pair.client
-        .send_directed_presence(pair.now, &"room@muc.localhost/alice".parse().unwrap())
+    pair.command(|c, now| c.subscribe(now, &erin)).unwrap();
+    pair.command(|c, now| c.unsubscribe(now, &erin)).unwrap();
+    pair.command(|c, now| c.deny(now, &erin)).unwrap();
+    pair.command(|c, now| c.cancel(now, &erin)).unwrap();
+    pair.command(|c, now| c.probe(now, &erin.clone().into()))
         .unwrap();
+    pair.command(|c, now| {
+        c.send_directed_presence(now, &"room@muc.localhost/alice".parse().unwrap())
+    })
+    .unwrap();
     pair.drive();
     assert_eq!(
         pair.client_sent_since(mark),
@@ -369,13 +373,12 @@ fn subscription_commands_send_the_rfc_6121_stanzas() {
 fn approve_needs_a_request_unless_the_server_pre_approves() {
     let mut pair = online(ServerProfile::prosody_like());
     assert_eq!(
-        pair.client.approve(pair.now, &bare("frank@localhost")),
+        pair.command(|c, now| c.approve(now, &bare("frank@localhost"))),
         Err(UsageError::NoPendingRequest)
     );
     let mut pair = online(ServerProfile::ejabberd_like());
     let mark = pair.mark();
-    pair.client
-        .approve(pair.now, &bare("frank@localhost"))
+    pair.command(|c, now| c.approve(now, &bare("frank@localhost")))
         .unwrap();
     pair.drive();
     assert_eq!(
@@ -431,10 +434,10 @@ fn contacts_presence_is_tracked_per_resource_with_a_best_resource() {
         None,
         Some("-1"),
     ));
-    assert_eq!(pair.client.contact_presences(&bob).len(), 3);
+    assert_eq!(pair.client().contact_presences(&bob).len(), 3);
     // Equal priority: the most available wins (chat over away).
     assert_eq!(
-        pair.client.best_presence(&bob).unwrap().resource(),
+        pair.client().best_presence(&bob).unwrap().resource(),
         Some("desk")
     );
     pair.server_says(&replies::contact_presence(
@@ -444,18 +447,18 @@ fn contacts_presence_is_tracked_per_resource_with_a_best_resource() {
         Some("9"),
     ));
     assert_eq!(
-        pair.client.best_presence(&bob).unwrap().resource(),
+        pair.client().best_presence(&bob).unwrap().resource(),
         Some("phone")
     );
     pair.server_says("<presence from='bob@localhost/phone' type='unavailable'/>");
     assert_eq!(
-        pair.client.best_presence(&bob).unwrap().resource(),
+        pair.client().best_presence(&bob).unwrap().resource(),
         Some("desk")
     );
-    assert_eq!(pair.client.contact_presences(&bob).len(), 2);
+    assert_eq!(pair.client().contact_presences(&bob).len(), 2);
     // An unavailable presence from the bare JID clears every resource.
     pair.server_says("<presence from='bob@localhost' type='unavailable'/>");
-    assert!(pair.client.contact_presences(&bob).is_empty());
+    assert!(pair.client().contact_presences(&bob).is_empty());
     // The Presence event itself is unchanged.
     assert!(
         pair.events
@@ -470,7 +473,7 @@ fn contacts_presence_is_tracked_per_resource_with_a_best_resource() {
         None,
     ));
     pair.server_says(&replies::stream_error("system-shutdown", None));
-    assert!(pair.client.contact_presences(&bob).is_empty());
+    assert!(pair.client().contact_presences(&bob).is_empty());
 }
 
 #[test]
@@ -486,7 +489,7 @@ fn tracked_presences_are_bounded() {
     pair.server_says(&flood);
     let tracked: usize = (0..50)
         .map(|i| {
-            pair.client
+            pair.client()
                 .contact_presences(&bare(&format!("u{i}@localhost")))
                 .len()
         })

@@ -7,7 +7,7 @@ use herald_core::{
     ChannelBinding, DisconnectReason, Event, IterationBounds, Mechanism, ScramError, SessionState,
     Transport,
 };
-use herald_tests::{Pair, ScramTamper, ServerProfile, config_for};
+use herald_testkit::{Pair, ScramTamper, ServerProfile, config_for};
 
 const ABORT: &str = "<abort xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>";
 const STREAM_CLOSE: &str = "</stream:stream>";
@@ -17,7 +17,7 @@ const STREAM_CLOSE: &str = "</stream:stream>";
 /// Logged in: online, resource bound, one bind request, no disconnect.
 fn assert_logged_in(pair: &Pair) {
     assert_eq!(
-        pair.client.state(),
+        pair.client().state(),
         SessionState::Online,
         "{:#?}",
         pair.events
@@ -50,7 +50,7 @@ fn assert_not_logged_in(pair: &Pair) {
             .iter()
             .any(|e| matches!(e, Event::Online { .. }))
     );
-    assert_eq!(pair.client.bound_jid(), None);
+    assert_eq!(pair.client().bound_jid(), None);
     assert!(
         pair.server.received_named("iq").is_empty(),
         "no bind request"
@@ -162,14 +162,10 @@ fn ejabberd_like_login_binds_the_channel_with_tls_server_end_point() {
 fn direct_tls_binding_data_enables_plus_too() {
     let mut pair = Pair::with_profile(ServerProfile::ejabberd_like());
     pair.server.tls_done();
-    pair.client
-        .connect(
-            pair.now,
-            Transport::DirectTls(Some(ChannelBinding::tls_server_end_point(
-                herald_tests::profile::END_POINT.to_vec(),
-            ))),
-        )
-        .unwrap();
+    pair.connect_over(Transport::DirectTls(Some(
+        ChannelBinding::tls_server_end_point(herald_testkit::profile::END_POINT.to_vec()),
+    )))
+    .unwrap();
     pair.drive();
     assert_logged_in(&pair);
     assert_eq!(
@@ -514,10 +510,10 @@ fn lowered_max_is_inclusive() {
 fn a_reconnect_with_the_scram_cache_logs_in_and_a_stale_key_is_dropped() {
     let mut first = Pair::with_profile(ServerProfile::prosody_like());
     first.connect();
-    assert_eq!(first.client.state(), SessionState::Online);
-    let cache = first.client.scram_cache().clone();
+    assert_eq!(first.client().state(), SessionState::Online);
+    let cache = first.client().scram_cache().clone();
     assert_eq!(cache.len(), 1, "the verified key is cached");
-    assert!(!format!("{cache:?} {:?}", first.client.config()).contains("wonderland"));
+    assert!(!format!("{cache:?} {:?}", first.client().config()).contains("wonderland"));
 
     // The next connection, carrying the cache: same server, same account.
     let profile = ServerProfile::prosody_like();
@@ -525,8 +521,8 @@ fn a_reconnect_with_the_scram_cache_logs_in_and_a_stale_key_is_dropped() {
     config.scram_cache = cache.clone();
     let mut second = Pair::new(profile, config);
     second.connect();
-    assert_eq!(second.client.state(), SessionState::Online);
-    assert_eq!(second.client.scram_cache().len(), 1);
+    assert_eq!(second.client().state(), SessionState::Online);
+    assert_eq!(second.client().scram_cache().len(), 1);
 
     // The password changed on the server (and in the config): the old key does not match
     // the new password, so PBKDF2 runs again and the login succeeds.
@@ -536,8 +532,8 @@ fn a_reconnect_with_the_scram_cache_logs_in_and_a_stale_key_is_dropped() {
     config.scram_cache = cache.clone();
     let mut changed = Pair::new(profile, config);
     changed.connect();
-    assert_eq!(changed.client.state(), SessionState::Online);
-    assert_eq!(changed.client.scram_cache().len(), 2);
+    assert_eq!(changed.client().state(), SessionState::Online);
+    assert_eq!(changed.client().scram_cache().len(), 2);
 
     // A wrong password is refused and leaves no key behind.
     let profile = ServerProfile::prosody_like();
@@ -551,7 +547,7 @@ fn a_reconnect_with_the_scram_cache_logs_in_and_a_stale_key_is_dropped() {
         DisconnectReason::AuthFailed { .. } | DisconnectReason::Scram { .. }
     ));
     assert_eq!(
-        wrong.client.scram_cache().len(),
+        wrong.client().scram_cache().len(),
         1,
         "only the good key stays"
     );

@@ -10,7 +10,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use herald_core::{Event, SessionState};
 use herald_io::trace::Redactor;
-use herald_tests::{Chunking, Pair, ServerProfile, config_for};
+use herald_testkit::{Chunking, Pair, ServerProfile, config_for};
 
 const PASSWORD: &str = "Tr0ub4dor&3-horse";
 
@@ -85,9 +85,9 @@ fn logged_in(profile: ServerProfile) -> Pair {
     for _ in 0..20 {
         let shown = format!(
             "{:?} {:#?} {:?}",
-            pair.client,
-            pair.client,
-            pair.client.config()
+            pair.client(),
+            pair.client(),
+            pair.client().config()
         );
         assert!(!shown.contains(PASSWORD), "{shown}");
         let wire = String::from_utf8_lossy(&pair.server.received_bytes).into_owned();
@@ -98,8 +98,8 @@ fn logged_in(profile: ServerProfile) -> Pair {
             break;
         }
     }
-    assert_eq!(pair.client.state(), SessionState::Online);
-    pair.client.close(pair.now).expect("close");
+    assert_eq!(pair.client().state(), SessionState::Online);
+    pair.command(|c, now| c.close(now)).expect("close");
     pair.deliver();
     pair
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use herald_core::jid::BareJid;
 use herald_core::{Config, Event, SessionState, SubscriptionPolicy, UsageError};
-use herald_tests::{Pair, ServerProfile, config_for};
+use herald_testkit::{Pair, ServerProfile, config_for};
 
 const WINDOW: Duration = Duration::from_secs(30);
 const SECOND: Duration = Duration::from_secs(1);
@@ -23,7 +23,7 @@ fn online_with(change: impl FnOnce(&mut Config)) -> Pair {
     change(&mut config);
     let mut pair = Pair::new(profile, config);
     pair.connect();
-    assert_eq!(pair.client.state(), SessionState::Online);
+    assert_eq!(pair.client().state(), SessionState::Online);
     pair.take_events();
     pair
 }
@@ -64,8 +64,7 @@ fn the_default_window_is_30_seconds_and_an_answer_within_it_is_the_only_one() {
     // A person or a script answers a second later: nothing went out meanwhile.
     pair.advance(SECOND);
     assert_eq!(pair.client_sent_since(mark), "");
-    pair.client
-        .approve(pair.now, &bare("erin@localhost"))
+    pair.command(|c, now| c.approve(now, &bare("erin@localhost")))
         .unwrap();
     pair.drive();
     pair.advance(WINDOW);
@@ -77,10 +76,10 @@ fn the_default_window_is_30_seconds_and_an_answer_within_it_is_the_only_one() {
         pair.take_events().is_empty(),
         "the policy does not answer again"
     );
-    assert_eq!(pair.client.poll_timeout(), None);
+    assert_eq!(pair.client().poll_timeout(), None);
     // The request is answered: a second approve is not an answer to anything.
     assert_eq!(
-        pair.client.approve(pair.now, &bare("erin@localhost")),
+        pair.command(|c, now| c.approve(now, &bare("erin@localhost"))),
         Err(UsageError::NoPendingRequest)
     );
 }
@@ -92,7 +91,7 @@ fn deny_answers_when_the_window_closes_not_before() {
     let mark = pair.mark();
     request(&mut pair, "carol@localhost");
     pair.take_events();
-    assert_eq!(pair.client.poll_timeout(), Some(start + WINDOW));
+    assert_eq!(pair.client().poll_timeout(), Some(start + WINDOW));
     pair.advance(WINDOW - Duration::from_millis(1));
     assert_eq!(pair.client_sent_since(mark), "");
     assert!(pair.fire_next_timeout());
@@ -102,7 +101,7 @@ fn deny_answers_when_the_window_closes_not_before() {
         "<presence to='carol@localhost' type='unsubscribed'/>"
     );
     assert_eq!(pair.take_events(), [answered("carol@localhost", false)]);
-    assert_eq!(pair.client.poll_timeout(), None);
+    assert_eq!(pair.client().poll_timeout(), None);
 }
 
 #[test]
@@ -152,14 +151,13 @@ fn close_answers_open_requests_first_by_the_policy() {
         let mut pair = online(policy);
         request(&mut pair, "carol@localhost");
         request(&mut pair, "dave@localhost");
-        pair.client
-            .approve(pair.now, &bare("dave@localhost"))
+        pair.command(|c, now| c.approve(now, &bare("dave@localhost")))
             .unwrap();
         pair.drive();
         pair.take_events();
         let mark = pair.mark();
         pair.advance(SECOND);
-        pair.client.close(pair.now).unwrap();
+        pair.command(|c, now| c.close(now)).unwrap();
         pair.drive();
         // The answer, then the unavailable presence, then the end of the stream; dave was
         // answered already.
@@ -199,10 +197,9 @@ fn ask_sends_nothing_says_so_and_still_takes_an_answer() {
             from: bare("carol@localhost")
         }]
     );
-    assert_eq!(pair.client.poll_timeout(), None);
+    assert_eq!(pair.client().poll_timeout(), None);
     // Still pending at the server: a late answer is an answer.
-    pair.client
-        .approve(pair.now, &bare("carol@localhost"))
+    pair.command(|c, now| c.approve(now, &bare("carol@localhost")))
         .unwrap();
     pair.drive();
     assert_eq!(
@@ -216,7 +213,7 @@ fn ask_sends_nothing_says_so_and_still_takes_an_answer() {
     request(&mut pair, "frank@localhost");
     pair.take_events();
     let mark = pair.mark();
-    pair.client.close(pair.now).unwrap();
+    pair.command(|c, now| c.close(now)).unwrap();
     pair.drive();
     assert_eq!(
         pair.client_sent_since(mark),
@@ -242,7 +239,7 @@ fn a_zero_window_answers_right_after_the_event_as_ipworks() {
     let mark = pair.mark();
     request(&mut pair, "carol@localhost");
     // Due at once: the next handle_timeout, at the same instant.
-    assert_eq!(pair.client.poll_timeout(), Some(start));
+    assert_eq!(pair.client().poll_timeout(), Some(start));
     assert!(pair.fire_next_timeout());
     assert_eq!(pair.now, start);
     assert_eq!(
@@ -252,8 +249,7 @@ fn a_zero_window_answers_right_after_the_event_as_ipworks() {
     // Answered while handling the event: the policy stays quiet.
     let mark = pair.mark();
     request(&mut pair, "dave@localhost");
-    pair.client
-        .approve(pair.now, &bare("dave@localhost"))
+    pair.command(|c, now| c.approve(now, &bare("dave@localhost")))
         .unwrap();
     pair.drive();
     pair.take_events();
@@ -294,9 +290,9 @@ fn a_withdrawn_request_gets_no_answer() {
     let mark = pair.mark();
     request(&mut pair, "carol@localhost");
     pair.server_says("<presence from='carol@localhost' type='unsubscribe'/>");
-    assert_eq!(pair.client.poll_timeout(), None);
+    assert_eq!(pair.client().poll_timeout(), None);
     pair.advance(WINDOW);
-    pair.client.close(pair.now).unwrap();
+    pair.command(|c, now| c.close(now)).unwrap();
     pair.drive();
     assert_eq!(
         pair.client_sent_since(mark),
@@ -323,19 +319,16 @@ fn open_requests_are_bounded_and_the_oldest_is_answered_early() {
     pair.advance(WINDOW);
     let sent = pair.client_sent_since(mark);
     assert_eq!(sent.matches("type='unsubscribed'").count(), 1003);
-    assert_eq!(pair.client.poll_timeout(), None);
+    assert_eq!(pair.client().poll_timeout(), None);
 }
 
 #[test]
 fn a_request_while_closing_is_left_pending() {
     let mut pair = online(SubscriptionPolicy::Deny);
-    pair.client.close(pair.now).unwrap();
+    pair.command(|c, now| c.close(now)).unwrap();
     // The pair's server echoes the close at once; inject before it is delivered.
     let mark = pair.mark();
-    pair.client.handle_input(
-        pair.now,
-        b"<presence from='carol@localhost' type='subscribe'/>",
-    );
+    pair.feed(b"<presence from='carol@localhost' type='subscribe'/>");
     pair.drive();
     assert!(!pair.client_sent_since(mark).contains("carol"));
     let events = pair.take_events();
@@ -352,9 +345,9 @@ fn an_unexpected_end_answers_nothing() {
     let mut pair = online(SubscriptionPolicy::Deny);
     let mark = pair.mark();
     request(&mut pair, "carol@localhost");
-    pair.client.handle_eof(pair.now);
+    pair.eof();
     pair.drive();
-    assert_eq!(pair.client.poll_timeout(), None);
+    assert_eq!(pair.client().poll_timeout(), None);
     assert_eq!(pair.client_sent_since(mark), "");
     assert!(
         !pair

@@ -3,8 +3,8 @@
 use std::time::Duration;
 
 use herald_core::{DisconnectReason, Event as CoreEvent, Presence};
-use herald_tests::loopback::LoopbackServer;
-use herald_tests::{ServerProfile, config_for};
+use herald_testkit::loopback::LoopbackServer;
+use herald_testkit::{ServerProfile, config_for};
 use herald_tokio::{ConnectOptions, EndReason, Event, Events};
 
 mod tokio_common;
@@ -12,7 +12,7 @@ mod tokio_common;
 fn options(server: &LoopbackServer, trust_ca: bool) -> ConnectOptions {
     let mut options = ConnectOptions::default();
     options.server = Some(("127.0.0.1".into(), server.port));
-    options.ca_file = trust_ca.then(|| server.certs.ca_pem.clone());
+    options.ca_file = trust_ca.then(|| server.ca_file().to_path_buf());
     options.reconnect_initial = Duration::from_millis(50);
     options.reconnect_max = Duration::from_millis(200);
     options
@@ -33,7 +33,7 @@ fn is_ended(e: &Event) -> bool {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn starttls_login_initial_presence_change_and_close() {
-    let server = LoopbackServer::start(ServerProfile::prosody_like(), false);
+    let server = LoopbackServer::scripted(ServerProfile::prosody_like(), false);
     let mut config = config_for(&ServerProfile::prosody_like());
     config.presence = Presence::Away;
     config.status = "lunch".into();
@@ -70,12 +70,12 @@ async fn starttls_login_initial_presence_change_and_close() {
         plaintext.ends_with("<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>"),
         "{plaintext}"
     );
-    assert_eq!(server.connection_count(), 1);
+    assert_eq!(server.accepted(), 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unknown_ca_fails_before_any_credential_and_is_not_retried() {
-    let server = LoopbackServer::start(ServerProfile::prosody_like(), false);
+    let server = LoopbackServer::scripted(ServerProfile::prosody_like(), false);
     let config = config_for(&ServerProfile::prosody_like());
     let (_handle, mut events) = herald_tokio::connect(config, options(&server, false));
     let seen = until(&mut events, is_ended).await;
@@ -90,12 +90,12 @@ async fn an_unknown_ca_fails_before_any_credential_and_is_not_retried() {
     assert!(!seen.iter().any(|e| matches!(e, Event::Reconnecting { .. })));
     let log = server.connection(0);
     assert!(!log.received.iter().any(|e| e.name() == "auth"));
-    assert_eq!(server.connection_count(), 1);
+    assert_eq!(server.accepted(), 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reconnects_with_the_current_presence_after_the_server_drops() {
-    let server = LoopbackServer::start(ServerProfile::prosody_like(), true);
+    let server = LoopbackServer::scripted(ServerProfile::prosody_like(), true);
     let config = config_for(&ServerProfile::prosody_like());
     let (handle, mut events) = herald_tokio::connect(config, options(&server, true));
     until(&mut events, is_online).await;

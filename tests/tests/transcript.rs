@@ -3,7 +3,7 @@
 //! asserted byte for byte.
 
 use herald_core::{Action, DisconnectReason, Event, Presence, SessionState};
-use herald_tests::{Pair, ServerProfile, config_for};
+use herald_testkit::{Pair, ServerProfile, config_for};
 
 const HEADER: &str = "<?xml version='1.0'?><stream:stream xmlns='jabber:client' \
     xmlns:stream='http://etherx.jabber.org/streams' to='localhost' version='1.0'>";
@@ -63,7 +63,7 @@ fn prosody_like_login_presence_changes_and_close() {
     );
     assert_eq!(pair.server.headers, 3);
 
-    assert_eq!(pair.client.state(), SessionState::Online);
+    assert_eq!(pair.client().state(), SessionState::Online);
     let events = pair.take_events();
     let states: Vec<_> = events
         .iter()
@@ -104,8 +104,7 @@ fn prosody_like_login_presence_changes_and_close() {
 
     // A change while online: one stanza with both values.
     let mark = pair.mark();
-    pair.client
-        .set_presence(pair.now, Presence::DoNotDisturb)
+    pair.command(|c, now| c.set_presence(now, Presence::DoNotDisturb))
         .unwrap();
     pair.drive();
     assert_eq!(
@@ -115,15 +114,14 @@ fn prosody_like_login_presence_changes_and_close() {
 
     // Offline: unavailable presence, session kept. Prosody echoes it back.
     let mark = pair.mark();
-    pair.client
-        .change_presence(pair.now, Presence::Offline, "gone")
+    pair.command(|c, now| c.change_presence(now, Presence::Offline, "gone"))
         .unwrap();
     pair.drive();
     assert_eq!(
         pair.client_sent_since(mark),
         "<presence type='unavailable'><status>gone</status></presence>"
     );
-    assert_eq!(pair.client.state(), SessionState::Online);
+    assert_eq!(pair.client().state(), SessionState::Online);
     let echoed = pair.take_events();
     assert!(echoed.iter().any(|e| matches!(e,
         Event::Presence(p) if p.availability == Presence::Offline
@@ -131,8 +129,7 @@ fn prosody_like_login_presence_changes_and_close() {
 
     // And back.
     let mark = pair.mark();
-    pair.client
-        .change_presence(pair.now, Presence::Chat, "back")
+    pair.command(|c, now| c.change_presence(now, Presence::Chat, "back"))
         .unwrap();
     pair.drive();
     assert_eq!(
@@ -142,7 +139,7 @@ fn prosody_like_login_presence_changes_and_close() {
 
     // Close: unavailable presence, our footer; the server answers with its own.
     let mark = pair.mark();
-    pair.client.close(pair.now).unwrap();
+    pair.command(|c, now| c.close(now)).unwrap();
     pair.drive();
     assert_eq!(
         pair.client_sent_since(mark),
@@ -150,7 +147,7 @@ fn prosody_like_login_presence_changes_and_close() {
     );
     assert!(pair.server.client_closed);
     assert_eq!(
-        pair.client.state(),
+        pair.client().state(),
         SessionState::Closed {
             reason: DisconnectReason::LocalClose
         }

@@ -1,8 +1,5 @@
-//! The `herald` binary against the in-process fake server: usage errors, the JSON event
+//! The `herald` binary against the testkit's loopback server: usage errors, the JSON event
 //! lines, stdin commands and exit statuses.
-
-#[path = "../../std/tests/common/mod.rs"]
-mod common;
 
 use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, Write};
@@ -10,7 +7,7 @@ use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc::{self, Receiver};
 use std::time::Duration;
 
-use common::{Conn, FakeServer, pki, temp_file};
+use herald_testkit::loopback::{ALICE_PLAIN, Conn, LoopbackServer, attr, temp_file};
 use serde_json::Value;
 
 fn herald() -> Command {
@@ -154,13 +151,10 @@ fn report_presences_then_close(conn: &mut Conn, tx: &mpsc::Sender<String>) {
 
 /// A STARTTLS server that logs alice in, shows her bob's presence and reports every
 /// presence she sends; with the path of a CA file that trusts it.
-fn server() -> (FakeServer, Receiver<String>, String) {
-    let pki = pki();
-    let ca = temp_file("ca.pem", &pki.ca_pem);
+fn server() -> (LoopbackServer, Receiver<String>, String) {
     let (tx, rx) = mpsc::channel();
-    let tls = pki.server.clone();
-    let server = FakeServer::start(move |_, conn| {
-        let Ok(initial) = conn.login(Some(&tls)) else {
+    let server = LoopbackServer::start(move |_, conn| {
+        let Ok(initial) = conn.login() else {
             return;
         };
         tx.send(initial).unwrap();
@@ -171,7 +165,8 @@ fn server() -> (FakeServer, Receiver<String>, String) {
         .unwrap();
         report_presences_then_close(conn, &tx);
     });
-    (server, rx, ca.to_str().unwrap().to_string())
+    let ca = server.ca_file().to_str().unwrap().to_string();
+    (server, rx, ca)
 }
 
 #[test]
@@ -263,7 +258,7 @@ fn end_of_input_means_quit() {
 
 #[test]
 fn insecure_plaintext_warns_and_still_never_sends_plain_in_the_clear() {
-    let server = FakeServer::start(|_, conn| {
+    let server = LoopbackServer::start(|_, conn| {
         let _ = conn.authenticate_and_bind();
     });
     // Standard input stays open, so the session ends by itself, not by a quit.
@@ -288,19 +283,17 @@ fn insecure_plaintext_warns_and_still_never_sends_plain_in_the_clear() {
     // The server offers only PLAIN, which the core never sends without TLS.
     assert!(out.contains("no_acceptable_mechanism"), "{out}");
     assert_eq!(code, 4);
-    assert!(!server.transcript(0).contains(common::ALICE_PLAIN));
+    assert!(!server.transcript(0).contains(ALICE_PLAIN));
 }
 
 #[test]
 fn a_wrong_password_exits_with_1_and_an_unknown_ca_with_3() {
-    let pki = pki();
-    let tls = pki.server.clone();
-    let server = FakeServer::start(move |_, conn| {
-        let _ = conn.login(Some(&tls));
+    let server = LoopbackServer::start(move |_, conn| {
+        let _ = conn.login();
         let _ = conn.expect("</stream:stream>");
     });
     let address = format!("127.0.0.1:{}", server.port);
-    let ca = temp_file("ca.pem", &pki.ca_pem);
+    let ca = server.ca_file();
 
     let mut cli = Running::start(
         herald()
@@ -352,7 +345,7 @@ fn trace_shows_the_xml_without_the_password() {
         "{trace}"
     );
     assert!(trace.contains("S: <iq type='result'"), "{trace}");
-    assert!(!trace.contains(common::ALICE_PLAIN), "{trace}");
+    assert!(!trace.contains(ALICE_PLAIN), "{trace}");
 }
 
 /// The roster alice's fake server hands out: bob (both ways, named, in a group) and carol
@@ -363,21 +356,18 @@ const ROSTER: &str = "<item jid='bob@localhost' name='Bob' subscription='both'>\
 
 /// A fake server for the roster commands: logs alice in with [`ROSTER`], then plays its
 /// side of `roster_commands_and_events` in order, reporting each stanza alice sends.
-fn roster_server() -> (FakeServer, Receiver<String>, String) {
-    let pki = pki();
-    let ca = temp_file("ca.pem", &pki.ca_pem);
+fn roster_server() -> (LoopbackServer, Receiver<String>, String) {
     let (tx, rx) = mpsc::channel();
-    let tls = pki.server.clone();
-    let server = FakeServer::start(move |_, conn| {
+    let server = LoopbackServer::start(move |_, conn| {
         conn.roster_items = ROSTER.into();
-        let Ok(initial) = conn.login(Some(&tls)) else {
+        let Ok(initial) = conn.login() else {
             return;
         };
         tx.send(initial).unwrap();
         let mut script = || -> std::io::Result<()> {
             // `add dave@localhost "Dave D" Friends,Work`: the roster set, then subscribe.
             let set = conn.expect("</iq>")?;
-            let id = common::attr(&set[set.find("<iq").unwrap()..], "id").unwrap();
+            let id = attr(&set[set.find("<iq").unwrap()..], "id").unwrap();
             tx.send(set).unwrap();
             conn.send(&format!("<iq type='result' id='{id}'/>"))?;
             conn.send(
@@ -403,7 +393,7 @@ fn roster_server() -> (FakeServer, Receiver<String>, String) {
                 tx.send(conn.expect_presence()?).unwrap();
             }
             let remove = conn.expect("</iq>")?;
-            let id = common::attr(&remove[remove.find("<iq").unwrap()..], "id").unwrap();
+            let id = attr(&remove[remove.find("<iq").unwrap()..], "id").unwrap();
             tx.send(remove).unwrap();
             conn.send(&format!(
                 "<iq type='error' id='{id}'><error type='cancel'>\
@@ -424,7 +414,8 @@ fn roster_server() -> (FakeServer, Receiver<String>, String) {
             let _ = tx.send(format!("server script failed: {e}"));
         }
     });
-    (server, rx, ca.to_str().unwrap().to_string())
+    let ca = server.ca_file().to_str().unwrap().to_string();
+    (server, rx, ca)
 }
 
 /// The next stanza the fake server reports.
@@ -617,13 +608,10 @@ fn roster_commands_and_events() {
 
 /// A server that sends subscription requests from erin and frank after the login and
 /// reports the next two presences alice sends.
-fn requests_server() -> (FakeServer, Receiver<String>, String) {
-    let pki = pki();
-    let ca = temp_file("ca.pem", &pki.ca_pem);
+fn requests_server() -> (LoopbackServer, Receiver<String>, String) {
     let (tx, rx) = mpsc::channel();
-    let tls = pki.server.clone();
-    let server = FakeServer::start(move |_, conn| {
-        if conn.login(Some(&tls)).is_err() {
+    let server = LoopbackServer::start(move |_, conn| {
+        if conn.login().is_err() {
             return;
         }
         let _ = conn.send(
@@ -632,7 +620,8 @@ fn requests_server() -> (FakeServer, Receiver<String>, String) {
         );
         report_presences_then_close(conn, &tx);
     });
-    (server, rx, ca.to_str().unwrap().to_string())
+    let ca = server.ca_file().to_str().unwrap().to_string();
+    (server, rx, ca)
 }
 
 #[test]

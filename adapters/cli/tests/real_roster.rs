@@ -10,7 +10,7 @@ mod real_cli;
 
 use std::time::Duration;
 
-use herald_tests::real::{Ejabberd, Prosody, RealServer};
+use herald_testkit::real::{Ejabberd, Prosody, RealServer};
 use real_cli::{Herald, from};
 use serde_json::{Value, json};
 

@@ -5,7 +5,7 @@
 
 mod real_cli;
 
-use herald_tests::real::{Ejabberd, Prosody, RealServer};
+use herald_testkit::real::{Ejabberd, Prosody, RealServer};
 use real_cli::{Herald, from};
 
 const ACCOUNTS: &[(&str, &str)] = &[

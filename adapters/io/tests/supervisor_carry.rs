@@ -9,7 +9,7 @@ use std::time::Instant;
 use herald_core::{DisconnectReason, Presence, SeededEntropy, SessionState, UsageError};
 use herald_io::Command;
 use herald_io::supervisor::EndReason;
-use herald_tests::{ServerProfile, config_for};
+use herald_testkit::{ServerProfile, config_for};
 use supervisor_common::*;
 
 #[test]
@@ -58,12 +58,13 @@ fn presence_set_while_connected_is_kept_for_the_next_attempt() {
     let profile = ServerProfile::prosody_like();
     let mut sup = supervisor(config_for(&profile));
     let mut pair = attempt(&mut sup, &profile, &starttls_target(), Instant::now());
-    let now = pair.now;
-    sup.apply_live(
-        &mut pair.client,
-        now,
-        Command::change_presence(Presence::DoNotDisturb, "meeting"),
-    )
+    pair.command(|client, now| {
+        sup.apply_live(
+            client,
+            now,
+            Command::change_presence(Presence::DoNotDisturb, "meeting"),
+        )
+    })
     .unwrap();
     pair.drive();
     let _ = retry(finish(&mut sup, &mut pair).1);
@@ -90,10 +91,10 @@ fn scram_keys_and_the_roster_are_carried_into_the_next_attempt() {
     assert!(roster.items.keys().any(|j| j.as_str() == "bob@localhost"));
 
     let pair = attempt(&mut sup, &profile, &starttls_target(), Instant::now());
-    assert_eq!(pair.client.state(), SessionState::Online);
+    assert_eq!(pair.client().state(), SessionState::Online);
     // XEP-0237: the next login asks only for what changed since v1.
     assert_eq!(pair.server.roster_gets, [Some("v1".to_string())]);
-    assert_eq!(pair.client.scram_cache().len(), 1);
+    assert_eq!(pair.client().scram_cache().len(), 1);
 }
 
 #[test]
@@ -113,12 +114,12 @@ fn an_attempt_that_never_got_a_roster_keeps_the_last_one() {
 fn a_close_ends_the_session_live_or_between_connections() {
     let profile = ServerProfile::prosody_like();
     let mut sup = supervisor(config_for(&profile));
-    let mut pair = attempt(&mut sup, &profile, &starttls_target(), Instant::now());
-    let now = pair.now;
-    sup.apply_live(&mut pair.client, now, Command::Close)
+    let now = Instant::now();
+    let mut pair = attempt(&mut sup, &profile, &starttls_target(), now);
+    pair.command(|client, now| sup.apply_live(client, now, Command::Close))
         .unwrap();
     // Closing twice is harmless.
-    sup.apply_live(&mut pair.client, now, Command::Close)
+    pair.command(|client, now| sup.apply_live(client, now, Command::Close))
         .unwrap();
     pair.drive();
     let (reason, next) = finish(&mut sup, &mut pair);

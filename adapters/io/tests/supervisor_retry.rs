@@ -10,7 +10,7 @@ use herald_core::{DisconnectReason, SeededEntropy, SessionState, StreamErrorCond
 use herald_io::ConnectOptions;
 use herald_io::supervisor::{EndReason, Next, Supervisor};
 use herald_io::target::Target;
-use herald_tests::{ScramTamper, ServerProfile, config_for, replies};
+use herald_testkit::{ScramTamper, ServerProfile, config_for, replies};
 use supervisor_common::*;
 
 #[test]
@@ -23,7 +23,7 @@ fn backoff_doubles_to_the_cap_within_its_jitter_and_resets_once_online() {
     );
     let t0 = Instant::now();
     let mut pair = attempt(&mut sup, &profile, &starttls_target(), t0);
-    assert_eq!(pair.client.state(), SessionState::Online);
+    assert_eq!(pair.client().state(), SessionState::Online);
     let mut next = retry(finish(&mut sup, &mut pair).1);
     let mut now = t0;
     for n in 0..8u32 {
@@ -44,7 +44,7 @@ fn backoff_doubles_to_the_cap_within_its_jitter_and_resets_once_online() {
     }
     // Online again: the next loss starts from the first delay.
     let mut pair = attempt(&mut sup, &profile, &starttls_target(), now);
-    assert_eq!(pair.client.state(), SessionState::Online);
+    assert_eq!(pair.client().state(), SessionState::Online);
     let next = retry(finish(&mut sup, &mut pair).1);
     assert_eq!(next.attempt, 1);
     assert!(next.delay <= SECOND, "{:?}", next.delay);
@@ -201,7 +201,7 @@ fn see_other_host_is_followed_once_with_the_same_tls_mode() {
         );
         // A later connection gets online, then is redirected: followed (once) again.
         let mut pair = attempt(&mut sup, &profile, &first, next.at);
-        assert_eq!(pair.client.state(), SessionState::Online);
+        assert_eq!(pair.client().state(), SessionState::Online);
         pair.server_says(&replies::see_other_host("[::1]:5999"));
         let (reason, next) = finish(&mut sup, &mut pair);
         assert!(matches!(reason, DisconnectReason::SeeOtherHost { .. }));

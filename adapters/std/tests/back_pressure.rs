@@ -3,15 +3,15 @@
 //! writes stall once the socket buffers are full; each pump hands out at most one
 //! buffer's worth of events; once pumped, every presence arrives.
 
-#[path = "../../tokio/tests/common/mod.rs"]
-mod common;
-
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use common::{AfterOnline, FLOOD_STANZA, PlainServer, plain_config, plain_profile};
 use herald_core::Event as CoreEvent;
+use herald_std::ConnectOptions;
 use herald_std::{Event, Session};
+use herald_testkit::loopback::{
+    AfterOnline, FLOOD_STANZA, PlainServer, plain_config, plain_profile,
+};
 
 /// 30 MB of presence: far more than the loopback socket buffers hold.
 const FLOOD: usize = 400_000;
@@ -24,7 +24,7 @@ fn a_session_that_is_not_pumped_reads_nothing_and_each_pump_is_bounded() {
     let profile = plain_profile();
     let server = PlainServer::start(profile.clone(), AfterOnline::Flood(FLOOD));
     let mut session =
-        Session::connect(plain_config(&profile), common::options(server.port)).expect("connects");
+        Session::connect(plain_config(&profile), options(server.port)).expect("connects");
     let mut presences = 0;
     let online = Instant::now() + Duration::from_secs(20);
     'login: while Instant::now() < online {
@@ -68,4 +68,13 @@ fn a_session_that_is_not_pumped_reads_nothing_and_each_pump_is_bounded() {
     eprintln!("at most {most} events per pump (bound {PER_READ})");
     assert_eq!(server.flooded.load(Ordering::SeqCst), total);
     session.close().unwrap();
+}
+
+/// Options for `port` on 127.0.0.1 with short reconnect delays.
+fn options(port: u16) -> ConnectOptions {
+    let mut options = ConnectOptions::default();
+    options.server = Some(("127.0.0.1".into(), port));
+    options.reconnect_initial = Duration::from_millis(50);
+    options.reconnect_max = Duration::from_millis(200);
+    options
 }

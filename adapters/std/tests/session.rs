@@ -1,14 +1,12 @@
-//! herald-std against the in-process fake server: STARTTLS and direct TLS logins, the
+//! herald-std against the testkit's loopback server: STARTTLS and direct TLS logins, the
 //! initial presence, certificate failures, wrong passwords, reconnects and handles.
-
-mod common;
 
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use common::{FakeServer, pki, temp_file};
 use herald_core::{Config, DisconnectReason, Event as CoreEvent, Presence, SessionState};
 use herald_std::{ConnectOptions, Error, Event, Session, TlsMode};
+use herald_testkit::loopback::{ALICE_PLAIN, LoopbackServer, temp_file};
 
 fn config(password: &str) -> Config {
     let mut config = Config::new("alice@localhost/desk", password).unwrap();
@@ -17,10 +15,11 @@ fn config(password: &str) -> Config {
     config
 }
 
-fn options(server: &FakeServer, ca_pem: Option<&str>) -> ConnectOptions {
+/// Options for `server`, trusting the test CA or (`trust_ca` false) only the web PKI.
+fn options(server: &LoopbackServer, trust_ca: bool) -> ConnectOptions {
     let mut options = ConnectOptions::default();
     options.server = Some(("127.0.0.1".into(), server.port));
-    options.ca_file = ca_pem.map(|pem| temp_file("ca.pem", pem));
+    options.ca_file = trust_ca.then(|| server.ca_file().to_path_buf());
     options
 }
 
@@ -61,16 +60,13 @@ fn presence_sent(events: &[Event]) -> Vec<(Presence, String)> {
 
 #[test]
 fn starttls_login_sends_the_initial_presence_and_closes_cleanly() {
-    let pki = pki();
     let (tx, rx) = mpsc::channel();
-    let tls = pki.server.clone();
-    let server = FakeServer::start(move |_, conn| {
-        tx.send(conn.login(Some(&tls)).unwrap()).unwrap();
+    let server = LoopbackServer::start(move |_, conn| {
+        tx.send(conn.login().unwrap()).unwrap();
         conn.expect_presence().unwrap(); // the unavailable presence of the close
         conn.answer_close().unwrap();
     });
-    let mut session =
-        Session::connect(config("secret"), options(&server, Some(&pki.ca_pem))).unwrap();
+    let mut session = Session::connect(config("secret"), options(&server, true)).unwrap();
     let events = pump_until(&mut session, is_online);
     let jid = events.iter().find_map(|e| match e {
         Event::Core(CoreEvent::Online { jid }) => Some(jid.to_string()),
@@ -99,18 +95,16 @@ fn starttls_login_sends_the_initial_presence_and_closes_cleanly() {
         session.set_presence(Presence::Chat),
         Err(Error::Ended(DisconnectReason::LocalClose))
     ));
-    assert!(server.transcript(0).contains(common::ALICE_PLAIN));
+    assert!(server.transcript(0).contains(ALICE_PLAIN));
 }
 
 #[test]
 fn a_certificate_from_an_unknown_ca_fails_before_any_credential() {
-    let pki = pki();
-    let tls = pki.server.clone();
-    let server = FakeServer::start(move |_, conn| {
-        assert!(conn.login(Some(&tls)).is_err());
+    let server = LoopbackServer::start(move |_, conn| {
+        assert!(conn.login().is_err());
     });
     // No CA file: the test CA is unknown to the web PKI roots.
-    let mut session = Session::connect(config("secret"), options(&server, None)).unwrap();
+    let mut session = Session::connect(config("secret"), options(&server, false)).unwrap();
     let events = pump_until(&mut session, is_disconnected);
     let reason = events.iter().find_map(|e| match e {
         Event::Core(CoreEvent::Disconnected { reason }) => Some(reason.clone()),
@@ -138,14 +132,11 @@ fn a_certificate_from_an_unknown_ca_fails_before_any_credential() {
 
 #[test]
 fn a_wrong_password_fails_once_without_retrying() {
-    let pki = pki();
-    let tls = pki.server.clone();
-    let server = FakeServer::start(move |_, conn| {
-        let _ = conn.login(Some(&tls));
+    let server = LoopbackServer::start(move |_, conn| {
+        let _ = conn.login();
         let _ = conn.expect("</stream:stream>");
     });
-    let mut session =
-        Session::connect(config("wrong"), options(&server, Some(&pki.ca_pem))).unwrap();
+    let mut session = Session::connect(config("wrong"), options(&server, true)).unwrap();
     let events = pump_until(&mut session, is_disconnected);
     assert!(events.iter().any(|e| matches!(
         e,
@@ -161,11 +152,9 @@ fn a_wrong_password_fails_once_without_retrying() {
 
 #[test]
 fn after_the_server_drops_the_connection_the_new_session_sends_the_current_presence() {
-    let pki = pki();
     let (tx, rx) = mpsc::channel();
-    let tls = pki.server.clone();
-    let server = FakeServer::start(move |index, conn| {
-        tx.send((index, conn.login(Some(&tls)).unwrap())).unwrap();
+    let server = LoopbackServer::start(move |index, conn| {
+        tx.send((index, conn.login().unwrap())).unwrap();
         if index == 0 {
             tx.send((index, conn.expect_presence().unwrap())).unwrap();
             conn.drop_connection();
@@ -173,8 +162,7 @@ fn after_the_server_drops_the_connection_the_new_session_sends_the_current_prese
             let _ = conn.expect("</stream:stream>");
         }
     });
-    let mut session =
-        Session::connect(config("secret"), options(&server, Some(&pki.ca_pem))).unwrap();
+    let mut session = Session::connect(config("secret"), options(&server, true)).unwrap();
     pump_until(&mut session, is_online);
     let (_, first) = rx.recv_timeout(Duration::from_secs(5)).unwrap();
     assert!(first.contains("<show>away</show>"), "{first}");
@@ -225,15 +213,13 @@ fn after_the_server_drops_the_connection_the_new_session_sends_the_current_prese
 
 #[test]
 fn direct_tls_logs_in() {
-    let pki = pki();
     let (tx, rx) = mpsc::channel();
-    let tls = pki.server_direct.clone();
-    let server = FakeServer::start(move |_, conn| {
-        conn.start_tls(tls.clone()).unwrap();
+    let server = LoopbackServer::start(move |_, conn| {
+        conn.accept_direct_tls().unwrap();
         tx.send(conn.authenticate_and_bind().unwrap()).unwrap();
         let _ = conn.expect("</stream:stream>");
     });
-    let mut options = options(&server, Some(&pki.ca_pem));
+    let mut options = options(&server, true);
     options.tls = TlsMode::Direct;
     let mut session = Session::connect(config("secret"), options).unwrap();
     pump_until(&mut session, is_online);
@@ -244,18 +230,15 @@ fn direct_tls_logs_in() {
 
 #[test]
 fn handle_commands_from_another_thread_reach_the_server() {
-    let pki = pki();
     let (tx, rx) = mpsc::channel();
-    let tls = pki.server.clone();
-    let server = FakeServer::start(move |_, conn| {
-        tx.send(conn.login(Some(&tls)).unwrap()).unwrap();
+    let server = LoopbackServer::start(move |_, conn| {
+        tx.send(conn.login().unwrap()).unwrap();
         tx.send(conn.expect_presence().unwrap()).unwrap();
         tx.send(conn.expect("</message>").unwrap()).unwrap();
         conn.expect_presence().unwrap();
         conn.answer_close().unwrap();
     });
-    let mut session =
-        Session::connect(config("secret"), options(&server, Some(&pki.ca_pem))).unwrap();
+    let mut session = Session::connect(config("secret"), options(&server, true)).unwrap();
     pump_until(&mut session, is_online);
     rx.recv_timeout(Duration::from_secs(5)).unwrap();
 
@@ -315,15 +298,13 @@ fn connect_errors_are_reported_at_once() {
 
 #[test]
 fn see_other_host_is_followed_at_once() {
-    let pki = pki();
-    let tls = pki.server.clone();
     let (tx, rx) = mpsc::channel();
-    let target = FakeServer::start(move |_, conn| {
-        tx.send(conn.login(Some(&tls)).unwrap()).unwrap();
+    let target = LoopbackServer::start(move |_, conn| {
+        tx.send(conn.login().unwrap()).unwrap();
         let _ = conn.expect("</stream:stream>");
     });
     let redirect_to = format!("127.0.0.1:{}", target.port);
-    let first = FakeServer::start(move |_, conn| {
+    let first = LoopbackServer::start(move |_, conn| {
         conn.expect("version='1.0'>").unwrap();
         conn.send(&format!(
             "<?xml version='1.0'?><stream:stream xmlns='jabber:client' \
@@ -334,8 +315,7 @@ fn see_other_host_is_followed_at_once() {
         .unwrap();
         let _ = conn.expect("</stream:stream>");
     });
-    let mut session =
-        Session::connect(config("secret"), options(&first, Some(&pki.ca_pem))).unwrap();
+    let mut session = Session::connect(config("secret"), options(&first, true)).unwrap();
     let events = pump_until(&mut session, is_online);
     assert!(events.iter().any(|e| matches!(
         e,
@@ -354,15 +334,12 @@ fn see_other_host_is_followed_at_once() {
 
 #[test]
 fn run_returns_ok_after_a_close_from_a_handle() {
-    let pki = pki();
-    let tls = pki.server.clone();
-    let server = FakeServer::start(move |_, conn| {
-        conn.login(Some(&tls)).unwrap();
+    let server = LoopbackServer::start(move |_, conn| {
+        conn.login().unwrap();
         conn.expect_presence().unwrap();
         conn.answer_close().unwrap();
     });
-    let mut session =
-        Session::connect(config("secret"), options(&server, Some(&pki.ca_pem))).unwrap();
+    let mut session = Session::connect(config("secret"), options(&server, true)).unwrap();
     let handle = session.handle();
     let mut seen = Vec::new();
     session
@@ -379,17 +356,14 @@ fn run_returns_ok_after_a_close_from_a_handle() {
 
 #[test]
 fn roster_commands_reach_the_server() {
-    let pki = pki();
-    let tls = pki.server.clone();
     let (tx, rx) = mpsc::channel();
-    let server = FakeServer::start(move |_, conn| {
-        conn.login(Some(&tls)).unwrap();
+    let server = LoopbackServer::start(move |_, conn| {
+        conn.login().unwrap();
         tx.send(conn.expect("</iq>").unwrap()).unwrap();
         tx.send(conn.expect_presence().unwrap()).unwrap();
         let _ = conn.expect("</stream:stream>");
     });
-    let mut session =
-        Session::connect(config("secret"), options(&server, Some(&pki.ca_pem))).unwrap();
+    let mut session = Session::connect(config("secret"), options(&server, true)).unwrap();
     pump_until(&mut session, is_online);
     assert!(session.roster().items.is_empty());
     let bob: herald_core::jid::BareJid = "bob@localhost".parse().unwrap();
@@ -408,12 +382,10 @@ fn roster_commands_reach_the_server() {
 
 #[test]
 fn direct_tls_with_an_unknown_ca_fails_at_connect() {
-    let pki = pki();
-    let tls = pki.server_direct.clone();
-    let server = FakeServer::start(move |_, conn| {
-        let _ = conn.start_tls(tls.clone());
+    let server = LoopbackServer::start(move |_, conn| {
+        let _ = conn.accept_direct_tls();
     });
-    let mut options = options(&server, None);
+    let mut options = options(&server, false);
     options.tls = TlsMode::Direct;
     match Session::connect(config("secret"), options) {
         Err(Error::Tls(message)) => assert!(message.contains("certificate"), "{message}"),

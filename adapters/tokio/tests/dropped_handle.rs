@@ -63,5 +63,5 @@ async fn dropping_every_handle_closes_without_spinning_while_the_server_stays_si
     );
     // A handful of waits (the close, the timer), not one per poll of a closed channel.
     assert!(waits <= 20, "{waits} waits in {elapsed:?}");
-    assert_eq!(server.accepted.load(Ordering::SeqCst), 1);
+    assert_eq!(server.accepted(), 1);
 }

@@ -4,7 +4,6 @@
 
 mod common;
 
-use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use common::{AfterOnline, PlainServer, plain_config, plain_profile, redirector};
@@ -50,7 +49,8 @@ async fn a_first_attempt_that_reaches_no_server_ends_the_session() {
 async fn see_other_host_is_followed_at_once_and_presence_carries_over() {
     let profile = plain_profile();
     let target = PlainServer::start(profile.clone(), AfterOnline::Nothing);
-    let first = redirector(format!("127.0.0.1:{}", target.port));
+    let redirect = redirector(format!("127.0.0.1:{}", target.port));
+    let first = redirect.port;
     let mut config = plain_config(&profile);
     config.presence = Presence::Away;
     config.status = "lunch".into();
@@ -77,7 +77,7 @@ async fn see_other_host_is_followed_at_once_and_presence_carries_over() {
     }));
     assert!(seen.iter().any(|e| matches!(e,
         Event::Core(CoreEvent::PresenceSent { presence: Presence::Away, status }) if status == "lunch")));
-    assert_eq!(target.accepted.load(Ordering::SeqCst), 1);
+    assert_eq!(target.accepted(), 1);
     handle.close().await.unwrap();
     let tail = until(&mut events, |e| matches!(e, Event::Ended { .. })).await;
     assert_eq!(

@@ -15,7 +15,7 @@ use herald_core::{
     Config, DisconnectReason, Event as CoreEvent, IncomingPresence, Presence, SessionState,
 };
 use herald_std::{ConnectOptions, Event, Handle, Session, TlsMode};
-use herald_tests::real::RealServer;
+use herald_testkit::real::RealServer;
 
 /// How long any single expected thing may take.
 pub const STEP: Duration = Duration::from_secs(20);

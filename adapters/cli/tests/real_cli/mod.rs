@@ -8,7 +8,7 @@ use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
-use herald_tests::real::RealServer;
+use herald_testkit::real::RealServer;
 use serde_json::{Value, json};
 
 /// How long any one expected event may take.

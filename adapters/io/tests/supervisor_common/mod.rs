@@ -1,5 +1,5 @@
 //! Shared by the supervisor tests: each attempt's client logs in to the scripted server in
-//! memory (`herald_tests::Pair`) on a virtual clock; the supervisor is told how each
+//! memory (`herald_testkit::Pair`) on a virtual clock; the supervisor is told how each
 //! connection ended and says what comes next.
 #![allow(dead_code, unreachable_pub)]
 
@@ -9,7 +9,7 @@ use herald_core::{Config, DisconnectReason, Event, SeededEntropy};
 use herald_io::ConnectOptions;
 use herald_io::supervisor::{EndReason, Next, Retry, Supervisor};
 use herald_io::target::Target;
-use herald_tests::{Pair, ServerProfile, replies};
+use herald_testkit::{Pair, ServerProfile, replies};
 
 pub const SECOND: Duration = Duration::from_secs(1);
 
@@ -43,8 +43,7 @@ pub fn attempt(
     let client = sup
         .next_client(SeededEntropy::new(7))
         .expect("valid config");
-    let mut pair = Pair::new(profile.clone(), client.config().clone());
-    pair.client = client;
+    let mut pair = Pair::with_client(profile.clone(), client);
     pair.now = now;
     sup.connected(target);
     pair.connect();
@@ -58,9 +57,8 @@ pub fn attempt(
 /// supervisor what comes next.
 pub fn finish(sup: &mut Supervisor, pair: &mut Pair) -> (DisconnectReason, Next) {
     let seen = pair.events.len();
-    if !pair.client.is_closed() {
-        pair.client.handle_eof(pair.now);
-        pair.drive();
+    if !pair.client().is_closed() {
+        pair.eof().drive();
     }
     for event in &pair.events[seen..] {
         sup.observe(event);
@@ -73,7 +71,7 @@ pub fn finish(sup: &mut Supervisor, pair: &mut Pair) -> (DisconnectReason, Next)
             _ => None,
         })
         .expect("the connection ended");
-    let next = sup.on_disconnected(&reason, &pair.client, pair.now);
+    let next = sup.on_disconnected(&reason, pair.client(), pair.now);
     (reason, next)
 }
 
@@ -97,8 +95,7 @@ pub fn redirected_at_once(sup: &mut Supervisor, target: &Target, host: &str, now
     let client = sup
         .next_client(SeededEntropy::new(7))
         .expect("valid config");
-    let mut pair = Pair::new(ServerProfile::prosody_like(), client.config().clone());
-    pair.client = client;
+    let mut pair = Pair::with_client(ServerProfile::prosody_like(), client);
     pair.now = now;
     pair.hold = true;
     sup.connected(target);

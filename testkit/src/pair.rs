@@ -1,13 +1,15 @@
 //! A client and a scripted server joined in memory, with a virtual clock (quinn's `Pair`,
-//! str0m's `progress`): connect, act, drive, assert.
+//! str0m's `progress`): connect, act, drive, assert. Every call to the client goes through
+//! the [`Contract`] checker.
 
 use std::time::{Duration, Instant};
 
 use herald_core::{
-    Action, ChannelBinding, Client, Config, DisconnectReason, Event, SeededEntropy, SessionState,
-    Transport,
+    Action, ChannelBinding, Client, Config, DisconnectReason, Event, SeededEntropy, Transport,
+    UsageError,
 };
 
+use crate::contract::{Contract, Drained};
 use crate::profile::{END_POINT, EXPORTER, ServerProfile};
 use crate::server::ScriptedServer;
 
@@ -27,8 +29,8 @@ pub type Tamper = Box<dyn FnMut(Vec<u8>) -> Vec<u8>>;
 
 /// The client, the server and the wire between them.
 pub struct Pair {
-    /// The client under test.
-    pub client: Client,
+    client: Client,
+    contract: Contract,
     /// The scripted server.
     pub server: ScriptedServer,
     /// Virtual time.
@@ -43,14 +45,11 @@ pub struct Pair {
     pub channel_binding: Option<ChannelBinding>,
     /// Alters server-to-client bytes.
     pub tamper: Option<Tamper>,
-    /// The client asked to close the transport.
-    pub transport_closed: bool,
     /// Every byte the server sent that reached the client.
     pub delivered: Vec<u8>,
     /// Hold the server's output back until [`deliver`](Pair::deliver) (model tests use it
     /// to interleave commands with each login step). Default false.
     pub hold: bool,
-    handshakes: usize,
     rng: u64,
 }
 
@@ -76,7 +75,14 @@ impl Pair {
     /// A pair with `config` against a server playing `profile`, not yet connected.
     pub fn new(profile: ServerProfile, config: Config) -> Pair {
         let client = Client::new(config, SeededEntropy::new(42)).expect("valid config");
+        Pair::with_client(profile, client)
+    }
+
+    /// A pair around a client built elsewhere (say by a reconnect supervisor), not yet
+    /// connected.
+    pub fn with_client(profile: ServerProfile, client: Client) -> Pair {
         Pair {
+            contract: Contract::new(&client),
             client,
             server: ScriptedServer::new(profile),
             now: Instant::now(),
@@ -89,10 +95,8 @@ impl Pair {
                 ..ChannelBinding::default()
             }),
             tamper: None,
-            transport_closed: false,
             delivered: Vec::new(),
             hold: false,
-            handshakes: 0,
             rng: 1,
         }
     }
@@ -111,10 +115,25 @@ impl Pair {
 
     /// Calls `connect` on the client without driving (to act during the login).
     pub fn start(&mut self) -> &mut Self {
-        self.client
-            .connect(self.now, Transport::Plain)
+        self.connect_over(Transport::Plain)
             .expect("connect on a fresh client");
         self
+    }
+
+    /// The client, for its getters. Inputs and commands go through the pair, so that the
+    /// contract checker sees every call.
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    /// The checker's view of the client.
+    pub fn contract(&self) -> &Contract {
+        &self.contract
+    }
+
+    /// Whether the client asked to close the transport.
+    pub fn transport_closed(&self) -> bool {
+        self.contract.transport_closed()
     }
 
     /// Moves bytes both ways, runs the simulated TLS handshake when asked, and collects
@@ -138,31 +157,35 @@ impl Pair {
         } else {
             self.server.take_output()
         };
-        if !batch.is_empty() && !self.transport_closed {
+        if !batch.is_empty() && !self.transport_closed() {
             moved = true;
             let batch = match self.tamper.as_mut() {
                 Some(t) => t(batch),
                 None => batch,
             };
             for chunk in self.cut(&batch) {
-                if self.transport_closed {
+                if self.transport_closed() {
                     break;
                 }
-                self.delivered.extend_from_slice(&chunk);
-                self.client.handle_input(self.now, &chunk);
-                self.pump_client();
+                self.input_one(&chunk);
             }
         }
         // Only after the whole batch: plaintext that followed <proceed/> in it is an
         // injection attempt the client must have seen as plaintext.
-        if self.pending_start_tls() && !self.transport_closed {
+        if self.contract.tls_pending() && !self.transport_closed() {
             self.server.tls_done();
-            self.client
-                .tls_established(self.now, self.channel_binding.clone())
+            self.tls_established(self.channel_binding.clone())
                 .expect("a handshake was requested");
             moved = true;
         }
         moved
+    }
+
+    /// One read the server's wire gave the client: recorded in `delivered`, then fed.
+    fn input_one(&mut self, chunk: &[u8]) {
+        self.delivered.extend_from_slice(chunk);
+        let drained = self.contract.input(&mut self.client, self.now, chunk);
+        self.forward(drained);
     }
 
     /// With [`hold`](Pair::hold) on: releases what the server has said so far as one batch
@@ -181,14 +204,21 @@ impl Pair {
     /// cut by [`Chunking`], then drives.
     pub fn inject(&mut self, bytes: &[u8]) -> &mut Self {
         for chunk in self.cut(bytes) {
-            if self.transport_closed {
+            if self.transport_closed() {
                 break;
             }
-            self.delivered.extend_from_slice(&chunk);
-            self.client.handle_input(self.now, &chunk);
-            self.pump_client();
+            self.input_one(&chunk);
         }
         self.drive()
+    }
+
+    /// Feeds `bytes` to the client as one read, straight from the test: not cut, not
+    /// tampered with, not recorded in `delivered`, and without driving (the hostile-input
+    /// tests feed megabytes this way). The client's answer goes to the server.
+    pub fn feed(&mut self, bytes: &[u8]) -> &mut Self {
+        let drained = self.contract.input(&mut self.client, self.now, bytes);
+        self.forward(drained);
+        self
     }
 
     /// Steps until `done` holds for the client (bounded); false if it never did.
@@ -204,40 +234,23 @@ impl Pair {
         false
     }
 
-    /// Whether the client asked for a handshake the pair has not run yet.
-    fn pending_start_tls(&mut self) -> bool {
-        let requested = self
-            .actions
-            .iter()
-            .filter(|a| matches!(a, Action::StartTls { .. }))
-            .count();
-        if requested > self.handshakes {
-            self.handshakes = requested;
-            true
-        } else {
-            false
-        }
-    }
-
     /// Drains the client (transmit, actions, events); true when anything came out.
     fn pump_client(&mut self) -> bool {
-        let mut out = Vec::new();
-        let mut moved = self.client.poll_transmit(&mut out) > 0;
-        if !out.is_empty() && !self.transport_closed {
-            self.server.handle_input(&out);
-        }
-        while let Some(action) = self.client.poll_action() {
-            moved = true;
-            if action == Action::CloseTransport {
-                self.transport_closed = true;
-            }
-            self.actions.push(action);
-        }
-        while let Some(event) = self.client.poll_event() {
-            moved = true;
-            self.events.push(event);
-        }
+        let drained = self.contract.drain(&mut self.client);
+        let moved = !drained.is_empty();
+        self.forward(drained);
         moved
+    }
+
+    /// What the client said: bytes to the server, the rest kept. Bytes drained together
+    /// with `CloseTransport` were written before it (the checker makes sure nothing is
+    /// written after it).
+    fn forward(&mut self, drained: Drained) {
+        if !drained.transmitted.is_empty() {
+            self.server.handle_input(&drained.transmitted);
+        }
+        self.actions.extend(drained.actions);
+        self.events.extend(drained.events);
     }
 
     fn cut(&mut self, batch: &[u8]) -> Vec<Vec<u8>> {
@@ -263,8 +276,7 @@ impl Pair {
 
     /// Advances the virtual clock by `by`, fires due timers, drives.
     pub fn advance(&mut self, by: Duration) -> &mut Self {
-        self.now += by;
-        self.client.handle_timeout(self.now);
+        self.timeout_at(self.now + by);
         self.drive()
     }
 
@@ -273,18 +285,65 @@ impl Pair {
         let Some(at) = self.client.poll_timeout() else {
             return false;
         };
-        self.now = self.now.max(at);
-        self.client.handle_timeout(self.now);
+        self.timeout_at(at);
         self.drive();
         true
     }
 
-    /// The reason of the one `Disconnected` event, after [`check_ending`] and checking the
-    /// pair saw the transport closed.
+    /// Moves the clock to `at` (never back) and calls `handle_timeout`, without driving.
+    pub fn timeout_at(&mut self, at: Instant) -> &mut Self {
+        self.now = self.now.max(at);
+        let drained = self.contract.timeout(&mut self.client, self.now);
+        self.forward(drained);
+        self
+    }
+
+    /// The transport reached end of file, without driving.
+    pub fn eof(&mut self) -> &mut Self {
+        let drained = self.contract.eof(&mut self.client, self.now);
+        self.forward(drained);
+        self
+    }
+
+    /// `connect(transport)` on the client, without driving ([`start`](Pair::start) is
+    /// `connect_over(Transport::Plain)`).
+    pub fn connect_over(&mut self, transport: Transport) -> Result<(), UsageError> {
+        self.command(|c, now| c.connect(now, transport))
+    }
+
+    /// Runs a command (`|c, now| c.set_presence(now, p)`) under the contract's usage rules;
+    /// what the client writes goes to the server, without driving.
+    pub fn command(
+        &mut self,
+        run: impl FnOnce(&mut Client, Instant) -> Result<(), UsageError>,
+    ) -> Result<(), UsageError> {
+        let (result, drained) = self.contract.command(&mut self.client, self.now, run);
+        self.forward(drained);
+        result
+    }
+
+    /// The TLS handshake finished with `binding` (the pair does this by itself when the
+    /// client asks; tests call it to misuse it).
+    pub fn tls_established(&mut self, binding: Option<ChannelBinding>) -> Result<(), UsageError> {
+        let (result, drained) = self
+            .contract
+            .tls_established(&mut self.client, self.now, binding);
+        self.forward(drained);
+        result
+    }
+
+    /// The adapter's TLS handshake failed (tests call it to misuse it).
+    pub fn tls_failed(&mut self, message: &str) -> Result<(), UsageError> {
+        let (result, drained) = self
+            .contract
+            .tls_failed(&mut self.client, self.now, message);
+        self.forward(drained);
+        result
+    }
+
+    /// The reason of the one `Disconnected` event, after the contract's ending rules.
     pub fn ended(&self) -> DisconnectReason {
-        let reason = check_ending(&self.client, &self.events, &self.actions);
-        assert!(self.transport_closed);
-        reason
+        self.contract.ending(&self.client)
     }
 
     /// Takes the events collected so far.
@@ -309,41 +368,4 @@ impl Pair {
     pub fn mark(&self) -> usize {
         self.server.received_bytes.len()
     }
-}
-
-/// The rules every ending obeys, for any driver of a client: exactly one `Disconnected`,
-/// the last event; exactly one `CloseTransport`, the last action; the state is `Closed` with
-/// the same reason, and no timer is left. Returns the reason.
-pub fn check_ending(client: &Client, events: &[Event], actions: &[Action]) -> DisconnectReason {
-    let reasons: Vec<&DisconnectReason> = events
-        .iter()
-        .filter_map(|e| match e {
-            Event::Disconnected { reason } => Some(reason),
-            _ => None,
-        })
-        .collect();
-    assert_eq!(reasons.len(), 1, "one Disconnected in {events:#?}");
-    let reason = reasons[0].clone();
-    assert_eq!(
-        events.last(),
-        Some(&Event::Disconnected {
-            reason: reason.clone()
-        }),
-        "Disconnected is the last event"
-    );
-    let closes = actions
-        .iter()
-        .filter(|a| **a == Action::CloseTransport)
-        .count();
-    assert_eq!(closes, 1, "one CloseTransport in {actions:?}");
-    assert_eq!(actions.last(), Some(&Action::CloseTransport));
-    assert_eq!(
-        client.state(),
-        SessionState::Closed {
-            reason: reason.clone()
-        }
-    );
-    assert!(client.is_closed());
-    assert_eq!(client.poll_timeout(), None, "no timer after the end");
-    reason
 }

@@ -56,7 +56,7 @@ impl Ejabberd {
                 break p;
             }
         };
-        let certs = TestCerts::generate(&root)?;
+        let certs = crate::pki::Pki::generate()?.write(&root)?;
         let cfg_dir = root.join("cfg");
         let spool = root.join("spool");
         let logs = root.join("log");
@@ -82,7 +82,7 @@ impl Ejabberd {
         write_file(
             &cfg_dir.join("ejabberdctl.cfg"),
             &format!(
-                "# Throwaway ejabberdctl config written by herald-tests.\n\
+                "# Throwaway ejabberdctl config written by herald-testkit.\n\
                  ERLANG_NODE={node}\n\
                  ERL_DIST_PORT={dist_port}\n\
                  ERL_OPTIONS=\"-env ERL_CRASH_DUMP_BYTES 0 -setcookie herald_test_{port} \
@@ -283,7 +283,7 @@ impl Drop for Ejabberd {
 
 fn config_text(port: u16, certs: &TestCerts) -> String {
     format!(
-        r#"# Throwaway ejabberd config written by herald-tests: c2s on loopback only, no s2s
+        r#"# Throwaway ejabberd config written by herald-testkit: c2s on loopback only, no s2s
 # listener, no HTTP, no mod_fail2ban (wrong-password tests would ban 127.0.0.1).
 hosts:
   - "{DOMAIN}"

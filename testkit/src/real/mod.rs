@@ -19,15 +19,15 @@ pub use prosody::Prosody;
 use std::fs;
 use std::io::{Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
-use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
-/// The XMPP domain (virtual host) both launchers serve.
-pub const DOMAIN: &str = "localhost";
+/// The XMPP domain (virtual host) both launchers serve: the name on the test certificate.
+pub use crate::pki::DOMAIN;
+pub(crate) use crate::pki::{TestCerts, set_mode, write_file};
 
 /// How long a daemon may take to accept connections on its c2s port.
 pub const START_TIMEOUT: Duration = Duration::from_secs(30);
@@ -61,112 +61,6 @@ pub fn free_port() -> Result<u16, String> {
     l.local_addr()
         .map(|a| a.port())
         .map_err(|e| format!("local_addr: {e}"))
-}
-
-/// A test CA and a leaf certificate for `localhost`, written as PEM files.
-#[derive(Debug, Clone)]
-pub struct TestCerts {
-    /// The CA certificate (what a client trusts).
-    pub ca_pem: PathBuf,
-    /// The leaf certificate for `localhost`.
-    pub cert_pem: PathBuf,
-    /// The leaf's private key (PKCS#8).
-    pub key_pem: PathBuf,
-}
-
-impl TestCerts {
-    /// Generates a CA and a `localhost` leaf signed by it, and writes `ca.pem`,
-    /// `localhost.crt` and `localhost.key` into `dir` (all world-readable, so a daemon that
-    /// switches user can read them).
-    pub fn generate(dir: &Path) -> Result<TestCerts, String> {
-        use rcgen::{
-            BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer,
-            KeyPair, KeyUsagePurpose,
-        };
-        let err = |e: rcgen::Error| format!("certificate generation: {e}");
-        let ca_key = KeyPair::generate().map_err(err)?;
-        let mut ca_params = CertificateParams::new(Vec::<String>::new()).map_err(err)?;
-        // rcgen's default validity (1975 to 4096) makes ejabberd's pkix call the chain expired.
-        let ((y0, m0, d0), (y1, m1, d1)) = validity();
-        ca_params.not_before = rcgen::date_time_ymd(y0, m0, d0);
-        ca_params.not_after = rcgen::date_time_ymd(y1, m1, d1);
-        ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        ca_params
-            .distinguished_name
-            .push(DnType::CommonName, "Herald test CA");
-        ca_params.key_usages = vec![
-            KeyUsagePurpose::KeyCertSign,
-            KeyUsagePurpose::CrlSign,
-            KeyUsagePurpose::DigitalSignature,
-        ];
-        let ca_cert = ca_params.self_signed(&ca_key).map_err(err)?;
-        let issuer = Issuer::new(ca_params, ca_key);
-
-        let leaf_key = KeyPair::generate().map_err(err)?;
-        let mut leaf_params = CertificateParams::new(vec![DOMAIN.to_string()]).map_err(err)?;
-        leaf_params
-            .distinguished_name
-            .push(DnType::CommonName, DOMAIN);
-        leaf_params.key_usages = vec![
-            KeyUsagePurpose::DigitalSignature,
-            KeyUsagePurpose::KeyEncipherment,
-        ];
-        leaf_params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
-        leaf_params.not_before = rcgen::date_time_ymd(y0, m0, d0);
-        leaf_params.not_after = rcgen::date_time_ymd(y1, m1, d1);
-        let leaf = leaf_params.signed_by(&leaf_key, &issuer).map_err(err)?;
-
-        let certs = TestCerts {
-            ca_pem: dir.join("ca.pem"),
-            cert_pem: dir.join("localhost.crt"),
-            key_pem: dir.join("localhost.key"),
-        };
-        write_file(&certs.ca_pem, &ca_cert.pem(), 0o644)?;
-        write_file(&certs.cert_pem, &leaf.pem(), 0o644)?;
-        write_file(&certs.key_pem, &leaf_key.serialize_pem(), 0o644)?;
-        Ok(certs)
-    }
-}
-
-/// From two days ago to a year ahead, as (year, month, day) in UTC.
-fn validity() -> ((i32, u8, u8), (i32, u8, u8)) {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
-    let days = i64::try_from(secs / 86_400).unwrap_or(0);
-    let from = civil_from_days(days - 2);
-    let (y, m, d) = civil_from_days(days);
-    (from, (y + 1, m, d.min(28)))
-}
-
-/// Days since 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's algorithm).
-fn civil_from_days(z: i64) -> (i32, u8, u8) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (
-        i32::try_from(y).unwrap_or(2000),
-        u8::try_from(m).unwrap_or(1),
-        u8::try_from(d).unwrap_or(1),
-    )
-}
-
-/// Writes a file and sets its mode.
-pub(crate) fn write_file(path: &Path, contents: &str, mode: u32) -> Result<(), String> {
-    fs::write(path, contents).map_err(|e| format!("write {}: {e}", path.display()))?;
-    set_mode(path, mode)
-}
-
-pub(crate) fn set_mode(path: &Path, mode: u32) -> Result<(), String> {
-    fs::set_permissions(path, fs::Permissions::from_mode(mode))
-        .map_err(|e| format!("chmod {}: {e}", path.display()))
 }
 
 /// A temporary directory the daemon user can traverse and read.

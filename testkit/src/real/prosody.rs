@@ -42,7 +42,7 @@ impl Prosody {
         let dir = temp_dir("herald-prosody-")?;
         let root = dir.path().to_path_buf();
         let port = free_port()?;
-        let certs = TestCerts::generate(&root)?;
+        let certs = crate::pki::Pki::generate()?.write(&root)?;
         let data = root.join("data");
         fs::create_dir(&data).map_err(|e| format!("mkdir {}: {e}", data.display()))?;
         let config = root.join("prosody.cfg.lua");
@@ -239,7 +239,7 @@ fn lua_str(p: &Path) -> String {
 
 fn config_text(root: &Path, port: u16, certs: &TestCerts) -> String {
     format!(
-        r#"-- Throwaway Prosody config written by herald-tests.
+        r#"-- Throwaway Prosody config written by herald-testkit.
 -- As root, stay root: every file lives in this temporary directory.
 run_as_root = true
 daemonize = false

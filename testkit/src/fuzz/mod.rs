@@ -1,0 +1,200 @@
+//! Fuzz entry points over the client (feature `fuzz`). The cargo-fuzz targets in `fuzz/`
+//! are one-line wrappers around these functions, so the bodies are type-checked (and run
+//! on their seed corpora) by the ordinary test suite. The stream reader's target,
+//! `herald_core::fuzz::xml_stream`, stays in the core: it needs the private reader.
+//!
+//! Each function takes the fuzzer's bytes and panics when an invariant breaks; peer input
+//! itself must never make the core panic. Every call goes through the [`Contract`]
+//! checker (by way of a [`Driver`]), and each target adds its own properties.
+//!
+//! - [`raw_bytes`]: server bytes into a fresh client, whole and in chunks (the outcome must
+//!   not depend on the chunking, nor on a cached SCRAM key).
+//! - [`online_bytes`]: server bytes into a client a scripted login has brought online.
+//! - [`command_sequence`]: an `arbitrary`-derived sequence of inputs, canned server
+//!   messages, timeouts, TLS events and commands.
+//!
+//! The SCRAM nonce comes from `SeededEntropy::new(`[`SEED`]`)`, so a recorded login
+//! transcript replays exactly (the server nonce extends ours, and `v=` verifies when the
+//! transcript was recorded with [`PASSWORD`] and without channel binding).
+//!
+//! [`Contract`]: crate::Contract
+
+mod sequence;
+
+pub use sequence::{command_sequence, command_sequence_trace};
+
+use herald_core::{
+    Action, Config, Event, Presence, ScramCache, SessionState, TlsPolicy, Transport,
+};
+
+use crate::Driver;
+
+/// The account every fuzzed client logs in as.
+pub const JID: &str = "alice@localhost/fuzz";
+/// Its password (the seed transcripts were recorded with it).
+pub const PASSWORD: &str = "fuzz-password-1";
+/// The entropy seed of every fuzzed client: nonces and stanza ids are deterministic.
+pub const SEED: u64 = 42;
+
+const HEADER: &str = "<?xml version='1.0'?><stream:stream xmlns='jabber:client' \
+    xmlns:stream='http://etherx.jabber.org/streams' from='localhost' id='fuzz' \
+    version='1.0' xml:lang='en'>";
+const FEATURES_STARTTLS: &str = "<stream:features><starttls \
+    xmlns='urn:ietf:params:xml:ns:xmpp-tls'><required/></starttls></stream:features>";
+const PROCEED: &str = "<proceed xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>";
+const FEATURES_PLAIN: &str = "<stream:features><mechanisms \
+    xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><mechanism>PLAIN</mechanism></mechanisms>\
+    </stream:features>";
+const FEATURES_SCRAM: &str = "<stream:features><mechanisms \
+    xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><mechanism>SCRAM-SHA-1</mechanism>\
+    <mechanism>SCRAM-SHA-256</mechanism></mechanisms></stream:features>";
+const SUCCESS: &str = "<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>";
+const FEATURES_BIND: &str = "<stream:features><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/>\
+    <session xmlns='urn:ietf:params:xml:ns:xmpp-session'><optional/></session>\
+    </stream:features>";
+
+/// The configuration of every fuzzed client (with `tls` as given).
+pub fn config(tls: TlsPolicy) -> Config {
+    // The constants are a valid account JID.
+    let mut config = Config::new(JID, PASSWORD).expect("valid fuzz JID");
+    config.tls = tls;
+    config
+}
+
+/// Everything observable from the client, to compare two runs.
+type Transcript = (Vec<u8>, Vec<Action>, Vec<Event>);
+
+fn transcript(d: Driver) -> Transcript {
+    (d.wire, d.actions, d.events)
+}
+
+/// Server bytes: answers (IQ results and errors, stream errors) stay in proportion to the
+/// input, so a server cannot make the client amplify its traffic.
+fn input(d: &mut Driver, bytes: &[u8]) {
+    let sent = d.input(bytes);
+    assert!(
+        sent <= 2 * bytes.len() + 1024,
+        "{sent} bytes sent for {} received",
+        bytes.len()
+    );
+}
+
+/// Feeds `bytes` in pieces of `chunk`, finishing a requested TLS handshake after each.
+fn input_chunked(d: &mut Driver, bytes: &[u8], chunk: usize) {
+    for piece in bytes.chunks(chunk.max(1)) {
+        if d.contract().transport_closed() {
+            return;
+        }
+        input(d, piece);
+        if d.contract().tls_pending() {
+            let _ = d.tls_established(None);
+        }
+    }
+}
+
+/// The id of the last IQ the client sent, to answer it.
+fn last_iq_id(d: &Driver) -> String {
+    let text = String::from_utf8_lossy(&d.wire);
+    let Some(at) = text.rfind("<iq ") else {
+        return "none".into();
+    };
+    let tail = &text[at..];
+    tail.find("id='")
+        .map(|i| &tail[i + 4..])
+        .and_then(|t| t.split('\'').next())
+        .unwrap_or("none")
+        .to_string()
+}
+
+/// Server bytes into a fresh client. The first byte picks the transport and the chunk size;
+/// a requested TLS handshake completes after the chunk that asked for it. Without STARTTLS
+/// the same bytes are also fed one at a time, and both runs must agree; when the login
+/// verified a SCRAM key, a run with that key cached must agree too.
+pub fn raw_bytes(data: &[u8]) {
+    let Some((&mode, rest)) = data.split_first() else {
+        return;
+    };
+    let chunk = [1, 7, 61, usize::MAX][usize::from(mode >> 2) & 3];
+    let run = |chunk: usize, cache: Option<ScramCache>| {
+        let (tls, transport) = match mode & 3 {
+            0 | 1 => (TlsPolicy::Required, Transport::Plain),
+            2 => (TlsPolicy::Required, Transport::DirectTls(None)),
+            _ => (TlsPolicy::InsecurePlaintext, Transport::Plain),
+        };
+        let mut config = config(tls);
+        if let Some(cache) = cache {
+            config.scram_cache = cache;
+        }
+        let mut d = Driver::new(config, SEED);
+        let _ = d.connect(transport);
+        input_chunked(&mut d, rest, chunk);
+        d.eof();
+        let cache = d.client().scram_cache().clone();
+        (transcript(d), cache)
+    };
+    let (first, cache) = run(chunk, None);
+    let starttls = first.1.iter().any(|a| matches!(a, Action::StartTls { .. }));
+    if chunk != 1 && !starttls {
+        assert_eq!(first, run(1, None).0, "chunking changed the outcome");
+    }
+    if !cache.is_empty() {
+        // The server verified a SCRAM key: the same bytes again, with the key cached, must
+        // give the same outcome without PBKDF2.
+        let (again, _) = run(chunk, Some(cache));
+        assert_eq!(first, again, "the SCRAM key cache changed the outcome");
+    }
+}
+
+/// Logs a driver in over STARTTLS and PLAIN with the scripted server messages.
+fn online_driver(fetch_roster: bool) -> Driver {
+    let mut config = config(TlsPolicy::Required);
+    config.fetch_roster = fetch_roster;
+    let mut d = Driver::new(config, SEED);
+    let _ = d.connect(Transport::Plain);
+    input(
+        &mut d,
+        format!("{HEADER}{FEATURES_STARTTLS}{PROCEED}").as_bytes(),
+    );
+    let _ = d.tls_established(None);
+    input(
+        &mut d,
+        format!("{HEADER}{FEATURES_PLAIN}{SUCCESS}").as_bytes(),
+    );
+    input(&mut d, format!("{HEADER}{FEATURES_BIND}").as_bytes());
+    let id = last_iq_id(&d);
+    input(&mut d, bind_result(&id, JID).as_bytes());
+    if fetch_roster {
+        let id = last_iq_id(&d);
+        let roster = format!("<iq type='result' id='{id}'><query xmlns='jabber:iq:roster'/></iq>");
+        input(&mut d, roster.as_bytes());
+    }
+    assert_eq!(
+        d.client().state(),
+        SessionState::Online,
+        "the scripted login"
+    );
+    d
+}
+
+fn bind_result(id: &str, jid: &str) -> String {
+    format!(
+        "<iq type='result' id='{id}'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'>\
+         <jid>{jid}</jid></bind></iq>"
+    )
+}
+
+/// Server bytes into a client that a scripted login brought online. The first byte picks
+/// the chunk size; at the end the client closes, then the transport reaches end of file.
+pub fn online_bytes(data: &[u8]) {
+    let Some((&mode, rest)) = data.split_first() else {
+        return;
+    };
+    let chunk = [1, 3, 16, 64, 256, 1024, 4096, usize::MAX][usize::from(mode) & 7];
+    let mut d = online_driver(mode & 8 != 0);
+    input_chunked(&mut d, rest, chunk);
+    if !d.client().is_closed() {
+        let _ = d.command(|c, now| c.set_presence(now, Presence::Away));
+        let _ = d.command(|c, now| c.close(now));
+    }
+    d.eof();
+}

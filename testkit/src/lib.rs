@@ -1,0 +1,36 @@
+//! What Herald's tests and fuzz bodies drive the core with.
+//!
+//! In memory, always: a scripted XMPP server that is itself sans-IO ([`ScriptedServer`],
+//! playing a [`ServerProfile`] modelled on Prosody or ejabberd, with [`replies`] to inject
+//! and an independent SCRAM server), a [`Pair`] that joins it to a
+//! [`herald_core::Client`] with a virtual clock, a [`Driver`] for a client driven by hand,
+//! and the one [`Contract`] checker every driver calls the client through.
+//!
+//! Behind features:
+//! - `fuzz`: the client's fuzz bodies (`fuzz`), which the cargo-fuzz targets in `fuzz/` wrap;
+//! - `loopback`: the same scripted server, or a test script, on a real loopback socket with
+//!   real TLS (`loopback::LoopbackServer`), and the test PKI (`pki`);
+//! - `real`: launchers for the Debian packages of Prosody and ejabberd (`real`).
+
+pub mod contract;
+pub mod driver;
+#[cfg(feature = "fuzz")]
+pub mod fuzz;
+#[cfg(feature = "loopback")]
+pub mod loopback;
+pub mod pair;
+#[cfg(feature = "loopback")]
+pub mod pki;
+pub mod profile;
+#[cfg(feature = "real")]
+pub mod real;
+pub mod replies;
+pub mod scram_server;
+pub mod server;
+pub mod xml_in;
+
+pub use contract::{Contract, Drained};
+pub use driver::Driver;
+pub use pair::{Chunking, Pair, Tamper, config_for};
+pub use profile::{ScramTamper, ServerProfile, SessionFeature};
+pub use server::{ScriptedServer, ServerPhase};
