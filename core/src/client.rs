@@ -14,6 +14,7 @@ use crate::event::{Action, Event, SessionState};
 use crate::outbox::Outbox;
 use crate::sasl::{ChannelBinding, ScramCache};
 use crate::session::{Context, Link, Session};
+use crate::stanza::features::FeatureCache;
 use crate::stanza::presence::{IncomingPresence, Presence};
 use crate::stanza::roster::Roster;
 
@@ -35,7 +36,8 @@ pub enum Transport {
 /// - **(A) getters**: [`state`](Self::state), [`is_closed`](Self::is_closed),
 ///   [`presence`](Self::presence), [`status`](Self::status),
 ///   [`bound_jid`](Self::bound_jid), [`config`](Self::config),
-///   [`scram_cache`](Self::scram_cache), [`roster`](Self::roster),
+///   [`scram_cache`](Self::scram_cache), [`feature_cache`](Self::feature_cache),
+///   [`roster`](Self::roster),
 ///   [`contact_presences`](Self::contact_presences),
 ///   [`best_presence`](Self::best_presence).
 /// - **(B) inputs**, each taking `now`: [`handle_input`](Self::handle_input),
@@ -96,6 +98,7 @@ impl Client {
                 presence: config.presence,
                 status: config.status.clone(),
                 scram_cache: config.scram_cache.clone(),
+                feature_cache: config.feature_cache.clone(),
                 credentials,
                 config,
                 entropy,
@@ -141,6 +144,13 @@ impl Client {
     /// skips PBKDF2.
     pub fn scram_cache(&self) -> &ScramCache {
         &self.cx.scram_cache
+    }
+
+    /// What the server offered for authentication (the config's cache until this session's
+    /// features arrive): carry it to the next client's [`Config::feature_cache`] so that its
+    /// login sends the SASL initial response without waiting for the features.
+    pub fn feature_cache(&self) -> Option<&FeatureCache> {
+        self.cx.feature_cache.as_ref()
     }
 
     /// The roster as last fetched and pushed (after the end: as the session last knew it,

@@ -8,6 +8,7 @@ use zeroize::{Zeroize, ZeroizeOnDrop};
 
 use crate::error::ConfigError;
 use crate::sasl::{Credentials, ScramCache};
+use crate::stanza::features::FeatureCache;
 use crate::stanza::presence::Presence;
 use crate::stanza::roster::Roster;
 use crate::xml::Limits;
@@ -224,6 +225,16 @@ pub struct Config {
     /// SCRAM keys from earlier connections, so that a reconnect skips PBKDF2: pass the
     /// previous client's [`Client::scram_cache`](crate::Client::scram_cache). Default empty.
     pub scram_cache: ScramCache,
+    /// Send what the server is sure to ask for without waiting for its features (default
+    /// true): `<starttls/>` with the first stream header, the SASL initial response with the
+    /// header after TLS (with a [`feature_cache`](Self::feature_cache)), and after
+    /// authentication the bind request, the roster request and the initial presence with
+    /// the header. Each saves a round trip; each falls back to the slow way when the server
+    /// answers otherwise. `false` waits at every step, as most clients do.
+    pub pipelining: bool,
+    /// What the server offered last time: pass the previous client's
+    /// [`Client::feature_cache`](crate::Client::feature_cache). Default none.
+    pub feature_cache: Option<FeatureCache>,
 }
 
 impl Config {
@@ -249,6 +260,8 @@ impl Config {
             limits: Limits::default(),
             allow_plain: true,
             scram_cache: ScramCache::new(),
+            pipelining: true,
+            feature_cache: None,
             fetch_roster: true,
             roster_cache: None,
             subscription_policy: SubscriptionPolicy::Deny,

@@ -29,7 +29,8 @@
 //! - **(A) getters**: [`state`](Client::state), [`is_closed`](Client::is_closed),
 //!   [`presence`](Client::presence), [`status`](Client::status),
 //!   [`bound_jid`](Client::bound_jid), [`config`](Client::config),
-//!   [`scram_cache`](Client::scram_cache), [`roster`](Client::roster),
+//!   [`scram_cache`](Client::scram_cache), [`feature_cache`](Client::feature_cache),
+//!   [`roster`](Client::roster),
 //!   [`contact_presences`](Client::contact_presences),
 //!   [`best_presence`](Client::best_presence).
 //! - **(B) inputs**, each taking `now`: [`handle_input`](Client::handle_input) (any chunk
@@ -175,6 +176,7 @@ pub use error::{
 };
 pub use event::{Action, Event, RosterChange, SessionState};
 pub use sasl::{ChannelBinding, ChannelBindingType, Mechanism, ScramCache, ScramError};
+pub use stanza::features::{FeatureCache, Sasl2Offer};
 pub use stanza::presence::{IncomingPresence, InvalidPresence, Presence};
 pub use stanza::roster::{Roster, RosterItem, Subscription};
 pub use xml::tree::{ElementRef, NodeRef, Stanza};

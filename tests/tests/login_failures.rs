@@ -159,9 +159,11 @@ fn no_starttls_offered_on_plain_transport_ends_with_tls_not_offered_and_no_auth(
     assert!(!contains(&pair.server.received_bytes, "<auth"));
     assert!(pair.server.auth_log.is_empty());
     assert_eq!(pair.server.mechanism_used(), None);
-    // The client closed its stream politely: its header, then `</stream:stream>`.
-    assert_eq!(pair.server.received.len(), 0, "no element at all was sent");
-    assert!(wire(&pair).ends_with(&format!("'>{STREAM_CLOSE}")));
+    // The client closed its stream politely: its header with the early `<starttls/>`
+    // (pipelined: TLS is required anyway), then `</stream:stream>`.
+    assert_eq!(pair.server.received_named("starttls").len(), 1);
+    assert_eq!(pair.server.received.len(), 1, "no other element was sent");
+    assert!(wire(&pair).ends_with(&format!("'>{STARTTLS}{STREAM_CLOSE}")));
     assert!(pair.server.client_closed);
 }
 
@@ -490,12 +492,14 @@ fn stream_error_instead_of_the_first_features() {
         }
     );
     assert!(!reason.should_reconnect());
-    // Our header, then only the close.
+    // Our header with the early `<starttls/>`, then only the close.
     let sent = pair.client_sent_since(mark);
     assert!(sent.starts_with("<?xml"));
-    assert!(sent.ends_with(&format!("'>{STREAM_CLOSE}")), "{sent}");
+    assert!(
+        sent.ends_with(&format!("'>{STARTTLS}{STREAM_CLOSE}")),
+        "{sent}"
+    );
     assert!(!contains(&pair.server.received_bytes, "<stream:error"));
-    assert!(!contains(&pair.server.received_bytes, "<starttls"));
 }
 
 #[test]
@@ -633,7 +637,7 @@ fn see_other_host_instead_of_features() {
             host: "[2001:db8::1]:5222".into()
         }
     );
-    assert!(wire(&pair).ends_with(&format!("'>{STREAM_CLOSE}")));
+    assert!(wire(&pair).ends_with(&format!("'>{STARTTLS}{STREAM_CLOSE}")));
 }
 
 // ===== malformed XML =====
@@ -753,10 +757,12 @@ fn dtd_in_the_prolog_is_refused() {
     );
     let sent = pair.client_sent_since(mark);
     assert!(
-        sent.ends_with(&format!("'>{}", our_stream_error("restricted-xml"))),
+        sent.ends_with(&format!(
+            "'>{STARTTLS}{}",
+            our_stream_error("restricted-xml")
+        )),
         "{sent}"
     );
-    assert!(!contains(&pair.server.received_bytes, "<starttls"));
 }
 
 #[test]
@@ -1057,7 +1063,9 @@ fn header_without_features_times_out_in_stream_features() {
 #[test]
 fn unanswered_starttls_times_out_in_start_tls() {
     let mut pair = Pair::with_profile(ServerProfile::prosody_like());
-    pair.tamper = Some(drop_batches_with("<proceed"));
+    // Only the <proceed/> is lost (it comes in the batch with the features: our
+    // <starttls/> went out with our header).
+    pair.tamper = Some(replace_once_from(PROCEED, String::new()));
     pair.connect();
     assert_eq!(pair.client().state(), SessionState::StartingTls);
     let deadline = pair.client().poll_timeout().unwrap();
@@ -1122,14 +1130,16 @@ fn stalled_bind_times_out_in_binding() {
     pair.tamper = Some(drop_batches_with("<iq type='result'"));
     pair.connect();
     assert_eq!(pair.client().state(), SessionState::Binding);
-    assert_eq!(pair.server.received_named("iq").len(), 1, "bind sent");
+    assert_eq!(bind_requests(&pair), 1, "bind sent");
     let deadline = pair.client().poll_timeout().unwrap();
     pair.timeout_at(deadline - Duration::from_millis(1));
     assert_eq!(pair.client().state(), SessionState::Binding);
 
     assert!(pair.fire_next_timeout());
     assert_eq!(pair.ended(), DisconnectReason::Timeout(Step::Binding));
-    assert!(wire(&pair).ends_with(&format!("</iq>{STREAM_CLOSE}")));
+    // The bind request, the roster request and the initial presence went out together
+    // (pipelined); after the timeout, only our close.
+    assert!(wire(&pair).ends_with(&format!("<presence/>{STREAM_CLOSE}")));
     assert!(!went_online(&pair));
 }
 
@@ -1140,7 +1150,9 @@ fn no_stream_restart_after_sasl_success_times_out_in_binding() {
     pair.tamper = Some(drop_third_stream_header());
     pair.connect();
     assert_eq!(pair.client().state(), SessionState::Binding);
-    assert!(pair.server.received_named("iq").is_empty());
+    // Our bind request went out with our header (pipelined); its answer never comes.
+    assert_eq!(bind_requests(&pair), 1);
+    assert!(!went_online(&pair));
 
     assert!(pair.fire_next_timeout());
     assert_eq!(pair.ended(), DisconnectReason::Timeout(Step::Binding));
@@ -1236,13 +1248,13 @@ fn stream_restart_and_bind_share_one_deadline() {
     pair.now += Duration::from_secs(10);
     pair.server_says(&SERVER_HEADER.replace("manual-1", "s3"));
     pair.now += Duration::from_secs(10);
-    // The features reach the scripted client; it sends its bind request, which the
-    // scripted server answers: drop that answer too.
+    // The features reach the client; its bind request went out early (pipelined) and the
+    // answer was held back with the header: nothing comes.
     pair.tamper = Some(drop_batches_with("<iq type='result'"));
     pair.server_says(
         "<stream:features><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/></stream:features>",
     );
-    assert_eq!(pair.server.received_named("iq").len(), 1, "bind sent");
+    assert_eq!(bind_requests(&pair), 1, "bind sent");
     assert_eq!(pair.client().state(), SessionState::Binding);
     assert_eq!(pair.client().poll_timeout(), Some(deadline));
 
@@ -1352,8 +1364,32 @@ fn bind_error_ends_with_bind_failed() {
     assert!(!reason.should_reconnect());
     assert!(!went_online(&pair));
     assert_eq!(pair.client().bound_jid(), None);
+    // The initial presence went out with the bind request (pipelined), nothing after the
+    // refusal but our close.
+    assert_eq!(pair.server.received_named("presence").len(), 1);
+    assert!(wire(&pair).ends_with(&format!("<presence/>{STREAM_CLOSE}")));
+
+    // Without pipelining, nothing but the bind request.
+    let mut profile = ServerProfile::prosody_like();
+    profile.bind_error = Some("not-allowed".into());
+    let mut config = config_for(&profile);
+    config.pipelining = false;
+    let mut pair = Pair::new(profile, config);
+    pair.connect();
+    assert!(matches!(pair.ended(), DisconnectReason::BindFailed { .. }));
     assert!(pair.server.received_named("presence").is_empty());
     assert!(wire(&pair).ends_with(&format!("</iq>{STREAM_CLOSE}")));
+}
+
+fn bind_requests(pair: &Pair) -> usize {
+    pair.server
+        .received_named("iq")
+        .iter()
+        .filter(|iq| {
+            iq.get_child("bind", "urn:ietf:params:xml:ns:xmpp-bind")
+                .is_some()
+        })
+        .count()
 }
 
 fn session_requests(pair: &Pair) -> usize {
@@ -1376,11 +1412,19 @@ fn required_session_is_established_before_going_online() {
 
     assert_eq!(pair.client().state(), SessionState::Online);
     assert_eq!(session_requests(&pair), 1);
-    let iq = pair.server.received_named("iq")[1];
-    assert_eq!(iq.attr("type"), Some("set"));
-    // The session went out after bind and before the initial presence.
+    let iqs = pair.server.received_named("iq");
+    let session = iqs
+        .iter()
+        .position(|iq| iq.has_child("session", "urn:ietf:params:xml:ns:xmpp-session"))
+        .unwrap();
+    assert_eq!(iqs[session].attr("type"), Some("set"));
+    assert!(session > 0, "after the bind request");
+    // The session went out after bind and before a presence: pipelining sent one with the
+    // bind request already, and a server that requires the legacy session gets it again
+    // once the session is established.
     let names: Vec<&str> = pair.server.received.iter().map(|e| e.name()).collect();
     assert_eq!(names.last(), Some(&"presence"));
+    assert_eq!(pair.server.received_named("presence").len(), 2);
     assert!(
         pair.events
             .contains(&Event::StateChanged(SessionState::Session))
@@ -1460,10 +1504,12 @@ fn stream_version_0_9_is_unsupported() {
     );
     let sent = pair.client_sent_since(mark);
     assert!(
-        sent.ends_with(&format!("'>{}", our_stream_error("unsupported-version"))),
+        sent.ends_with(&format!(
+            "'>{STARTTLS}{}",
+            our_stream_error("unsupported-version")
+        )),
         "{sent}"
     );
-    assert!(!contains(&pair.server.received_bytes, "<starttls"));
 }
 
 #[test]

@@ -4,11 +4,16 @@
 //! presence errors, stream errors, end of file, timeouts) run against the scripted server,
 //! checked step by step against a small reference model of what the client must do.
 //!
+//! Runs go with and without pipelining (the initial presence leaves with the bind request,
+//! right after SASL success).
+//!
 //! Invariants:
-//! - exactly one initial presence per session, carrying the model's values at that moment;
+//! - exactly one initial presence per session, carrying the model's values at that moment:
+//!   at `Online` without pipelining, at SASL success with it (then, at `Online`, one more
+//!   presence when the values changed since, or when a legacy session was required);
 //! - whenever the session is online, the last broadcast presence on the wire is the model's
 //!   presence and status; online, a change sends exactly one stanza, no change sends none;
-//! - no stanza before binding completes;
+//! - no stanza before binding completes (but the pipelined initial presence);
 //! - nothing (bytes, actions, events) after the terminal event, which comes once, with the
 //!   reason the model predicts;
 //! - no credential in the clear unless the insecure option is on;
@@ -124,7 +129,13 @@ fn setup_strategy() -> impl Strategy<Value = Setup> {
     ])
 }
 
-fn pair_for(setup: Setup, presence: Presence, status: &str, chunking: Chunking) -> Pair {
+fn pair_for(
+    setup: Setup,
+    pipelining: bool,
+    presence: Presence,
+    status: &str,
+    chunking: Chunking,
+) -> Pair {
     let base = match setup {
         Setup::Ejabberd => ServerProfile::ejabberd_like(),
         _ => ServerProfile::prosody_like(),
@@ -149,6 +160,7 @@ fn pair_for(setup: Setup, presence: Presence, status: &str, chunking: Chunking) 
     }
     config.presence = presence;
     config.status = status.to_string();
+    config.pipelining = pipelining;
     let mut pair = Pair::new(profile, config);
     pair.chunking = chunking;
     pair.hold = true;
@@ -196,6 +208,8 @@ struct Model {
     presence: Presence,
     status: String,
     online_seen: bool,
+    /// The pipelined initial presence, as sent at SASL success.
+    early: Option<(Presence, String)>,
     ended: Option<DisconnectReason>,
 }
 
@@ -210,16 +224,18 @@ struct Transcript {
 /// Runs `ops` and checks every invariant after every step.
 fn run(
     setup: Setup,
+    pipelining: bool,
     presence: Presence,
     status: &'static str,
     ops: &[Op],
     chunking: Chunking,
 ) -> Transcript {
-    let mut pair = pair_for(setup, presence, status, chunking);
+    let mut pair = pair_for(setup, pipelining, presence, status, chunking);
     let mut model = Model {
         presence,
         status: status.to_string(),
         online_seen: false,
+        early: None,
         ended: None,
     };
     pair.start();
@@ -291,17 +307,36 @@ fn run(
 
         // Presence on the wire.
         let went_online = new_events.iter().any(|e| matches!(e, Event::Online { .. }));
+        let entered_binding = new_events.contains(&Event::StateChanged(SessionState::Binding));
+        let mut early_now = Vec::new();
+        if pipelining && entered_binding && !model.online_seen {
+            let early = (model.presence, model.status.clone());
+            early_now.push(early.clone());
+            model.early = Some(early);
+        }
         if went_online {
             assert!(!model.online_seen, "online twice: {context}");
             model.online_seen = true;
-            let initial = (model.presence, model.status.clone());
-            assert_eq!(new_own, vec![initial], "one initial presence: {context}");
-        } else if !model.online_seen {
-            assert!(new_own.is_empty(), "presence before binding: {context}");
-            for el in &pair.server.received[elements..] {
-                let stanza = matches!(el.name(), "presence" | "message");
-                assert!(!stanza, "a stanza before binding: {context}");
+            let current = (model.presence, model.status.clone());
+            let mut expected = early_now;
+            match model.early.take() {
+                None => expected.push(current),
+                Some(_) if setup == Setup::SessionRequired => expected.push(current),
+                Some(early) if early != current => expected.push(current),
+                Some(_) => {}
             }
+            assert_eq!(new_own, expected, "one initial presence: {context}");
+        } else if !model.online_seen {
+            assert_eq!(new_own, early_now, "presence before binding: {context}");
+            let stanzas = pair.server.received[elements..]
+                .iter()
+                .filter(|el| matches!(el.name(), "presence" | "message"))
+                .count();
+            assert_eq!(
+                stanzas,
+                early_now.len(),
+                "a stanza before binding: {context}"
+            );
         } else if before_state == SessionState::Online {
             match op {
                 Op::SetPresence(_) | Op::SetStatus(_) | Op::ChangePresence(..) => {
@@ -492,15 +527,16 @@ proptest! {
     #[test]
     fn the_client_follows_the_model_whatever_the_chunking(
         setup in setup_strategy(),
+        pipelining in any::<bool>(),
         presence in presence_strategy(),
         status in prop::sample::select(&STATUSES[..3]),
         ops in ops_strategy(),
         seed in any::<u64>(),
     ) {
-        let whole = run(setup, presence, status, &ops, Chunking::Whole);
-        let random = run(setup, presence, status, &ops, Chunking::Random(seed));
+        let whole = run(setup, pipelining, presence, status, &ops, Chunking::Whole);
+        let random = run(setup, pipelining, presence, status, &ops, Chunking::Random(seed));
         prop_assert_eq!(&whole, &random);
-        let bytes = run(setup, presence, status, &ops, Chunking::ByteAtATime);
+        let bytes = run(setup, pipelining, presence, status, &ops, Chunking::ByteAtATime);
         prop_assert_eq!(&whole, &bytes);
     }
 }
@@ -520,8 +556,18 @@ fn a_scripted_run_goes_online_changes_and_closes() {
         Op::Close,
         Op::Deliver,
     ]);
-    for setup in [Setup::Prosody, Setup::Ejabberd, Setup::SessionRequired] {
-        let t = run(setup, Presence::DoNotDisturb, "", &ops, Chunking::Whole);
+    for (setup, pipelining) in [Setup::Prosody, Setup::Ejabberd, Setup::SessionRequired]
+        .into_iter()
+        .flat_map(|s| [(s, false), (s, true)])
+    {
+        let t = run(
+            setup,
+            pipelining,
+            Presence::DoNotDisturb,
+            "",
+            &ops,
+            Chunking::Whole,
+        );
         assert!(
             t.events.iter().any(|e| matches!(e, Event::Online { .. })),
             "{setup:?}"
@@ -542,12 +588,12 @@ fn random_runs_often_go_online_and_act_there() {
     use proptest::strategy::ValueTree;
     use proptest::test_runner::TestRunner;
     let mut runner = TestRunner::deterministic();
-    let strategy = (setup_strategy(), ops_strategy());
+    let strategy = (setup_strategy(), any::<bool>(), ops_strategy());
     let (mut online, mut acted) = (0, 0);
     let runs = 200;
     for _ in 0..runs {
-        let (setup, ops) = strategy.new_tree(&mut runner).expect("tree").current();
-        let t = run(setup, Presence::Chat, "", &ops, Chunking::Whole);
+        let (setup, pipelining, ops) = strategy.new_tree(&mut runner).expect("tree").current();
+        let t = run(setup, pipelining, Presence::Chat, "", &ops, Chunking::Whole);
         let Some(at) = t
             .events
             .iter()

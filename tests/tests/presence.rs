@@ -63,26 +63,78 @@ fn set_before_connect_changes_the_initial_presence() {
     );
 }
 
+/// Values set during the login go out in one initial presence with the latest values.
+/// Without pipelining that holds to the end of binding; with it (the default) the initial
+/// presence leaves with the bind request, right after SASL success, so it carries the
+/// values of that moment, and a change during binding goes out once online, as a change.
 #[test]
 fn set_during_login_sends_nothing_until_one_initial_presence_with_the_latest_values() {
+    for pipelining in [false, true] {
+        let profile = ServerProfile::prosody_like();
+        let mut config = config_for(&profile);
+        config.pipelining = pipelining;
+        let mut pair = Pair::new(profile, config);
+        pair.start();
+        pair.command(|c, now| c.set_presence(now, Presence::Away))
+            .unwrap();
+        assert!(pair.step_until(|c| matches!(c.state(), SessionState::Authenticating { .. })));
+        pair.command(|c, now| c.change_presence(now, Presence::DoNotDisturb, "latest"))
+            .unwrap();
+        assert!(
+            presences_sent(&pair).is_empty(),
+            "nothing before the session is up"
+        );
+        assert!(pair.step_until(|c| c.state() == SessionState::Binding));
+        if !pipelining {
+            pair.command(|c, now| c.set_status(now, "later still"))
+                .unwrap();
+            assert!(presences_sent(&pair).is_empty(), "nothing before binding");
+        }
+        pair.drive();
+        assert_eq!(pair.client().state(), SessionState::Online);
+        let status = if pipelining { "latest" } else { "later still" };
+        assert_eq!(
+            presences_sent(&pair),
+            [format!(
+                "<presence><show>dnd</show><status>{status}</status></presence>"
+            )],
+            "pipelining {pipelining}"
+        );
+        let sent: Vec<_> = pair
+            .events
+            .iter()
+            .filter(|e| matches!(e, Event::PresenceSent { .. }))
+            .collect();
+        assert_eq!(
+            sent,
+            [&Event::PresenceSent {
+                presence: Presence::DoNotDisturb,
+                status: status.into()
+            }]
+        );
+    }
+}
+
+/// With pipelining the initial presence left with the bind request: a value set while the
+/// bind is on its way goes out once online, as one change after the initial presence.
+#[test]
+fn set_while_binding_goes_out_as_a_change_once_online() {
     let mut pair = Pair::with_profile(ServerProfile::prosody_like());
     pair.start();
+    assert!(pair.step_until(|c| c.state() == SessionState::Binding));
+    assert_eq!(presences_sent(&pair), ["<presence/>"], "pipelined");
     pair.command(|c, now| c.set_presence(now, Presence::Away))
         .unwrap();
-    assert!(pair.step_until(|c| matches!(c.state(), SessionState::Authenticating { .. })));
-    pair.command(|c, now| c.set_status(now, "first")).unwrap();
-    assert!(pair.step_until(|c| c.state() == SessionState::Binding));
-    pair.command(|c, now| c.change_presence(now, Presence::DoNotDisturb, "latest"))
-        .unwrap();
-    assert!(
-        presences_sent(&pair).is_empty(),
-        "nothing before the session is up"
+    assert_eq!(
+        presences_sent(&pair),
+        ["<presence/>"],
+        "nothing while binding"
     );
     pair.drive();
     assert_eq!(pair.client().state(), SessionState::Online);
     assert_eq!(
         presences_sent(&pair),
-        ["<presence><show>dnd</show><status>latest</status></presence>"]
+        ["<presence/>", "<presence><show>away</show></presence>"]
     );
     let sent: Vec<_> = pair
         .events
@@ -91,10 +143,16 @@ fn set_during_login_sends_nothing_until_one_initial_presence_with_the_latest_val
         .collect();
     assert_eq!(
         sent,
-        [&Event::PresenceSent {
-            presence: Presence::DoNotDisturb,
-            status: "latest".into()
-        }]
+        [
+            &Event::PresenceSent {
+                presence: Presence::Chat,
+                status: String::new()
+            },
+            &Event::PresenceSent {
+                presence: Presence::Away,
+                status: String::new()
+            }
+        ]
     );
 }
 

@@ -32,13 +32,18 @@ async fn login(server: &dyn RealServer, user: &str) -> (Handle, Events) {
     options.server = Some(("127.0.0.1".into(), server.port()));
     options.ca_file = Some(server.ca_pem_path().to_path_buf());
     let (handle, mut events) = herald_tokio::connect(config, options);
-    let seen = until(&mut events, &format!("{user} online"), |e| {
+    until(&mut events, &format!("{user} online"), |e| {
         matches!(e, CoreEvent::Online { .. })
     })
     .await;
-    // The accounts start with empty rosters.
-    assert!(seen.iter().any(|e| matches!(e,
-        Event::Core(CoreEvent::Roster { roster, .. }) if roster.items.is_empty())));
+    // The accounts start with empty rosters (the roster, requested with the bind request,
+    // arrives when it arrives: here, after online).
+    let seen = until(&mut events, &format!("{user}'s roster"), |e| {
+        matches!(e, CoreEvent::Roster { .. })
+    })
+    .await;
+    assert!(matches!(seen.last(),
+        Some(Event::Core(CoreEvent::Roster { roster, .. })) if roster.items.is_empty()));
     (handle, events)
 }
 

@@ -339,12 +339,21 @@ fn trace_shows_the_xml_without_the_password() {
     let output = child.wait_with_output().unwrap();
     assert_eq!(output.status.code(), Some(0));
     let trace = String::from_utf8_lossy(&output.stderr);
-    assert!(trace.contains("C: <starttls"), "{trace}");
+    // <starttls/> leaves in the same write as the first header (pipelining).
+    assert!(
+        trace.contains("version='1.0'><starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>"),
+        "{trace}"
+    );
     assert!(
         trace.contains("mechanism='PLAIN'>[redacted]</auth>"),
         "{trace}"
     );
-    assert!(trace.contains("S: <iq type='result'"), "{trace}");
+    assert!(
+        trace
+            .lines()
+            .any(|l| l.starts_with("S: ") && l.contains("<iq type='result'")),
+        "{trace}"
+    );
     assert!(!trace.contains(ALICE_PLAIN), "{trace}");
 }
 
@@ -452,7 +461,8 @@ fn roster_commands_and_events() {
             .args(["--server", &format!("127.0.0.1:{}", server.port)])
             .env("HERALD_PASSWORD", "secret"),
     );
-    // The roster comes at login, before online.
+    // The roster comes at login (requested with the bind request and the initial
+    // presence: it arrives when it arrives, here just after online).
     let roster = cli.expect("roster");
     assert_eq!(
         roster,
@@ -467,7 +477,6 @@ fn roster_commands_and_events() {
             "version": null,
         })
     );
-    assert!(cli.skipped.iter().all(|v| v["event"] != "online"));
     cli.expect("online");
     assert!(sent(&stanzas).contains("<presence"));
 

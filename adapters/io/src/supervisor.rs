@@ -28,6 +28,7 @@
 //! | presence and status set while connected | applied by the core (sent when online) and kept for the next attempt |
 //! | send, roster and subscription commands while disconnected | refused with [`UsageError::NotOnline`]; nothing is kept |
 //! | SCRAM keys | the last client's [`Client::scram_cache`] goes into the next attempt's [`Config::scram_cache`]: a reconnect skips PBKDF2 |
+//! | the server's features | the last client's [`Client::feature_cache`] goes into the next attempt's [`Config::feature_cache`]: a reconnect sends its SASL initial response with its stream header, one round trip less |
 //! | roster | the roster of the last client that received one (with the pushes since) goes into [`Config::roster_cache`]: with XEP-0237 versioning the server sends only what changed |
 //! | events the application does not take | back-pressure, never a growing queue: `herald-tokio`'s channel holds [`ConnectOptions::event_capacity`] events and the task stops reading the socket while it is full (commands and timers still run); `herald-std` reads the socket only inside `pump`, one 16 KiB buffer per call |
 //! | logging | `tracing` in both, nothing printed: target `herald::session` for connects, TLS and these decisions; `herald::xml` (TRACE) for the XML both ways, SASL redacted, when [`ConnectOptions::trace`] is set; `herald::driver` (TRACE) once per wait of the run loop |
@@ -41,6 +42,8 @@
 //! [`Timeouts::step`]: herald_core::Timeouts::step
 //! [`Client::scram_cache`]: herald_core::Client::scram_cache
 //! [`Config::scram_cache`]: herald_core::Config::scram_cache
+//! [`Client::feature_cache`]: herald_core::Client::feature_cache
+//! [`Config::feature_cache`]: herald_core::Config::feature_cache
 //! [`Config::roster_cache`]: herald_core::Config::roster_cache
 //! [`ConnectOptions::reconnect_initial`]: crate::options::ConnectOptions::reconnect_initial
 //! [`ConnectOptions::reconnect_max`]: crate::options::ConnectOptions::reconnect_max
@@ -50,8 +53,8 @@
 use std::time::{Duration, Instant};
 
 use herald_core::{
-    Client, Config, ConfigError, DisconnectReason, Entropy, Event, Presence, Roster, ScramCache,
-    UsageError,
+    Client, Config, ConfigError, DisconnectReason, Entropy, Event, FeatureCache, Presence, Roster,
+    ScramCache, UsageError,
 };
 
 use crate::backoff::Backoff;
@@ -107,6 +110,8 @@ pub struct Supervisor {
     presence: Presence,
     status: String,
     scram_cache: ScramCache,
+    /// What the server offered, for the next login's pipelined SASL initial response.
+    feature_cache: Option<FeatureCache>,
     roster: Option<Roster>,
     /// Attempts started (by [`Supervisor::next_client`]).
     attempts: u32,
@@ -142,6 +147,7 @@ impl Supervisor {
             presence: config.presence,
             status: config.status.clone(),
             scram_cache: config.scram_cache.clone(),
+            feature_cache: config.feature_cache.clone(),
             roster: config.roster_cache.clone(),
             template: config,
             reconnect: options.reconnect,
@@ -212,12 +218,13 @@ impl Supervisor {
     }
 
     /// The configuration of the next attempt: the template with the current presence and
-    /// status, the SCRAM key cache and the last roster.
+    /// status, the SCRAM key cache, the server's features and the last roster.
     pub fn next_config(&self) -> Config {
         let mut config = self.template.clone();
         config.presence = self.presence;
         config.status = self.status.clone();
         config.scram_cache = self.scram_cache.clone();
+        config.feature_cache = self.feature_cache.clone();
         if self.roster.is_some() {
             config.roster_cache = self.roster.clone();
         }
@@ -301,6 +308,9 @@ impl Supervisor {
         self.presence = last.presence();
         self.status = last.status().to_string();
         self.scram_cache = last.scram_cache().clone();
+        if let Some(features) = last.feature_cache() {
+            self.feature_cache = Some(features.clone());
+        }
         if self.got_roster {
             self.roster = Some(last.roster().clone());
         }

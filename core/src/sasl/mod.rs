@@ -8,8 +8,8 @@ mod scram;
 
 pub use cache::ScramCache;
 pub(crate) use credentials::Credentials;
-pub(crate) use mechanism::ScramHash;
 pub(crate) use mechanism::select_mechanism;
+pub(crate) use mechanism::{CbindFlag, ScramHash};
 pub use mechanism::{ChannelBinding, ChannelBindingType, Mechanism};
 pub(crate) use plain::plain_initial_response;
 pub(crate) use scram::ScramClient;

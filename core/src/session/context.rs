@@ -7,6 +7,7 @@ use crate::entropy::Entropy;
 use crate::error::{DisconnectReason, PeerMisbehaved, StreamErrorCondition};
 use crate::outbox::Outbox;
 use crate::sasl::{ChannelBinding, Credentials, ScramCache};
+use crate::stanza::features::FeatureCache;
 use crate::stanza::presence::Presence;
 
 /// The client-wide data the state machine works with.
@@ -17,6 +18,8 @@ pub(crate) struct Context {
     pub(crate) credentials: Credentials,
     /// The config's cache plus the keys this client's logins verified.
     pub(crate) scram_cache: ScramCache,
+    /// What the server offered: the config's cache until this session's features arrive.
+    pub(crate) feature_cache: Option<FeatureCache>,
     pub(crate) entropy: Box<dyn Entropy>,
     /// The account's availability and status, as the application last set them.
     pub(crate) presence: Presence,

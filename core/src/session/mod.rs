@@ -47,6 +47,7 @@ use crate::error::{DisconnectReason, Step, StreamErrorCondition, UsageError};
 use crate::event::{Action, Event, SessionState};
 use crate::stanza::NS_CLIENT;
 use crate::stanza::attr_name;
+use crate::stanza::features::NS_STREAM;
 use crate::stanza::presence::{IncomingPresence, Presence, build_own_presence, write_own_presence};
 use crate::stanza::roster::Roster;
 use crate::timer::Timer;
@@ -55,7 +56,7 @@ use crate::xml::{self, StreamEvent, StreamReader, XmlError};
 pub(crate) use context::{Context, Link};
 use context::{Failure, Farewell};
 pub(crate) use online::SessionData;
-use state::{Closed, Closing, Phase, State};
+use state::{Closed, Closing, State};
 
 /// The roster before the session has one.
 static NO_ROSTER: Roster = Roster {
@@ -241,10 +242,7 @@ impl Session {
         if !matches!(self.state, State::Disconnected) {
             return Err(UsageError::AlreadyConnected);
         }
-        cx.out.open_stream(cx.config.jid.domain().as_str());
-        self.advance(now, cx, |_, _| {
-            Ok(State::ExpectHeader(Phase::Initial(link)))
-        });
+        self.advance(now, cx, |_, cx| Ok(login::open_first_stream(link, cx)));
         Ok(())
     }
 
@@ -384,7 +382,7 @@ impl Session {
             StreamEvent::Close => return self.on_server_close(now, cx),
             StreamEvent::Element(stanza) => stanza,
         };
-        if stanza.is("error", login::NS_STREAM) {
+        if stanza.is("error", NS_STREAM) {
             let reason = login::read_stream_error(&stanza.to_element());
             // A stream error is answered by closing our stream, never by an error of our own.
             return self.fail(now, Failure::new(reason, Farewell::CloseStream), cx);

@@ -8,7 +8,7 @@ use crate::event::SessionState;
 use crate::stanza::roster::Roster;
 
 use super::context::Link;
-use super::login::{Authenticating, ExpectBind, ExpectRoster, ExpectSession};
+use super::login::{Authenticating, EarlyBind, ExpectBind, ExpectRoster, ExpectSession};
 use super::online::{Online, SessionData};
 
 /// Which stream of the login we are on: each restart begins a new one.
@@ -20,6 +20,36 @@ pub(crate) enum Phase {
     AfterTls(Link),
     /// After SASL success.
     AfterAuth,
+}
+
+/// What went out with our stream header, before the server's features (pipelining: each
+/// saves the round trip of waiting for them).
+#[derive(Debug)]
+pub(crate) enum Early {
+    Nothing,
+    /// `<starttls/>` (TLS is required and the transport is plain).
+    StartTls,
+    /// The SASL initial response, chosen from the cached features.
+    Auth(Box<Authenticating>),
+    /// The bind request, the roster request and the initial presence.
+    Bind(Box<EarlyBind>),
+}
+
+/// One stream of the login: its phase, and what we sent early on it.
+#[derive(Debug)]
+pub(crate) struct Stream {
+    pub(crate) phase: Phase,
+    pub(crate) early: Early,
+}
+
+impl Stream {
+    pub(crate) fn new(phase: Phase, early: Early) -> Stream {
+        Stream { phase, early }
+    }
+
+    fn is_after_auth(&self) -> bool {
+        matches!(self.phase, Phase::AfterAuth)
+    }
 }
 
 /// `close` was called: our `</stream:stream>` is out, the server's is awaited. What the
@@ -42,8 +72,8 @@ pub(crate) struct Closed {
 #[derive(Debug)]
 pub(crate) enum State {
     Disconnected,
-    ExpectHeader(Phase),
-    ExpectFeatures(Phase),
+    ExpectHeader(Stream),
+    ExpectFeatures(Stream),
     ExpectProceed,
     TlsHandshake,
     Authenticating(Box<Authenticating>),
@@ -59,7 +89,7 @@ impl State {
     pub(crate) fn public(&self) -> SessionState {
         match self {
             State::Disconnected => SessionState::Disconnected,
-            State::ExpectHeader(Phase::AfterAuth) | State::ExpectFeatures(Phase::AfterAuth) => {
+            State::ExpectHeader(s) | State::ExpectFeatures(s) if s.is_after_auth() => {
                 SessionState::Binding
             }
             State::ExpectHeader(_) | State::ExpectFeatures(_) => SessionState::Connecting,
@@ -82,7 +112,7 @@ impl State {
     /// The step the step timer guards in this state.
     pub(crate) fn step(&self) -> Option<Step> {
         match self {
-            State::ExpectHeader(Phase::AfterAuth) | State::ExpectFeatures(Phase::AfterAuth) => {
+            State::ExpectHeader(s) | State::ExpectFeatures(s) if s.is_after_auth() => {
                 Some(Step::Binding)
             }
             State::ExpectHeader(_) | State::ExpectFeatures(_) => Some(Step::StreamFeatures),

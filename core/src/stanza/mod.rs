@@ -1,5 +1,6 @@
 //! Stanzas the core reads and writes itself.
 
+pub(crate) mod features;
 pub(crate) mod iq;
 pub(crate) mod presence;
 pub(crate) mod roster;

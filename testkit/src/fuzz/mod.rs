@@ -92,10 +92,12 @@ fn input_chunked(d: &mut Driver, bytes: &[u8], chunk: usize) {
     }
 }
 
-/// The id of the last IQ the client sent, to answer it.
-fn last_iq_id(d: &Driver) -> String {
+/// The id of the last IQ the client sent whose payload names `ns` (the bind request, the
+/// roster request: with pipelining both leave in one write), else of the last IQ.
+fn last_iq_id_with(d: &Driver, ns: &str) -> String {
     let text = String::from_utf8_lossy(&d.wire);
-    let Some(at) = text.rfind("<iq ") else {
+    let end = text.rfind(ns).unwrap_or(text.len());
+    let Some(at) = text[..end].rfind("<iq ") else {
         return "none".into();
     };
     let tail = &text[at..];
@@ -161,10 +163,10 @@ fn online_driver(fetch_roster: bool) -> Driver {
         format!("{HEADER}{FEATURES_PLAIN}{SUCCESS}").as_bytes(),
     );
     input(&mut d, format!("{HEADER}{FEATURES_BIND}").as_bytes());
-    let id = last_iq_id(&d);
+    let id = last_iq_id_with(&d, NS_BIND);
     input(&mut d, bind_result(&id, JID).as_bytes());
     if fetch_roster {
-        let id = last_iq_id(&d);
+        let id = last_iq_id_with(&d, NS_ROSTER);
         let roster = format!("<iq type='result' id='{id}'><query xmlns='jabber:iq:roster'/></iq>");
         input(&mut d, roster.as_bytes());
     }
@@ -175,6 +177,11 @@ fn online_driver(fetch_roster: bool) -> Driver {
     );
     d
 }
+
+/// The resource binding namespace.
+pub(crate) const NS_BIND: &str = "urn:ietf:params:xml:ns:xmpp-bind";
+/// The roster namespace.
+pub(crate) const NS_ROSTER: &str = "jabber:iq:roster";
 
 fn bind_result(id: &str, jid: &str) -> String {
     format!(

@@ -9,8 +9,8 @@ use herald_core::minidom::{self, Element};
 use herald_core::{ChannelBinding, Presence, SessionState, TlsPolicy, Transport};
 
 use super::{
-    FEATURES_BIND, FEATURES_PLAIN, FEATURES_SCRAM, FEATURES_STARTTLS, HEADER, JID, PROCEED, SEED,
-    SUCCESS, bind_result, config, input, last_iq_id,
+    FEATURES_BIND, FEATURES_PLAIN, FEATURES_SCRAM, FEATURES_STARTTLS, HEADER, JID, NS_BIND,
+    NS_ROSTER, PROCEED, SEED, SUCCESS, bind_result, config, input, last_iq_id_with,
 };
 use crate::Driver;
 
@@ -222,17 +222,17 @@ fn canned_text(d: &Driver, canned: Canned) -> String {
             <not-authorized/></failure>"
             .into(),
         Canned::FeaturesBind => FEATURES_BIND.into(),
-        Canned::BindResult => bind_result(&last_iq_id(d), JID),
+        Canned::BindResult => bind_result(&last_iq_id_with(d, NS_BIND), JID),
         Canned::BindResultForAnotherAccount => {
-            bind_result(&last_iq_id(d), "mallory@localhost/fuzz")
+            bind_result(&last_iq_id_with(d, NS_BIND), "mallory@localhost/fuzz")
         }
         Canned::BindError => format!(
             "<iq type='error' id='{}'>{stanza_error}</iq>",
-            last_iq_id(d)
+            last_iq_id_with(d, NS_BIND)
         ),
         Canned::IqResult => format!(
             "<iq type='result' id='{}'><query xmlns='jabber:iq:roster'/></iq>",
-            last_iq_id(d)
+            last_iq_id_with(d, NS_ROSTER)
         ),
         Canned::RosterPush => "<iq type='set' id='push1'><query xmlns='jabber:iq:roster'>\
             <item jid='bob@localhost' subscription='both'/></query></iq>"

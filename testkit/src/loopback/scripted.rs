@@ -70,6 +70,15 @@ impl Conn {
                 log.received = server.received.clone();
                 log.client_closed = server.client_closed;
             }
+            // The answers to what was just read go out before the hook looks: a client that
+            // pipelines its initial presence with its bind request gets its bind result
+            // before a cut "after the initial presence".
+            if server.phase != ServerPhase::TlsPending {
+                let out = server.take_output();
+                if !out.is_empty() && self.write(&out).is_err() {
+                    break;
+                }
+            }
             if hook(&server, self) == Then::Cut {
                 break;
             }

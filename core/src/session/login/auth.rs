@@ -8,13 +8,15 @@ use zeroize::Zeroize;
 
 use crate::error::DisconnectReason;
 use crate::sasl::{
-    Mechanism, ScramClient, ScramError, ScramHash, plain_initial_response, select_mechanism,
+    CbindFlag, Mechanism, ScramClient, ScramError, ScramHash, plain_initial_response,
+    select_mechanism,
 };
 use crate::session::context::{Context, Failure, Farewell, Link};
-use crate::session::state::{Phase, State};
+use crate::session::state::{Early, State};
 use crate::stanza::condition_and_text;
+use crate::stanza::features::{Features, NS_SASL};
 
-use super::stream::{Features, NS_SASL};
+use super::bind;
 
 /// A SASL exchange in progress.
 #[derive(Debug)]
@@ -24,24 +26,81 @@ pub(crate) struct Authenticating {
     scram: Option<ScramClient>,
     /// Whether the server-first message was handled already.
     got_server_first: bool,
+    /// The GS2 flag sent, to tell whether the features still lead to the same choice.
+    cbind: CbindKind,
+    /// Sent early, from a cached offer the server's features no longer lead to: if the
+    /// server refuses it, the login starts again from these features (once).
+    retry: Option<(Link, Features)>,
 }
 
-/// Picks the mechanism for these features and sends `<auth/>` with the initial response.
-pub(crate) fn start(link: Link, features: &Features, cx: &mut Context) -> Result<State, Failure> {
-    let offered = features.mechanisms.clone().unwrap_or_default();
-    let choice = select_mechanism(
-        &offered,
+/// Which GS2 channel-binding flag went out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum CbindKind {
+    No,
+    Yes,
+    Used,
+}
+
+impl CbindKind {
+    fn of(flag: &CbindFlag) -> CbindKind {
+        match flag {
+            CbindFlag::NotSupported => CbindKind::No,
+            CbindFlag::SupportedNotUsed => CbindKind::Yes,
+            CbindFlag::Used { .. } => CbindKind::Used,
+        }
+    }
+}
+
+/// The mechanism these features and this link lead to.
+fn choose(link: &Link, features: &Features, cx: &Context) -> Option<(Mechanism, CbindFlag)> {
+    let offered = features.mechanisms.as_deref().unwrap_or_default();
+    select_mechanism(
+        offered,
         features.channel_bindings.as_deref(),
         link.binding.as_ref(),
         link.tls,
         cx.config.allow_plain,
-    );
-    let Some((mechanism, cbind)) = choice else {
+    )
+}
+
+/// Picks the mechanism for these features and sends `<auth/>` with the initial response.
+pub(crate) fn start(link: Link, features: &Features, cx: &mut Context) -> Result<State, Failure> {
+    let Some((mechanism, cbind)) = choose(&link, features, cx) else {
+        let offered = features.mechanisms.clone().unwrap_or_default();
         return Err(Failure::new(
             DisconnectReason::NoAcceptableMechanism { offered },
             Farewell::CloseStream,
         ));
     };
+    let auth = send_auth(mechanism, cbind, cx)?;
+    Ok(State::Authenticating(auth))
+}
+
+/// With the stream header on a secure stream: the initial response the cached features
+/// lead to, sent now (pipelining), or nothing when there is no cache or no choice.
+pub(crate) fn early(link: &Link, cx: &mut Context) -> Early {
+    if !cx.config.pipelining || !link.tls {
+        return Early::Nothing;
+    }
+    let Some(features) = cx.feature_cache.as_ref().map(|c| c.to_features()) else {
+        return Early::Nothing;
+    };
+    match choose(link, &features, cx) {
+        Some((mechanism, cbind)) => match send_auth(mechanism, cbind, cx) {
+            Ok(auth) => Early::Auth(auth),
+            Err(_) => Early::Nothing,
+        },
+        None => Early::Nothing,
+    }
+}
+
+/// Sends `<auth/>` for `mechanism`.
+fn send_auth(
+    mechanism: Mechanism,
+    cbind: CbindFlag,
+    cx: &mut Context,
+) -> Result<Box<Authenticating>, Failure> {
+    let kind = CbindKind::of(&cbind);
     let credentials = &cx.credentials;
     let (mut initial, scram) = match mechanism {
         Mechanism::Plain => (plain_initial_response(credentials), None),
@@ -82,14 +141,33 @@ pub(crate) fn start(link: Link, features: &Features, cx: &mut Context) -> Result
     initial.zeroize();
     encoded.zeroize();
     auth.zeroize();
-    Ok(State::Authenticating(Box::new(Authenticating {
+    Ok(Box::new(Authenticating {
         mechanism,
         scram,
         got_server_first: false,
-    })))
+        cbind: kind,
+        retry: None,
+    }))
 }
 
 impl Authenticating {
+    /// The features of the stream our early `<auth/>` went out on: when they lead to the
+    /// same choice, the exchange goes on; when not, the server will refuse it, and the
+    /// login then starts again from them.
+    pub(crate) fn confirm(
+        mut self: Box<Self>,
+        link: Link,
+        features: &Features,
+        cx: &mut Context,
+    ) -> Result<State, Failure> {
+        let same = choose(&link, features, cx)
+            .is_some_and(|(m, flag)| m == self.mechanism && CbindKind::of(&flag) == self.cbind);
+        if !same {
+            self.retry = Some((link, features.clone()));
+        }
+        Ok(State::Authenticating(self))
+    }
+
     /// A SASL element: a challenge (stay), success (restart the stream, `Binding`) or
     /// failure.
     pub(crate) fn handle(
@@ -101,13 +179,21 @@ impl Authenticating {
             return Err(Failure::unexpected("a SASL element", el.name()));
         }
         match el.name() {
-            "challenge" => match self.on_challenge(el, cx) {
-                Ok(()) => Ok(State::Authenticating(self)),
-                Err(error) => Err(self.fail_scram(error, cx)),
-            },
+            "challenge" => {
+                // The server took our early choice after all.
+                self.retry = None;
+                match self.on_challenge(el, cx) {
+                    Ok(()) => Ok(State::Authenticating(self)),
+                    Err(error) => Err(self.fail_scram(error, cx)),
+                }
+            }
             "success" => self.on_success(el, cx),
             "failure" => {
                 self.settle_scram_key(false, cx);
+                if let Some((link, features)) = self.retry.take() {
+                    // The refusal of a stale early choice: the slow way, from the features.
+                    return start(link, &features, cx);
+                }
                 let (condition, text) = condition_and_text(el, NS_SASL);
                 let condition = condition
                     .map_or("undefined-condition", |c| c.name())
@@ -170,8 +256,7 @@ impl Authenticating {
             }
         }
         self.settle_scram_key(true, cx);
-        cx.out.open_stream(cx.config.jid.domain().as_str());
-        Ok(State::ExpectHeader(Phase::AfterAuth))
+        Ok(bind::after_auth(cx))
     }
 
     /// At the end of a SCRAM exchange: a key the server verified goes into the cache for

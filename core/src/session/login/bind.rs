@@ -12,12 +12,79 @@ use minidom::Element;
 use crate::error::{DisconnectReason, PeerMisbehaved};
 use crate::jid_util::parse_jid;
 use crate::session::context::{Context, Failure, Farewell};
-use crate::session::online::{Online, ServerFeatures, SessionData};
-use crate::session::state::State;
+use crate::session::online::{self, Initial, Online, ServerFeatures, SessionData};
+use crate::session::state::{Early, Phase, State, Stream};
 use crate::stanza::NS_CLIENT;
 use crate::stanza::iq::{NS_BIND, bind_request, session_request};
-use crate::stanza::presence::stanza_error;
+use crate::stanza::presence::{stanza_error, write_own_presence};
 use crate::xml::tree::Stanza;
+
+/// What went out with our header after authentication (pipelining): the bind request, the
+/// roster request (before the presence, as RFC 6121 section 2.2 asks) and the initial
+/// presence with the values of that moment.
+#[derive(Debug)]
+pub(crate) struct EarlyBind {
+    bind_id: String,
+    roster_id: Option<String>,
+    initial: Initial,
+}
+
+/// After SASL success: a new stream, and (pipelining) the bind request, the roster request
+/// and the initial presence in the same write, without waiting for the features.
+pub(crate) fn after_auth(cx: &mut Context) -> State {
+    cx.out.open_stream(cx.config.jid.domain().as_str());
+    if !cx.config.pipelining {
+        return State::ExpectHeader(Stream::new(Phase::AfterAuth, Early::Nothing));
+    }
+    let bind_id = cx.out.next_id();
+    let resource = cx.config.jid.resource().map(|r| r.as_str().to_string());
+    cx.out.write(&bind_request(&bind_id, resource.as_deref()));
+    let roster_id = cx.config.fetch_roster.then(|| {
+        let id = cx.out.next_id();
+        // Before the features say so: the last session's features, or a cached roster
+        // whose version only a versioning server could have given.
+        let versioning = cx
+            .feature_cache
+            .as_ref()
+            .is_some_and(|c| c.roster_versioning)
+            || cx
+                .config
+                .roster_cache
+                .as_ref()
+                .is_some_and(|r| r.version.is_some());
+        online::request_roster(&id, versioning, cx);
+        id
+    });
+    let (presence, priority) = (cx.presence, cx.config.priority);
+    let status = &cx.status;
+    cx.out
+        .write_with(|out| write_own_presence(presence, status, priority, out));
+    let initial = Initial::Sent {
+        presence,
+        status: cx.status.clone(),
+    };
+    let early = EarlyBind {
+        bind_id,
+        roster_id,
+        initial,
+    };
+    State::ExpectHeader(Stream::new(Phase::AfterAuth, Early::Bind(Box::new(early))))
+}
+
+impl EarlyBind {
+    /// The features after authentication offer binding: our early request is the one to
+    /// wait for.
+    pub(crate) fn confirm(self, server: ServerFeatures, session_required: bool) -> State {
+        let mut data = SessionData::new(server);
+        data.pending_roster = self.roster_id;
+        State::ExpectBind(ExpectBind {
+            id: self.bind_id,
+            session_required,
+            data: Box::new(data),
+            initial: self.initial,
+        })
+    }
+}
 
 /// Our bind request is out.
 #[derive(Debug)]
@@ -25,6 +92,7 @@ pub(crate) struct ExpectBind {
     id: String,
     session_required: bool,
     pub(crate) data: Box<SessionData>,
+    initial: Initial,
 }
 
 /// Bound; the RFC 3921 session request is out.
@@ -33,6 +101,7 @@ pub(crate) struct ExpectSession {
     id: String,
     pub(crate) jid: FullJid,
     pub(crate) data: Box<SessionData>,
+    initial: Initial,
 }
 
 /// Bound; the roster request is out.
@@ -52,6 +121,7 @@ pub(crate) fn start(server: ServerFeatures, session_required: bool, cx: &mut Con
         id,
         session_required,
         data: Box::new(SessionData::new(server)),
+        initial: Initial::Due,
     })
 }
 
@@ -97,13 +167,19 @@ impl ExpectBind {
         if self.session_required {
             let id = cx.out.next_id();
             cx.out.write(&session_request(&id));
+            // A presence sent before a required session may not have counted: again after.
+            let initial = match self.initial {
+                Initial::Sent { .. } => Initial::Resend,
+                other => other,
+            };
             return Ok(State::ExpectSession(ExpectSession {
                 id,
                 jid,
                 data: self.data,
+                initial,
             }));
         }
-        Ok(established(jid, self.data, cx))
+        Ok(established(jid, self.data, self.initial, cx))
     }
 }
 
@@ -126,7 +202,7 @@ impl ExpectSession {
                 Farewell::CloseStream,
             ));
         }
-        Ok(established(self.jid, self.data, cx))
+        Ok(established(self.jid, self.data, self.initial, cx))
     }
 }
 
@@ -140,18 +216,20 @@ impl ExpectRoster {
         State::Online(Online {
             jid: self.jid,
             data: self.data,
+            initial: Initial::Due,
         })
     }
 }
 
-/// The session is established: fetch the roster (when configured), else go online.
-fn established(jid: FullJid, data: Box<SessionData>, cx: &mut Context) -> State {
-    if !cx.config.fetch_roster {
-        return State::Online(Online { jid, data });
+/// The session is established: fetch the roster first when it was not requested early
+/// (and is wanted), else go online.
+fn established(jid: FullJid, data: Box<SessionData>, initial: Initial, cx: &mut Context) -> State {
+    if matches!(initial, Initial::Due) && cx.config.fetch_roster {
+        let id = cx.out.next_id();
+        online::request_roster(&id, data.server.roster_versioning, cx);
+        return State::ExpectRoster(ExpectRoster { id, jid, data });
     }
-    let id = cx.out.next_id();
-    data.request_roster(&id, cx);
-    State::ExpectRoster(ExpectRoster { id, jid, data })
+    State::Online(Online { jid, data, initial })
 }
 
 /// Whether `bound` belongs to `account`: local part and domain compared case-insensitively,

@@ -14,6 +14,6 @@ mod stream;
 mod tls;
 
 pub(crate) use auth::Authenticating;
-pub(crate) use bind::{ExpectBind, ExpectRoster, ExpectSession};
-pub(crate) use stream::{NS_STREAM, expect_features, expect_header, read_stream_error};
-pub(crate) use tls::{expect_proceed, tls_established};
+pub(crate) use bind::{EarlyBind, ExpectBind, ExpectRoster, ExpectSession};
+pub(crate) use stream::{expect_features, expect_header, read_stream_error};
+pub(crate) use tls::{expect_proceed, open_first_stream, tls_established};

@@ -5,81 +5,20 @@ use minidom::Element;
 
 use crate::config::TlsPolicy;
 use crate::error::{DisconnectReason, PeerMisbehaved, StreamErrorCondition};
+use crate::session::context::{Context, Failure, Farewell};
+use crate::session::online::ServerFeatures;
+use crate::session::state::{Early, Phase, State, Stream};
 use crate::stanza::condition_and_text;
-use crate::stanza::iq::{NS_BIND, NS_SESSION};
-use crate::stanza::roster::{NS_PRE_APPROVAL, NS_ROSTER_VER};
+use crate::stanza::features::{FeatureCache, Features, NS_STREAM};
 use crate::xml::StreamHeader;
 
 use super::{auth, bind};
-use crate::session::context::{Context, Failure, Farewell};
-use crate::session::online::ServerFeatures;
-use crate::session::state::{Phase, State};
 
-/// The streams namespace (`stream:` prefix).
-pub(crate) const NS_STREAM: &str = "http://etherx.jabber.org/streams";
 /// Stream error conditions.
 const NS_STREAM_ERRORS: &str = "urn:ietf:params:xml:ns:xmpp-streams";
-/// STARTTLS.
-pub(crate) const NS_TLS: &str = "urn:ietf:params:xml:ns:xmpp-tls";
-/// SASL.
-pub(crate) const NS_SASL: &str = "urn:ietf:params:xml:ns:xmpp-sasl";
-/// XEP-0440 channel-binding type advertisement.
-const NS_SASL_CB: &str = "urn:xmpp:sasl-cb:0";
-
-/// What the server offered in `<stream:features/>`.
-#[derive(Debug, Default)]
-pub(crate) struct Features {
-    pub(crate) starttls: bool,
-    pub(crate) mechanisms: Option<Vec<String>>,
-    /// XEP-0440 types, `None` when not advertised.
-    pub(crate) channel_bindings: Option<Vec<String>>,
-    pub(crate) bind: bool,
-    /// RFC 3921 session offered without `<optional/>`.
-    pub(crate) session_required: bool,
-    /// XEP-0237 roster versioning.
-    pub(crate) roster_versioning: bool,
-    /// RFC 6121 subscription pre-approval.
-    pub(crate) pre_approval: bool,
-}
-
-impl Features {
-    fn read(el: &Element) -> Features {
-        let mut f = Features::default();
-        for child in el.children() {
-            if child.is("starttls", NS_TLS) {
-                f.starttls = true;
-            } else if child.is("mechanisms", NS_SASL) {
-                f.mechanisms = Some(
-                    child
-                        .children()
-                        .filter(|m| m.is("mechanism", NS_SASL))
-                        .map(|m| m.text().trim().to_string())
-                        .collect(),
-                );
-            } else if child.is("sasl-channel-binding", NS_SASL_CB) {
-                f.channel_bindings = Some(
-                    child
-                        .children()
-                        .filter(|c| c.is("channel-binding", NS_SASL_CB))
-                        .filter_map(|c| c.attr("type").map(str::to_string))
-                        .collect(),
-                );
-            } else if child.is("bind", NS_BIND) {
-                f.bind = true;
-            } else if child.is("ver", NS_ROSTER_VER) {
-                f.roster_versioning = true;
-            } else if child.is("sub", NS_PRE_APPROVAL) {
-                f.pre_approval = true;
-            } else if child.is("session", NS_SESSION) {
-                f.session_required = !child.children().any(|c| c.name() == "optional");
-            }
-        }
-        f
-    }
-}
 
 /// `ExpectHeader`: the server's header must speak XMPP 1.0 (or a later 1.x).
-pub(crate) fn expect_header(phase: Phase, header: StreamHeader) -> Result<State, Failure> {
+pub(crate) fn expect_header(stream: Stream, header: StreamHeader) -> Result<State, Failure> {
     let major = header
         .version
         .as_deref()
@@ -93,13 +32,14 @@ pub(crate) fn expect_header(phase: Phase, header: StreamHeader) -> Result<State,
             Farewell::StreamError(StreamErrorCondition::UnsupportedVersion),
         ));
     }
-    Ok(State::ExpectFeatures(phase))
+    Ok(State::ExpectFeatures(stream))
 }
 
 /// `ExpectFeatures`: STARTTLS on a plain first stream, SASL once the stream is secure (or
-/// plaintext is explicitly allowed), binding after authentication.
+/// plaintext is explicitly allowed), binding after authentication; or, when that went out
+/// early, a check that the server offers what we sent.
 pub(crate) fn expect_features(
-    phase: Phase,
+    stream: Stream,
     el: &Element,
     cx: &mut Context,
 ) -> Result<State, Failure> {
@@ -107,26 +47,49 @@ pub(crate) fn expect_features(
         return Err(Failure::unexpected("stream features", el.name()));
     }
     let features = Features::read(el);
+    let Stream { phase, early } = stream;
     match phase {
         Phase::Initial(link) if !link.tls => {
             if cx.config.tls == TlsPolicy::InsecurePlaintext {
-                auth::start(link, &features, cx)
-            } else if features.starttls {
-                Ok(super::tls::start(cx))
-            } else {
-                Err(Failure::new(
+                return auth::start(link, &features, cx);
+            }
+            if !features.starttls {
+                return Err(Failure::new(
                     DisconnectReason::TlsNotOffered,
                     Farewell::CloseStream,
-                ))
+                ));
+            }
+            match early {
+                // Our <starttls/> is on its way already.
+                Early::StartTls => Ok(State::ExpectProceed),
+                _ => Ok(super::tls::start(cx)),
             }
         }
-        Phase::Initial(link) | Phase::AfterTls(link) => auth::start(link, &features, cx),
+        Phase::Initial(link) | Phase::AfterTls(link) => {
+            if features.mechanisms.is_some() || features.sasl2.is_some() {
+                let mut learned = FeatureCache::from_features(&features);
+                if let Some(known) = &cx.feature_cache {
+                    learned.roster_versioning = known.roster_versioning;
+                }
+                cx.feature_cache = Some(learned);
+            }
+            match early {
+                Early::Auth(auth) => auth.confirm(link, &features, cx),
+                _ => auth::start(link, &features, cx),
+            }
+        }
         Phase::AfterAuth if features.bind => {
+            if let Some(cache) = cx.feature_cache.as_mut() {
+                cache.roster_versioning = features.roster_versioning;
+            }
             let server = ServerFeatures {
                 roster_versioning: features.roster_versioning,
                 pre_approval: features.pre_approval,
             };
-            Ok(bind::start(server, features.session_required, cx))
+            Ok(match early {
+                Early::Bind(early) => (*early).confirm(server, features.session_required),
+                _ => bind::start(server, features.session_required, cx),
+            })
         }
         Phase::AfterAuth => Err(Failure::peer(
             PeerMisbehaved::NoResourceBinding,

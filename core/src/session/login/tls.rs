@@ -6,13 +6,15 @@
 
 use minidom::Element;
 
+use crate::config::TlsPolicy;
 use crate::error::DisconnectReason;
 use crate::event::Action;
 use crate::sasl::ChannelBinding;
 use crate::session::context::{Context, Failure, Farewell, Link};
-use crate::session::state::{Phase, State};
+use crate::session::state::{Early, Phase, State, Stream};
+use crate::stanza::features::NS_TLS;
 
-use super::stream::NS_TLS;
+use super::auth;
 
 /// Asks for TLS: `ExpectProceed` next.
 pub(crate) fn start(cx: &mut Context) -> State {
@@ -39,8 +41,27 @@ pub(crate) fn expect_proceed(el: &Element, cx: &mut Context) -> Result<State, Fa
     }
 }
 
-/// `TlsHandshake` done: a new stream over TLS, with the handshake's channel-binding data.
+/// `TlsHandshake` done: a new stream over TLS, with the handshake's channel-binding data
+/// (and, from the cached features, the SASL initial response in the same write).
 pub(crate) fn tls_established(binding: Option<ChannelBinding>, cx: &mut Context) -> State {
     cx.out.open_stream(cx.config.jid.domain().as_str());
-    State::ExpectHeader(Phase::AfterTls(Link { tls: true, binding }))
+    let link = Link { tls: true, binding };
+    let early = auth::early(&link, cx);
+    State::ExpectHeader(Stream::new(Phase::AfterTls(link), early))
+}
+
+/// The first stream's opening: our header, then `<starttls/>` at once when TLS must be
+/// negotiated (pipelining), or the cached SASL initial response on a direct TLS transport.
+pub(crate) fn open_first_stream(link: Link, cx: &mut Context) -> State {
+    cx.out.open_stream(cx.config.jid.domain().as_str());
+    let early = if link.tls {
+        auth::early(&link, cx)
+    } else if cx.config.tls == TlsPolicy::Required && cx.config.pipelining {
+        cx.out
+            .write_raw(b"<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>");
+        Early::StartTls
+    } else {
+        Early::Nothing
+    };
+    State::ExpectHeader(Stream::new(Phase::Initial(link), early))
 }

@@ -10,6 +10,8 @@
 mod roster;
 mod subscriptions;
 
+pub(crate) use roster::request_roster;
+
 use std::collections::BTreeMap;
 use std::time::Instant;
 
@@ -40,16 +42,40 @@ pub(crate) struct ServerFeatures {
 pub(crate) struct Online {
     pub(crate) jid: FullJid,
     pub(crate) data: Box<SessionData>,
+    /// Where the initial presence is, for [`Online::on_enter`].
+    pub(crate) initial: Initial,
+}
+
+/// The initial presence, on the way online.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Initial {
+    /// Not sent: entering `Online` sends it.
+    Due,
+    /// Sent early (pipelined, right after authentication) with these values.
+    Sent { presence: Presence, status: String },
+    /// Sent early, but before a legacy session the server turned out to require: sent
+    /// again once the session is established.
+    Resend,
 }
 
 impl Online {
-    /// Entering `Online`: the application learns the bound JID, and exactly one initial
-    /// presence goes out with the values current at this moment.
+    /// Entering `Online`: the application learns the bound JID, and the initial presence
+    /// goes out with the values current at this moment, unless it went out early; then it
+    /// is reported, and a value the application changed since goes out as a change.
     pub(crate) fn on_enter(&mut self, cx: &mut Context) {
         cx.out.push_event(Event::Online {
             jid: self.jid.clone(),
         });
-        send_own_presence(cx);
+        match std::mem::replace(&mut self.initial, Initial::Due) {
+            Initial::Due | Initial::Resend => send_own_presence(cx),
+            Initial::Sent { presence, status } => {
+                let changed = presence != cx.presence || status != cx.status;
+                cx.out.push_event(Event::PresenceSent { presence, status });
+                if changed {
+                    send_own_presence(cx);
+                }
+            }
+        }
     }
 }
 
@@ -58,6 +84,8 @@ impl Online {
 pub(crate) struct SessionData {
     pub(crate) server: ServerFeatures,
     pub(crate) roster: Roster,
+    /// The id of our roster request, when it went out early and its answer is still due.
+    pub(crate) pending_roster: Option<String>,
     /// Our roster sets awaiting an answer, by IQ id.
     pending_roster_edits: BTreeMap<String, BareJid>,
     open_requests: OpenRequests,
@@ -111,6 +139,14 @@ impl SessionData {
                 PresenceKind::Other => cx.out.push_event(Event::Stanza(el)),
             }
             return;
+        }
+        if el.is("iq", NS_CLIENT)
+            && matches!(el.attr("type"), Some("result") | Some("error"))
+            && self.pending_roster.is_some()
+            && el.attr("id") == self.pending_roster.as_deref()
+        {
+            self.pending_roster = None;
+            return self.on_roster_result(&el.to_element(), cx);
         }
         if el.is("iq", NS_CLIENT)
             && matches!(el.attr("type"), Some("result") | Some("error"))

@@ -15,20 +15,19 @@ use crate::stanza::roster::{
 
 use super::SessionData;
 
-impl SessionData {
-    /// Asks for the roster (`ver` from the cached roster when the server versions it).
-    pub(crate) fn request_roster(&self, id: &str, cx: &mut Context) {
-        let version = match &cx.config.roster_cache {
-            Some(roster) if self.server.roster_versioning => {
-                Some(roster.version.clone().unwrap_or_default())
-            }
-            // Versioning offered but nothing cached: ver='' asks for the full roster.
-            None if self.server.roster_versioning => Some(String::new()),
-            _ => None,
-        };
-        cx.out.write(&roster_get(id, version.as_deref()));
-    }
+/// Asks for the roster; with `versioning` (XEP-0237, the server offers it), `ver` from the
+/// cached roster.
+pub(crate) fn request_roster(id: &str, versioning: bool, cx: &mut Context) {
+    let version = match &cx.config.roster_cache {
+        Some(roster) if versioning => Some(roster.version.clone().unwrap_or_default()),
+        // Versioning offered but nothing cached: ver='' asks for the full roster.
+        None if versioning => Some(String::new()),
+        _ => None,
+    };
+    cx.out.write(&roster_get(id, version.as_deref()));
+}
 
+impl SessionData {
     /// The answer to our roster get.
     pub(crate) fn on_roster_result(&mut self, el: &Element, cx: &mut Context) {
         if el.attr("type") == Some("error") {
