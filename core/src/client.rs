@@ -12,7 +12,7 @@ use crate::entropy::Entropy;
 use crate::error::{ConfigError, UsageError};
 use crate::event::{Action, Event, SessionState};
 use crate::outbox::Outbox;
-use crate::sasl::{ChannelBinding, ScramCache};
+use crate::sasl::{ChannelBinding, FastToken, ScramCache};
 use crate::session::{Context, Link, Session};
 use crate::stanza::features::FeatureCache;
 use crate::stanza::presence::{IncomingPresence, Presence};
@@ -37,6 +37,7 @@ pub enum Transport {
 ///   [`presence`](Self::presence), [`status`](Self::status),
 ///   [`bound_jid`](Self::bound_jid), [`config`](Self::config),
 ///   [`scram_cache`](Self::scram_cache), [`feature_cache`](Self::feature_cache),
+///   [`fast_token`](Self::fast_token),
 ///   [`roster`](Self::roster),
 ///   [`contact_presences`](Self::contact_presences),
 ///   [`best_presence`](Self::best_presence).
@@ -99,6 +100,7 @@ impl Client {
                 status: config.status.clone(),
                 scram_cache: config.scram_cache.clone(),
                 feature_cache: config.feature_cache.clone(),
+                fast_token: config.fast_token.clone(),
                 credentials,
                 config,
                 entropy,
@@ -151,6 +153,13 @@ impl Client {
     /// login sends the SASL initial response without waiting for the features.
     pub fn feature_cache(&self) -> Option<&FeatureCache> {
         self.cx.feature_cache.as_ref()
+    }
+
+    /// The FAST token (XEP-0484) to log in with next time: the config's, or the one the
+    /// server issued or rotated in this session ([`Event::FastTokenUpdated`]); `None` once
+    /// the server refused it. A credential: persist it as such.
+    pub fn fast_token(&self) -> Option<&FastToken> {
+        self.cx.fast_token.as_ref()
     }
 
     /// The roster as last fetched and pushed (after the end: as the session last knew it,

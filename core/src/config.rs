@@ -1,58 +1,38 @@
 //! Session configuration: who logs in, how strictly, and the limits on peer input.
 
-use std::fmt;
 use std::time::Duration;
 
 use jid::{BareJid, FullJid, Jid};
-use zeroize::{Zeroize, ZeroizeOnDrop};
 
 use crate::error::ConfigError;
-use crate::sasl::{Credentials, ScramCache};
+use crate::sasl::{Credentials, FastToken, ScramCache, Secret};
 use crate::stanza::features::FeatureCache;
 use crate::stanza::presence::Presence;
 use crate::stanza::roster::Roster;
 use crate::xml::Limits;
 
-/// A password. Its `Debug` output is redacted and its bytes are overwritten on drop.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    /// Wraps a password.
-    pub fn new(value: impl Into<String>) -> Self {
-        Secret(value.into())
-    }
-
-    /// The secret text. Only the SASL code should need this.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
+/// Who this client is (XEP-0388 `<user-agent/>`), told to servers that speak SASL2. A
+/// FAST token belongs to one user agent: keep [`id`](Self::id) stable per installation
+/// (generate it once and store it next to the token).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct UserAgent {
+    /// A stable identifier of this installation, e.g. a UUID.
+    pub id: String,
+    /// The software's name. Default `Herald`.
+    pub software: String,
+    /// A name for the device, if the user gave one.
+    pub device: Option<String>,
 }
 
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret(<redacted>)")
-    }
-}
-
-impl Drop for Secret {
-    fn drop(&mut self) {
-        // Overwrites the whole allocation (spare capacity included) before it is freed.
-        self.0.zeroize();
-    }
-}
-
-impl ZeroizeOnDrop for Secret {}
-
-impl From<&str> for Secret {
-    fn from(value: &str) -> Self {
-        Secret::new(value)
-    }
-}
-
-impl From<String> for Secret {
-    fn from(value: String) -> Self {
-        Secret::new(value)
+impl UserAgent {
+    /// A user agent with this `id`, software `Herald` and no device name.
+    pub fn new(id: impl Into<String>) -> Self {
+        UserAgent {
+            id: id.into(),
+            software: "Herald".into(),
+            device: None,
+        }
     }
 }
 
@@ -235,6 +215,18 @@ pub struct Config {
     /// What the server offered last time: pass the previous client's
     /// [`Client::feature_cache`](crate::Client::feature_cache). Default none.
     pub feature_cache: Option<FeatureCache>,
+    /// Authenticate with SASL2 (XEP-0388) when the server offers it, binding inline with
+    /// Bind2 (XEP-0386): the resource is then the server's choice, built from the JID's
+    /// resource as a tag (Prosody: `tag~suffix`). Default true.
+    pub sasl2: bool,
+    /// Who this client is, for SASL2; needed for FAST tokens. Default none.
+    pub user_agent: Option<UserAgent>,
+    /// A FAST token (XEP-0484) from an earlier session: with SASL2 and FAST offered, the
+    /// login uses it instead of SCRAM, one round trip and no PBKDF2; refused, the login
+    /// falls back to SCRAM. With a [`user_agent`](Self::user_agent) and none here, the
+    /// client asks for one. Pass the previous client's
+    /// [`Client::fast_token`](crate::Client::fast_token). Default none.
+    pub fast_token: Option<FastToken>,
 }
 
 impl Config {
@@ -262,6 +254,9 @@ impl Config {
             scram_cache: ScramCache::new(),
             pipelining: true,
             feature_cache: None,
+            sasl2: true,
+            user_agent: None,
+            fast_token: None,
             fetch_roster: true,
             roster_cache: None,
             subscription_policy: SubscriptionPolicy::Deny,
@@ -284,6 +279,20 @@ impl Config {
         }
         if let Some(ch) = crate::xml::invalid_char(&self.status) {
             return Err(ConfigError::InvalidStatus { ch });
+        }
+        if let Some(agent) = &self.user_agent {
+            let texts = [
+                Some(&agent.id),
+                Some(&agent.software),
+                agent.device.as_ref(),
+            ];
+            if let Some(ch) = texts
+                .into_iter()
+                .flatten()
+                .find_map(|t| crate::xml::invalid_char(t))
+            {
+                return Err(ConfigError::InvalidUserAgent { ch });
+            }
         }
         Ok(())
     }
@@ -311,6 +320,6 @@ mod tests {
     #[test]
     fn the_password_is_wiped_on_drop() {
         fn wiped_on_drop<T: zeroize::ZeroizeOnDrop>() {}
-        wiped_on_drop::<super::Secret>();
+        wiped_on_drop::<crate::sasl::Secret>();
     }
 }

@@ -185,6 +185,10 @@ pub enum Event {
         /// The contact.
         from: BareJid,
     },
+    /// The FAST token changed: the server issued or rotated one, or refused the one the
+    /// login used. Persist [`Client::fast_token`](crate::Client::fast_token) (a credential)
+    /// for the next login.
+    FastTokenUpdated,
     /// Any other stanza (message, IQ, probe, unknown top-level element), as a compact
     /// read-only tree; [`Stanza::to_element`] gives the `minidom` element.
     Stanza(Stanza),

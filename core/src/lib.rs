@@ -30,6 +30,7 @@
 //!   [`presence`](Client::presence), [`status`](Client::status),
 //!   [`bound_jid`](Client::bound_jid), [`config`](Client::config),
 //!   [`scram_cache`](Client::scram_cache), [`feature_cache`](Client::feature_cache),
+//!   [`fast_token`](Client::fast_token),
 //!   [`roster`](Client::roster),
 //!   [`contact_presences`](Client::contact_presences),
 //!   [`best_presence`](Client::best_presence).
@@ -165,7 +166,7 @@ mod xml;
 
 pub use client::{Client, Transport};
 pub use config::{
-    Config, IqPolicy, IterationBounds, Secret, SubscriptionPolicy, Timeouts, TlsPolicy,
+    Config, IqPolicy, IterationBounds, SubscriptionPolicy, Timeouts, TlsPolicy, UserAgent,
 };
 #[cfg(feature = "os-entropy")]
 pub use entropy::OsEntropy;
@@ -175,7 +176,9 @@ pub use error::{
     check_text,
 };
 pub use event::{Action, Event, RosterChange, SessionState};
-pub use sasl::{ChannelBinding, ChannelBindingType, Mechanism, ScramCache, ScramError};
+pub use sasl::{
+    ChannelBinding, ChannelBindingType, FastToken, Mechanism, ScramCache, ScramError, Secret,
+};
 pub use stanza::features::{FeatureCache, Sasl2Offer};
 pub use stanza::presence::{IncomingPresence, InvalidPresence, Presence};
 pub use stanza::roster::{Roster, RosterItem, Subscription};

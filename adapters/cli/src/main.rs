@@ -4,6 +4,7 @@
 #![forbid(unsafe_code)]
 
 mod args;
+mod fast;
 mod input;
 mod log;
 mod output;
@@ -79,6 +80,17 @@ fn run(args: Args) -> u8 {
     config.priority = args.priority;
     config.subscription_policy = args.subscriptions.into();
     config.timeouts.subscription_window = args.subscription_window;
+    let fast_file = args.fast_token_file.clone();
+    if let Some(path) = &fast_file {
+        match fast::load(path) {
+            Ok(stored) => {
+                config.user_agent = Some(stored.user_agent);
+                config.fast_token = stored.token;
+            }
+            Err(message) => return usage(&format!("--fast-token-file: {message}")),
+        }
+    }
+    let user_agent = config.user_agent.clone();
     if args.insecure_plaintext {
         if args.tls == Some(TlsArg::Direct) {
             return usage("--insecure-plaintext and --tls direct contradict each other");
@@ -116,6 +128,15 @@ fn run(args: Args) -> u8 {
                 for event in &events {
                     if let Some(line) = output::event(event) {
                         output::emit(&line);
+                    }
+                    if let (
+                        herald_std::Event::Core(herald_core::Event::FastTokenUpdated),
+                        Some(path),
+                        Some(agent),
+                    ) = (event, &fast_file, &user_agent)
+                        && let Err(message) = fast::save(path, agent, session.fast_token())
+                    {
+                        output::emit(&output::error(&message));
                     }
                 }
                 // The roster as the current (or, while reconnecting, the last) connection

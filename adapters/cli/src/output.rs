@@ -95,6 +95,7 @@ fn core_event(event: &CoreEvent) -> Option<Value> {
         CoreEvent::SubscriptionLeftPending { from } => {
             json!({ "event": "subscription_left_pending", "from": from.to_string() })
         }
+        CoreEvent::FastTokenUpdated => json!({ "event": "fast_token_updated" }),
         CoreEvent::Subscribed { from } => {
             json!({ "event": "subscribed", "from": from.to_string() })
         }

@@ -28,6 +28,7 @@
 //! | presence and status set while connected | applied by the core (sent when online) and kept for the next attempt |
 //! | send, roster and subscription commands while disconnected | refused with [`UsageError::NotOnline`]; nothing is kept |
 //! | SCRAM keys | the last client's [`Client::scram_cache`] goes into the next attempt's [`Config::scram_cache`]: a reconnect skips PBKDF2 |
+//! | FAST token | the last client's [`Client::fast_token`] (issued, rotated, or dropped when refused) goes into the next attempt's [`Config::fast_token`] |
 //! | the server's features | the last client's [`Client::feature_cache`] goes into the next attempt's [`Config::feature_cache`]: a reconnect sends its SASL initial response with its stream header, one round trip less |
 //! | roster | the roster of the last client that received one (with the pushes since) goes into [`Config::roster_cache`]: with XEP-0237 versioning the server sends only what changed |
 //! | events the application does not take | back-pressure, never a growing queue: `herald-tokio`'s channel holds [`ConnectOptions::event_capacity`] events and the task stops reading the socket while it is full (commands and timers still run); `herald-std` reads the socket only inside `pump`, one 16 KiB buffer per call |
@@ -43,6 +44,8 @@
 //! [`Client::scram_cache`]: herald_core::Client::scram_cache
 //! [`Config::scram_cache`]: herald_core::Config::scram_cache
 //! [`Client::feature_cache`]: herald_core::Client::feature_cache
+//! [`Client::fast_token`]: herald_core::Client::fast_token
+//! [`Config::fast_token`]: herald_core::Config::fast_token
 //! [`Config::feature_cache`]: herald_core::Config::feature_cache
 //! [`Config::roster_cache`]: herald_core::Config::roster_cache
 //! [`ConnectOptions::reconnect_initial`]: crate::options::ConnectOptions::reconnect_initial
@@ -53,8 +56,8 @@
 use std::time::{Duration, Instant};
 
 use herald_core::{
-    Client, Config, ConfigError, DisconnectReason, Entropy, Event, FeatureCache, Presence, Roster,
-    ScramCache, UsageError,
+    Client, Config, ConfigError, DisconnectReason, Entropy, Event, FastToken, FeatureCache,
+    Presence, Roster, ScramCache, UsageError,
 };
 
 use crate::backoff::Backoff;
@@ -112,6 +115,8 @@ pub struct Supervisor {
     scram_cache: ScramCache,
     /// What the server offered, for the next login's pipelined SASL initial response.
     feature_cache: Option<FeatureCache>,
+    /// The FAST token to log in with next (XEP-0484).
+    fast_token: Option<FastToken>,
     roster: Option<Roster>,
     /// Attempts started (by [`Supervisor::next_client`]).
     attempts: u32,
@@ -148,6 +153,7 @@ impl Supervisor {
             status: config.status.clone(),
             scram_cache: config.scram_cache.clone(),
             feature_cache: config.feature_cache.clone(),
+            fast_token: config.fast_token.clone(),
             roster: config.roster_cache.clone(),
             template: config,
             reconnect: options.reconnect,
@@ -183,6 +189,14 @@ impl Supervisor {
         match live {
             Some(client) if self.got_roster => Some(client.roster()),
             _ => self.roster.as_ref(),
+        }
+    }
+
+    /// The FAST token to persist: the live client's, else the last connection's.
+    pub fn fast_token_for<'a>(&'a self, live: Option<&'a Client>) -> Option<&'a FastToken> {
+        match live {
+            Some(client) => client.fast_token(),
+            None => self.fast_token.as_ref(),
         }
     }
 
@@ -225,6 +239,7 @@ impl Supervisor {
         config.status = self.status.clone();
         config.scram_cache = self.scram_cache.clone();
         config.feature_cache = self.feature_cache.clone();
+        config.fast_token = self.fast_token.clone();
         if self.roster.is_some() {
             config.roster_cache = self.roster.clone();
         }
@@ -311,6 +326,7 @@ impl Supervisor {
         if let Some(features) = last.feature_cache() {
             self.feature_cache = Some(features.clone());
         }
+        self.fast_token = last.fast_token().cloned();
         if self.got_roster {
             self.roster = Some(last.roster().clone());
         }

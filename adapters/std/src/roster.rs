@@ -18,6 +18,12 @@ impl Session {
             .unwrap_or(&self.empty_roster)
     }
 
+    /// The FAST token to persist for the next login (XEP-0484): see
+    /// [`Event::FastTokenUpdated`](herald_core::Event::FastTokenUpdated).
+    pub fn fast_token(&self) -> Option<&herald_core::FastToken> {
+        self.sup.fast_token_for(Some(&self.client))
+    }
+
     /// Adds `jid` to the roster with `name` and `groups`, and asks for a subscription.
     pub fn add_contact(
         &mut self,

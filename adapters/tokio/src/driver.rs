@@ -164,6 +164,9 @@ impl Driver {
                     Some(Request::Roster { reply }) => {
                         let _ = reply.send(self.sup.roster_for(None).cloned().unwrap_or_default());
                     }
+                    Some(Request::FastToken { reply }) => {
+                        let _ = reply.send(self.sup.fast_token_for(None).cloned());
+                    }
                 },
             }
         }
@@ -189,6 +192,9 @@ impl Driver {
             Some(Request::Roster { reply }) => {
                 let roster = self.sup.roster_for(Some(client)).cloned();
                 let _ = reply.send(roster.unwrap_or_default());
+            }
+            Some(Request::FastToken { reply }) => {
+                let _ = reply.send(self.sup.fast_token_for(Some(client)).cloned());
             }
         }
     }

@@ -21,6 +21,9 @@ pub(crate) enum Request {
     Roster {
         reply: oneshot::Sender<Roster>,
     },
+    FastToken {
+        reply: oneshot::Sender<Option<herald_core::FastToken>>,
+    },
 }
 
 /// Sends commands to the session task. Cheap to clone; every clone drives the same session.
@@ -80,6 +83,17 @@ impl Handle {
         let (reply, answer) = oneshot::channel();
         self.tx
             .send(Request::Roster { reply })
+            .await
+            .map_err(|_| Error::Ended)?;
+        answer.await.map_err(|_| Error::Ended)
+    }
+
+    /// The FAST token to persist for the next login (XEP-0484): see
+    /// [`Event::FastTokenUpdated`](herald_core::Event::FastTokenUpdated).
+    pub async fn fast_token(&self) -> Result<Option<herald_core::FastToken>, Error> {
+        let (reply, answer) = oneshot::channel();
+        self.tx
+            .send(Request::FastToken { reply })
             .await
             .map_err(|_| Error::Ended)?;
         answer.await.map_err(|_| Error::Ended)

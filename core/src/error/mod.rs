@@ -82,6 +82,12 @@ pub enum ConfigError {
     /// could accept them.
     #[error("the credentials contain characters SASL does not allow")]
     InvalidCredentials,
+    /// The user agent's id, software or device name contains a character XML cannot carry.
+    #[error("the user agent contains {ch:?}, which XML cannot carry")]
+    InvalidUserAgent {
+        /// The offending character.
+        ch: char,
+    },
     /// The configured status text contains a character XML cannot carry.
     #[error("the status text contains {ch:?}, which XML cannot carry")]
     InvalidStatus {
@@ -164,7 +170,7 @@ pub enum DisconnectReason {
         text: Option<String>,
     },
     /// The SCRAM exchange failed on our side: the server misbehaved or could not prove it
-    /// knows the password.
+    /// knows the password (or, for a FAST token mechanism, the token).
     #[error("SCRAM failed with {mechanism}: {error}")]
     Scram {
         /// The mechanism in use.

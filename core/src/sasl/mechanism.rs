@@ -16,6 +16,9 @@ pub enum Mechanism {
     ScramSha1,
     /// PLAIN (RFC 4616): the password in clear, only over TLS.
     Plain,
+    /// HT-SHA-256-NONE (draft-schmaus-kitten-sasl-ht): a FAST token (XEP-0484), never
+    /// chosen from an RFC 6120 mechanism list.
+    HtSha256None,
 }
 
 impl Mechanism {
@@ -36,6 +39,7 @@ impl Mechanism {
             Mechanism::ScramSha256 => "SCRAM-SHA-256",
             Mechanism::ScramSha1 => "SCRAM-SHA-1",
             Mechanism::Plain => "PLAIN",
+            Mechanism::HtSha256None => "HT-SHA-256-NONE",
         }
     }
 
@@ -275,6 +279,8 @@ pub(crate) fn select_mechanism(
                     return Some((mech, CbindFlag::NotSupported));
                 }
             }
+            // Never in PREFERENCE: a token mechanism is chosen by FAST, not from a list.
+            Mechanism::HtSha256None => {}
         }
     }
     None

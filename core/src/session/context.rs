@@ -6,7 +6,7 @@ use crate::config::Config;
 use crate::entropy::Entropy;
 use crate::error::{DisconnectReason, PeerMisbehaved, StreamErrorCondition};
 use crate::outbox::Outbox;
-use crate::sasl::{ChannelBinding, Credentials, ScramCache};
+use crate::sasl::{ChannelBinding, Credentials, FastToken, ScramCache};
 use crate::stanza::features::FeatureCache;
 use crate::stanza::presence::Presence;
 
@@ -20,6 +20,8 @@ pub(crate) struct Context {
     pub(crate) scram_cache: ScramCache,
     /// What the server offered: the config's cache until this session's features arrive.
     pub(crate) feature_cache: Option<FeatureCache>,
+    /// The FAST token: the config's until the server issues, rotates or refuses one.
+    pub(crate) fast_token: Option<FastToken>,
     pub(crate) entropy: Box<dyn Entropy>,
     /// The account's availability and status, as the application last set them.
     pub(crate) presence: Presence,

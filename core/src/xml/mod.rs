@@ -15,5 +15,5 @@ pub(crate) use reader::{StreamEvent, StreamHeader, StreamReader, XmlError};
 #[cfg(test)]
 pub(crate) use writer::tests::arb_element;
 pub(crate) use writer::{
-    InvalidXml, escape_text, invalid_char, stream_footer, stream_header, write_element,
+    InvalidXml, escape_attr, escape_text, invalid_char, stream_footer, stream_header, write_element,
 };

@@ -68,7 +68,7 @@ pub(crate) fn escape_text(s: &str, out: &mut Vec<u8>) {
 
 /// Appends `s`, already checked, as the content of a single-quoted attribute value. Tab, LF
 /// and CR are escaped too, so that attribute-value normalization keeps them.
-fn escape_attr(s: &str, out: &mut Vec<u8>) {
+pub(crate) fn escape_attr(s: &str, out: &mut Vec<u8>) {
     for b in s.bytes() {
         match b {
             b'&' => out.extend_from_slice(b"&amp;"),

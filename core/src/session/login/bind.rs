@@ -36,9 +36,26 @@ pub(crate) fn after_auth(cx: &mut Context) -> State {
     if !cx.config.pipelining {
         return State::ExpectHeader(Stream::new(Phase::AfterAuth, Early::Nothing));
     }
+    let early = early_bind(cx);
+    State::ExpectHeader(Stream::new(Phase::AfterAuth, Early::Bind(Box::new(early))))
+}
+
+/// The bind request, then [`roster_and_presence`].
+pub(crate) fn early_bind(cx: &mut Context) -> EarlyBind {
     let bind_id = cx.out.next_id();
     let resource = cx.config.jid.resource().map(|r| r.as_str().to_string());
     cx.out.write(&bind_request(&bind_id, resource.as_deref()));
+    let (roster_id, initial) = roster_and_presence(cx);
+    EarlyBind {
+        bind_id,
+        roster_id,
+        initial,
+    }
+}
+
+/// The roster request (when wanted) and the initial presence with the values of this
+/// moment, without waiting for anything: returns the roster request's id.
+pub(crate) fn roster_and_presence(cx: &mut Context) -> (Option<String>, Initial) {
     let roster_id = cx.config.fetch_roster.then(|| {
         let id = cx.out.next_id();
         // Before the features say so: the last session's features, or a cached roster
@@ -63,24 +80,24 @@ pub(crate) fn after_auth(cx: &mut Context) -> State {
         presence,
         status: cx.status.clone(),
     };
-    let early = EarlyBind {
-        bind_id,
-        roster_id,
-        initial,
-    };
-    State::ExpectHeader(Stream::new(Phase::AfterAuth, Early::Bind(Box::new(early))))
+    (roster_id, initial)
+}
+
+/// The session data a login that went online early starts with.
+pub(crate) fn early_data(server: ServerFeatures, roster_id: Option<String>) -> Box<SessionData> {
+    let mut data = SessionData::new(server);
+    data.pending_roster = roster_id;
+    Box::new(data)
 }
 
 impl EarlyBind {
     /// The features after authentication offer binding: our early request is the one to
     /// wait for.
     pub(crate) fn confirm(self, server: ServerFeatures, session_required: bool) -> State {
-        let mut data = SessionData::new(server);
-        data.pending_roster = self.roster_id;
         State::ExpectBind(ExpectBind {
             id: self.bind_id,
             session_required,
-            data: Box::new(data),
+            data: early_data(server, self.roster_id),
             initial: self.initial,
         })
     }
@@ -151,19 +168,7 @@ impl ExpectBind {
                 Farewell::CloseStream,
             ));
         }
-        let Some(jid) = bound_jid(&el) else {
-            return Err(Failure::peer(
-                PeerMisbehaved::InvalidBindResult,
-                Farewell::CloseStream,
-            ));
-        };
-        if !same_account(&jid, &cx.config.jid.to_bare()) {
-            // Going online as someone else would misreport who we are to the application.
-            return Err(Failure::peer(
-                PeerMisbehaved::BoundOtherAccount { jid },
-                Farewell::CloseStream,
-            ));
-        }
+        let jid = check_bound(&bound_jid(&el).unwrap_or_default(), cx)?;
         if self.session_required {
             let id = cx.out.next_id();
             cx.out.write(&session_request(&id));
@@ -232,6 +237,27 @@ fn established(jid: FullJid, data: Box<SessionData>, initial: Initial, cx: &mut 
     State::Online(Online { jid, data, initial })
 }
 
+/// A JID the server bound for us: a full JID of this account.
+pub(crate) fn check_bound(jid: &str, cx: &Context) -> Result<FullJid, Failure> {
+    let Some(jid) = parse_jid(jid.trim())
+        .ok()
+        .and_then(|j| j.try_into_full().ok())
+    else {
+        return Err(Failure::peer(
+            PeerMisbehaved::InvalidBindResult,
+            Farewell::CloseStream,
+        ));
+    };
+    if !same_account(&jid, &cx.config.jid.to_bare()) {
+        // Going online as someone else would misreport who we are to the application.
+        return Err(Failure::peer(
+            PeerMisbehaved::BoundOtherAccount { jid },
+            Farewell::CloseStream,
+        ));
+    }
+    Ok(jid)
+}
+
 /// Whether `bound` belongs to `account`: local part and domain compared case-insensitively,
 /// as servers normalise them (nodeprep / PRECIS lower-cases; domains are case-insensitive).
 fn same_account(bound: &FullJid, account: &jid::BareJid) -> bool {
@@ -240,10 +266,10 @@ fn same_account(bound: &FullJid, account: &jid::BareJid) -> bool {
         && bound.domain().as_str().to_lowercase() == account.domain().as_str().to_lowercase()
 }
 
-fn bound_jid(iq: &Element) -> Option<FullJid> {
-    let text = iq
-        .get_child("bind", NS_BIND)?
-        .get_child("jid", NS_BIND)?
-        .text();
-    parse_jid(text.trim()).ok()?.try_into_full().ok()
+fn bound_jid(iq: &Element) -> Option<String> {
+    Some(
+        iq.get_child("bind", NS_BIND)?
+            .get_child("jid", NS_BIND)?
+            .text(),
+    )
 }

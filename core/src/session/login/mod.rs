@@ -5,11 +5,13 @@
 //!   the choice of the next step;
 //! - `tls`: STARTTLS (RFC 6120 section 5);
 //! - `auth`: SASL (RFC 6120 section 6), with SCRAM's server verification and key cache;
+//! - `sasl2`: SASL2 (XEP-0388) with Bind2 (XEP-0386) and FAST (XEP-0484) inline;
 //! - `bind`: resource binding, the legacy RFC 3921 session, the roster fetch (RFC 6121
 //!   section 2.2), then online.
 
 mod auth;
 mod bind;
+mod sasl2;
 mod stream;
 mod tls;
 

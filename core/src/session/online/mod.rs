@@ -20,6 +20,7 @@ use jid::{BareJid, FullJid};
 use crate::config::IqPolicy;
 use crate::event::Event;
 use crate::stanza::NS_CLIENT;
+use crate::stanza::features::{Features, NS_STREAM};
 use crate::stanza::iq::{is_ping, result_for, service_unavailable_for};
 use crate::stanza::presence::{
     IncomingPresence, Presence, PresenceKind, classify_presence, write_own_presence,
@@ -118,6 +119,16 @@ impl SessionData {
         can_reply: bool,
         cx: &mut Context,
     ) {
+        if el.is("features", NS_STREAM) {
+            // After SASL2 success, with no restart, the server may say what it offers now.
+            let features = Features::read(&el.to_element());
+            self.server.roster_versioning |= features.roster_versioning;
+            self.server.pre_approval |= features.pre_approval;
+            if let Some(cache) = cx.feature_cache.as_mut() {
+                cache.roster_versioning |= features.roster_versioning;
+            }
+            return;
+        }
         if el.is("presence", NS_CLIENT) {
             if self.on_subscription_presence(now, &el, can_reply, cx) {
                 return;
