@@ -4,7 +4,12 @@ use std::fmt;
 use std::time::{Duration, Instant};
 
 use super::FlightProxy;
-use super::record::Flight;
+use super::record::{ConnectionRecord, Direction, Flight};
+
+/// How long [`FlightProxy::login_seen_at`] waits, after `seen + delay`, for the server's
+/// answer to the presence before it counts what was recorded (a server that answers the
+/// initial presence with nothing at all).
+const QUIET_SERVER: Duration = Duration::from_millis(300);
 
 /// One login as the proxy saw it, up to the flight carrying the initial presence.
 #[derive(Debug, Clone)]
@@ -37,27 +42,31 @@ impl fmt::Display for Login {
 impl FlightProxy {
     /// The login whose initial presence the application saw at `seen`: the instant it got
     /// `PresenceSent` (or `Online`) from herald-tokio or herald-std, or read the
-    /// `presence_sent` line of the `herald` command. Why the flights that started by
-    /// `seen + delay` are exactly those up to the presence is in the [module
-    /// docs](super). Waits until `seen + delay` first, so that the proxy has recorded them.
+    /// `presence_sent` line of the `herald` command. On the connection accepted last before
+    /// `seen`, counts the client flights that started before the first server bytes
+    /// forwarded at or after `seen + delay`; why those are exactly the flights up to the
+    /// presence is in the [module docs](super). Returns once those bytes were forwarded, or
+    /// (a server that answers the presence with nothing) a moment after `seen + delay`.
     ///
     /// Panics when no connection was accepted before `seen` or it has no client flight.
     pub fn login_seen_at(&self, seen: Instant) -> Login {
-        let slack = self.delay();
-        let settled = seen + slack;
-        let now = Instant::now();
-        if settled > now {
-            std::thread::sleep(settled - now);
-        }
-        let record = self
-            .connection_at(seen)
-            .unwrap_or_else(|| panic!("no connection through the proxy before {seen:?}"));
-        let client_flights: Vec<Flight> = record
-            .client_flights()
-            .into_iter()
-            .filter(|f| f.start <= settled)
-            .collect();
-        let presence = client_flights.last().unwrap_or_else(|| {
+        let horizon = seen + self.delay();
+        let give_up = horizon + QUIET_SERVER;
+        sleep_until(horizon);
+        let (record, counted) = loop {
+            let record = self
+                .connection_at(seen)
+                .unwrap_or_else(|| panic!("no connection through the proxy before {seen:?}"));
+            match flights_before_answer(&record, horizon) {
+                Some(flights) => break (record, flights),
+                None if Instant::now() >= give_up => {
+                    let flights = record.client_flights();
+                    break (record, flights);
+                }
+                None => std::thread::sleep(Duration::from_millis(2)),
+            }
+        };
+        let presence = counted.last().unwrap_or_else(|| {
             panic!(
                 "connection {} sent nothing before the presence was seen: {:?}",
                 record.index,
@@ -66,10 +75,39 @@ impl FlightProxy {
         });
         Login {
             connection: record.index,
-            round_trips: client_flights.len() - 1,
+            round_trips: counted.len() - 1,
             wall: presence.start.saturating_duration_since(record.accepted),
-            client_flights: client_flights.clone(),
+            client_flights: counted.clone(),
             delay: self.delay(),
         }
+    }
+}
+
+/// The client flights that started before the first server bytes forwarded at or after
+/// `horizon`; `None` while no such bytes were forwarded yet.
+pub(crate) fn flights_before_answer(
+    record: &ConnectionRecord,
+    horizon: Instant,
+) -> Option<Vec<Flight>> {
+    let answer = record
+        .chunks
+        .iter()
+        .filter(|c| c.direction == Direction::ServerToClient)
+        .filter(|c| c.forwarded.is_some_and(|at| at >= horizon))
+        .filter_map(|c| c.forwarded_seq)
+        .min()?;
+    Some(
+        record
+            .client_flights()
+            .into_iter()
+            .filter(|f| f.start_seq < answer)
+            .collect(),
+    )
+}
+
+fn sleep_until(at: Instant) {
+    let now = Instant::now();
+    if at > now {
+        std::thread::sleep(at - now);
     }
 }

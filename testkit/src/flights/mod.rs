@@ -20,28 +20,29 @@
 //!
 //! # The flight carrying the initial presence
 //!
-//! The proxy sees TLS ciphertext, so it cannot find the `<presence/>`. It finds it by time,
-//! with one fact about the adapters and one about the delay:
+//! The proxy sees TLS ciphertext, so it cannot find the `<presence/>`. It finds it with one
+//! fact about the adapters and one about the delay:
 //!
 //! 1. herald-tokio, herald-std (and so the `herald` command) write the bytes the core gave
 //!    them before they hand the core's events on (the drain rule: transmit, actions, events).
 //!    So when the application sees `PresenceSent` (or `Online`, `presence_sent` in the
 //!    command's output) at instant `seen`, the flight carrying the presence was written
 //!    before `seen`.
-//! 2. Any later client flight needs server bytes forwarded after that flight arrived (the
-//!    login is request and answer: nothing the server sent before the presence makes the
-//!    client write again), and those bytes answer something the client wrote no earlier:
-//!    one `delay` to the server, one back. So the next client flight starts at least
-//!    `2 x delay` after the presence flight.
+//! 2. Any later client flight waits for server bytes that answer the presence flight or a
+//!    later one (the login is request and answer: nothing the server sent before the
+//!    presence makes the client write again). Those bytes reach the client no sooner than
+//!    `2 x delay` after the presence was written: one `delay` to the server, one back.
 //!
 //! [`FlightProxy::login_seen_at`] therefore counts, on the connection accepted last before
-//! `seen`, the waiting client flights that started no later than `seen + delay`: one `delay`
-//! of slack for the proxy's reader thread to record what was written before `seen`, and
-//! still `delay` short of the earliest flight after the presence. That holds while the
-//! application sees the event, and the proxy reads the bytes, less than one `delay` late:
-//! use a delay of 10 ms or more. The count does not depend on the delay; the wall time does.
-//! Each connection is counted on its own, so a reconnect through the same proxy
-//! ([`FlightProxy::cut`]) gets its own count.
+//! `seen`, the waiting client flights that started (in the log's order) before the first
+//! server bytes forwarded at or after `seen + delay`. By 2, every later flight starts
+//! after those bytes, as long as the application saw the event less than one `delay` after
+//! the write. And the presence flight starts before them however late the proxy's own
+//! reader ran: the server cannot answer bytes the proxy has not read yet. When the server
+//! answers the presence with nothing at all, every flight recorded a moment after
+//! `seen + delay` is counted. Use a delay of 10 ms or more; the count does not depend on
+//! it, the wall time does. Each connection is counted on its own, so a reconnect through
+//! the same proxy ([`FlightProxy::cut`]) gets its own count.
 //!
 //! [`expected`] holds the counts per login path: what the client takes today and what
 //! issue 12 aims for.

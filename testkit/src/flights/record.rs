@@ -52,6 +52,8 @@ pub struct Flight {
     pub bytes: usize,
     /// How many reads it took.
     pub chunks: usize,
+    /// Its first chunk's place in the proxy's log (see [`Chunk`]).
+    pub(crate) start_seq: u64,
 }
 
 /// One proxied connection: when it was accepted and every chunk both ways, in arrival
@@ -121,6 +123,7 @@ impl ConnectionRecord {
                     start: chunk.arrived,
                     bytes: chunk.bytes,
                     chunks: 1,
+                    start_seq: chunk.arrived_seq,
                 }),
             }
             previous = Some(chunk.arrived_seq);

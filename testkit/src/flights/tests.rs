@@ -4,6 +4,8 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Ipv4Addr, TcpListener, TcpStream};
 use std::time::{Duration, Instant};
 
+use super::login::flights_before_answer;
+use super::record::{Chunk, ConnectionRecord};
 use super::{Direction, FlightProxy};
 
 const DELAY: Duration = Duration::from_millis(10);
@@ -151,4 +153,92 @@ fn bytes_keep_their_order_and_each_waits_the_delay() {
         let forwarded = chunk.forwarded.expect("forwarded");
         assert!(forwarded >= chunk.arrived + DELAY, "{chunk:?}");
     }
+}
+
+/// A record from `(direction, arrival ms, forward ms)` chunks, sequenced by time as the
+/// proxy's lock would, with `late` ms added to the arrival of the chunk at `late_index`
+/// (after its sequence was taken: a proxy thread that ran late).
+fn record(
+    chunks: &[(Direction, u64, u64)],
+    late: Option<(usize, u64)>,
+) -> (ConnectionRecord, Instant) {
+    let t0 = Instant::now();
+    let ms = |m: u64| t0 + Duration::from_millis(m);
+    let mut events: Vec<(u64, usize, bool)> = Vec::new();
+    for (i, &(_, arrived, forwarded)) in chunks.iter().enumerate() {
+        events.push((arrived, i, false));
+        events.push((forwarded, i, true));
+    }
+    events.sort();
+    let mut seqs = vec![(0, 0); chunks.len()];
+    for (seq, &(_, i, forward)) in events.iter().enumerate() {
+        if forward {
+            seqs[i].1 = seq as u64;
+        } else {
+            seqs[i].0 = seq as u64;
+        }
+    }
+    let chunks = chunks
+        .iter()
+        .enumerate()
+        .map(|(i, &(direction, arrived, forwarded))| {
+            let extra = late.filter(|(at, _)| *at == i).map_or(0, |(_, by)| by);
+            Chunk {
+                direction,
+                bytes: 10,
+                arrived: ms(arrived + extra),
+                forwarded: Some(ms(forwarded)),
+                arrived_seq: seqs[i].0,
+                forwarded_seq: Some(seqs[i].1),
+            }
+        })
+        .collect();
+    let record = ConnectionRecord {
+        index: 0,
+        accepted: t0,
+        chunks,
+    };
+    (record, t0)
+}
+
+const C: Direction = Direction::ClientToServer;
+const S: Direction = Direction::ServerToClient;
+
+/// Three client flights, 10 ms each way; the third (the "presence", written at 40 ms) is
+/// answered at 70 ms, and the client writes again at 80 ms.
+const LOGIN: &[(Direction, u64, u64)] = &[
+    (C, 0, 10),
+    (S, 10, 20),
+    (C, 20, 30),
+    (S, 30, 40),
+    (C, 40, 50),
+    (S, 60, 70),
+    (C, 80, 90),
+];
+
+#[test]
+fn the_flights_before_the_answer_to_the_presence_are_counted() {
+    let (record, t0) = record(LOGIN, None);
+    // Seen 1 ms after the write; horizon one delay later.
+    let flights = flights_before_answer(&record, t0 + Duration::from_millis(51)).expect("answered");
+    assert_eq!(flights.len(), 3, "{flights:#?}");
+}
+
+#[test]
+fn a_presence_the_proxy_recorded_late_is_still_counted() {
+    // The proxy's reader ran 25 ms late: the presence's arrival instant is past the
+    // horizon, but it was still recorded before the answer it provoked.
+    let (record, t0) = record(LOGIN, Some((4, 25)));
+    let flights = flights_before_answer(&record, t0 + Duration::from_millis(51)).expect("answered");
+    assert_eq!(flights.len(), 3, "{flights:#?}");
+    assert!(
+        record.waits_until(t0 + Duration::from_millis(51)) < 2,
+        "a time cut would miss it"
+    );
+}
+
+#[test]
+fn nothing_is_counted_before_the_server_answers() {
+    let (record, t0) = record(&LOGIN[..5], None);
+    assert!(flights_before_answer(&record, t0 + Duration::from_millis(51)).is_none());
 }
