@@ -36,17 +36,26 @@ fn ejabberd() -> Ejabberd {
     Ejabberd::start(ACCOUNTS).unwrap_or_else(|e| panic!("ejabberd is required: {e}"))
 }
 
+/// `"prosody"`, `"ejabberd"`, or `"prosody (SASL2 + Bind2)"` for the Prosody that offers them.
+fn label(server: &dyn RealServer, expected: Expected) -> String {
+    if expected == SASL2_STARTTLS_FIRST_LOGIN {
+        format!("{} (SASL2 + Bind2)", server.name())
+    } else {
+        server.name().to_string()
+    }
+}
+
 async fn tokio_path(server: &dyn RealServer, tls: Tls, expected: Expected) {
     let proxy = proxy(server, tls, DELAY);
     let login = tokio_login(server, &proxy, tls).await;
-    let what = format!("{} {} herald-tokio", server.name(), tls.name());
+    let what = format!("{} {} herald-tokio", label(server, expected), tls.name());
     expected.assert_today(&what, &login);
 }
 
 fn std_path(server: &dyn RealServer, tls: Tls, expected: Expected) {
     let proxy = proxy(server, tls, DELAY);
     let login = std_login(server, &proxy, tls);
-    let what = format!("{} {} herald-std", server.name(), tls.name());
+    let what = format!("{} {} herald-std", label(server, expected), tls.name());
     expected.assert_today(&what, &login);
 }
 
