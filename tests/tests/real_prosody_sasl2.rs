@@ -119,6 +119,7 @@ fn prosody() -> Prosody {
 fn after_starttls_the_features_offer_sasl2_with_inline_bind2() {
     let server = prosody();
     let (_raw, features) = starttls(&server);
+    eprintln!("prosody features after TLS: {features}");
     assert!(
         features.contains("<authentication xmlns='urn:xmpp:sasl:2'>"),
         "no SASL2 in the features: {features}\n{}",
