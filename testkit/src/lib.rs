@@ -10,10 +10,15 @@
 //! - `fuzz`: the client's fuzz bodies (`fuzz`), which the cargo-fuzz targets in `fuzz/` wrap;
 //! - `loopback`: the same scripted server, or a test script, on a real loopback socket with
 //!   real TLS (`loopback::LoopbackServer`), and the test PKI (`pki`);
-//! - `real`: launchers for the Debian packages of Prosody and ejabberd (`real`).
+//! - `real`: launchers for the Debian packages of Prosody and ejabberd (`real`), each with a
+//!   STARTTLS and a direct TLS port, Prosody optionally with SASL2 and Bind2;
+//! - `flights`: a loopback proxy that delays both directions and counts the round trips a
+//!   login waited for (`flights`).
 
 pub mod contract;
 pub mod driver;
+#[cfg(feature = "flights")]
+pub mod flights;
 #[cfg(feature = "fuzz")]
 pub mod fuzz;
 #[cfg(feature = "loopback")]

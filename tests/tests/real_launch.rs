@@ -1,12 +1,13 @@
-//! The real-server launchers themselves: Prosody and ejabberd start on a free loopback port,
-//! offer STARTTLS, present a certificate for `localhost` that chains to the test CA, have the
-//! accounts, survive a restart on the same port with the same data, and are gone after drop.
-//! These never skip: a missing server binary fails the test with the reason.
+//! The real-server launchers themselves: Prosody and ejabberd start on free loopback ports,
+//! offer STARTTLS, and direct TLS on a port of its own, present a certificate for `localhost`
+//! that chains to the test CA on both, have the accounts, survive a restart on the same
+//! ports with the same data, and are gone after drop. These never skip: a missing server
+//! binary fails the test with the reason.
 
 use std::time::{Duration, Instant};
 
 use herald_testkit::real::{
-    DOMAIN, Ejabberd, Prosody, RealServer, openssl_starttls, stream_features,
+    DOMAIN, Ejabberd, Prosody, RealServer, openssl_direct_tls, openssl_starttls, stream_features,
 };
 
 const ACCOUNTS: &[(&str, &str)] = &[("alice", "alice-pw"), ("bob", "bob-pw")];
@@ -30,6 +31,15 @@ fn check(server: &mut dyn RealServer) {
     assert!(
         tls.contains("Verification: OK"),
         "{name}: certificate not verified: {tls}"
+    );
+    // XEP-0368: the same certificate with TLS from the first byte, on a port of its own.
+    assert_ne!(server.direct_tls_port(), server.port());
+    let direct = openssl_direct_tls(server.direct_tls_port(), server.ca_pem_path(), &out)
+        .unwrap_or_else(|e| panic!("{name}: direct TLS with the test CA failed: {e}"));
+    let _ = std::fs::remove_file(&out);
+    assert!(
+        direct.contains("Verification: OK"),
+        "{name}: direct TLS certificate not verified: {direct}"
     );
     assert_eq!(
         server.registered_users().expect("registered users"),

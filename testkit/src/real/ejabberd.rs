@@ -1,4 +1,5 @@
-//! ejabberd 23.01 (Debian package `ejabberd`) on a loopback port.
+//! ejabberd 23.01 (Debian package `ejabberd`) on two loopback ports: STARTTLS and direct TLS
+//! (XEP-0368).
 //!
 //! Started with `ejabberdctl --config-dir D --spool S --logs L foreground`. The generated
 //! `ejabberdctl.cfg` gives the node a unique name, a fixed Erlang distribution port on
@@ -24,6 +25,7 @@ use super::{
 pub struct Ejabberd {
     dir: tempfile::TempDir,
     port: u16,
+    direct_tls_port: u16,
     certs: TestCerts,
     ctl: PathBuf,
     cfg_dir: PathBuf,
@@ -50,12 +52,14 @@ impl Ejabberd {
         let dir = temp_dir("herald-ejabberd-")?;
         let root = dir.path().to_path_buf();
         let port = free_port()?;
-        let dist_port = loop {
-            let p = free_port()?;
-            if p != port {
-                break p;
+        let other_port = |taken: &[u16]| loop {
+            match free_port() {
+                Ok(p) if taken.contains(&p) => continue,
+                other => break other,
             }
         };
+        let direct_tls_port = other_port(&[port])?;
+        let dist_port = other_port(&[port, direct_tls_port])?;
         let certs = crate::pki::Pki::generate()?.write(&root)?;
         let cfg_dir = root.join("cfg");
         let spool = root.join("spool");
@@ -102,13 +106,14 @@ impl Ejabberd {
         )?;
         write_file(
             &cfg_dir.join("ejabberd.yml"),
-            &config_text(port, &certs),
+            &config_text(port, direct_tls_port, &certs),
             0o644,
         )?;
         let out = root.join("ejabberd.out");
         let mut server = Ejabberd {
             dir,
             port,
+            direct_tls_port,
             certs,
             ctl,
             cfg_dir,
@@ -170,7 +175,10 @@ impl Ejabberd {
             .arg("foreground");
         let mut daemon = Daemon::spawn(cmd, &self.out)?;
         let logs = || self.log_tail();
-        match wait_for_port(self.port, &mut daemon, "ejabberd", logs) {
+        let listening = wait_for_port(self.port, &mut daemon, "ejabberd", logs).and_then(|took| {
+            wait_for_port(self.direct_tls_port, &mut daemon, "ejabberd", logs).map(|_| took)
+        });
+        match listening {
             Ok(took) => {
                 self.startup = took;
                 self.daemon = Some(daemon);
@@ -240,6 +248,10 @@ impl RealServer for Ejabberd {
         self.port
     }
 
+    fn direct_tls_port(&self) -> u16 {
+        self.direct_tls_port
+    }
+
     fn ca_pem_path(&self) -> &Path {
         &self.certs.ca_pem
     }
@@ -281,7 +293,7 @@ impl Drop for Ejabberd {
     }
 }
 
-fn config_text(port: u16, certs: &TestCerts) -> String {
+fn config_text(port: u16, direct_tls_port: u16, certs: &TestCerts) -> String {
     format!(
         r#"# Throwaway ejabberd config written by herald-testkit: c2s on loopback only, no s2s
 # listener, no HTTP, no mod_fail2ban (wrong-password tests would ban 127.0.0.1).
@@ -299,6 +311,14 @@ listen:
     max_stanza_size: 262144
     access: c2s
     starttls_required: true
+  -
+    # XEP-0368: TLS from the first byte.
+    port: {direct_tls_port}
+    ip: "127.0.0.1"
+    module: ejabberd_c2s
+    max_stanza_size: 262144
+    access: c2s
+    tls: true
 auth_method: internal
 auth_password_format: scram
 acl:

@@ -1,7 +1,7 @@
 //! Real XMPP servers for tests: the Debian packages of Prosody (0.12) and ejabberd (23.01),
 //! each started in the foreground as a child process with a throwaway configuration in a
-//! temporary directory, listening for c2s on a free loopback port with a certificate for
-//! `localhost` issued at test time by a test CA.
+//! temporary directory, listening for c2s on two free loopback ports (STARTTLS, and direct
+//! TLS as in XEP-0368) with a certificate for `localhost` issued at test time by a test CA.
 //!
 //! Nothing outside the temporary directory is written (no system config, no pid file in
 //! `/run`, no Erlang cookie in a home directory, no epmd). The daemons are stopped by pid
@@ -12,9 +12,11 @@
 
 mod ejabberd;
 mod prosody;
+mod prosody_config;
 
 pub use ejabberd::Ejabberd;
 pub use prosody::Prosody;
+pub use prosody_config::DEBIAN_MODULES;
 
 use std::fs;
 use std::io::{Read, Write};
@@ -45,6 +47,8 @@ pub trait RealServer {
     }
     /// The loopback c2s port (STARTTLS).
     fn port(&self) -> u16;
+    /// The loopback c2s port with TLS from the first byte (XEP-0368), same certificate.
+    fn direct_tls_port(&self) -> u16;
     /// PEM file of the test CA that issued the server's certificate.
     fn ca_pem_path(&self) -> &Path;
     /// Stops the daemon and starts it again on the same port with the same data.
@@ -329,6 +333,20 @@ pub fn openssl_starttls(port: u16, ca: &Path, out_file: &Path) -> Result<String,
     cmd.args(["s_client", "-connect"])
         .arg(format!("127.0.0.1:{port}"))
         .args(["-starttls", "xmpp", "-xmpphost", DOMAIN, "-CAfile"])
+        .arg(ca)
+        .args(["-verify_return_error", "-verify_hostname", DOMAIN, "-brief"]);
+    run_command(cmd, out_file)
+}
+
+/// Runs `openssl s_client` with TLS from the first byte (XEP-0368) against the server's
+/// direct TLS port, verifying the chain against `ca` and the name `localhost`. Returns
+/// openssl's output on success.
+pub fn openssl_direct_tls(port: u16, ca: &Path, out_file: &Path) -> Result<String, String> {
+    let openssl = find_binary("openssl", "openssl")?;
+    let mut cmd = Command::new(openssl);
+    cmd.args(["s_client", "-connect"])
+        .arg(format!("127.0.0.1:{port}"))
+        .args(["-servername", DOMAIN, "-CAfile"])
         .arg(ca)
         .args(["-verify_return_error", "-verify_hostname", DOMAIN, "-brief"]);
     run_command(cmd, out_file)

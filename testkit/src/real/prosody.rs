@@ -1,4 +1,5 @@
-//! Prosody 0.12 (Debian package `prosody`) on a loopback port.
+//! Prosody 0.12 (Debian package `prosody`) on two loopback ports: STARTTLS and direct TLS
+//! (XEP-0368), optionally with SASL2 and Bind2 from `prosody-modules`.
 
 use std::fmt::Write as _;
 use std::fs;
@@ -6,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use super::prosody_config::{Layout, config_text, install_sasl2_modules};
 use super::{
     DOMAIN, Daemon, RealServer, TestCerts, find_binary, free_port, run_command, tail, temp_dir,
     wait_for_port, write_file,
@@ -16,6 +18,7 @@ use super::{
 pub struct Prosody {
     dir: tempfile::TempDir,
     port: u16,
+    direct_tls_port: u16,
     certs: TestCerts,
     config: PathBuf,
     log: PathBuf,
@@ -37,21 +40,57 @@ impl Prosody {
     /// Like [`start`](Prosody::start); with `subscribed` false the accounts start with
     /// empty rosters (for subscription tests).
     pub fn start_with(accounts: &[(&str, &str)], subscribed: bool) -> Result<Prosody, String> {
+        Prosody::launch_new(accounts, subscribed, false)
+    }
+
+    /// Like [`start_with`](Prosody::start_with), with SASL2 (XEP-0388) and Bind2 (XEP-0386)
+    /// from Debian's `prosody-modules` (`mod_sasl2`, `mod_sasl2_bind2`) and the local
+    /// `mod_herald_ssl_info` that makes them work on 0.12 (`testkit/prosody/`). After TLS the
+    /// features offer `<authentication xmlns='urn:xmpp:sasl:2'>` with an inline Bind2, next
+    /// to the RFC 6120 `<mechanisms>`. A missing `prosody-modules` is an error.
+    pub fn start_with_sasl2(
+        accounts: &[(&str, &str)],
+        subscribed: bool,
+    ) -> Result<Prosody, String> {
+        Prosody::launch_new(accounts, subscribed, true)
+    }
+
+    fn launch_new(
+        accounts: &[(&str, &str)],
+        subscribed: bool,
+        sasl2: bool,
+    ) -> Result<Prosody, String> {
         let prosody = find_binary("prosody", "prosody")?;
         let prosodyctl = find_binary("prosodyctl", "prosody")?;
         let dir = temp_dir("herald-prosody-")?;
         let root = dir.path().to_path_buf();
         let port = free_port()?;
+        let direct_tls_port = loop {
+            let p = free_port()?;
+            if p != port {
+                break p;
+            }
+        };
+        let layout = Layout {
+            root: root.clone(),
+            port,
+            direct_tls_port,
+            sasl2,
+        };
+        if sasl2 {
+            install_sasl2_modules(&layout)?;
+        }
         let certs = crate::pki::Pki::generate()?.write(&root)?;
         let data = root.join("data");
         fs::create_dir(&data).map_err(|e| format!("mkdir {}: {e}", data.display()))?;
         let config = root.join("prosody.cfg.lua");
         let log = root.join("prosody.log");
         let out = root.join("prosody.out");
-        write_file(&config, &config_text(&root, port, &certs), 0o644)?;
+        write_file(&config, &config_text(&layout, &certs), 0o644)?;
         let mut server = Prosody {
             dir,
             port,
+            direct_tls_port,
             certs,
             config,
             log,
@@ -118,7 +157,10 @@ impl Prosody {
         cmd.arg("--config").arg(&self.config).arg("-F");
         let mut daemon = Daemon::spawn(cmd, &self.out)?;
         let logs = || self.log_tail();
-        match wait_for_port(self.port, &mut daemon, "prosody", logs) {
+        let listening = wait_for_port(self.port, &mut daemon, "prosody", logs).and_then(|took| {
+            wait_for_port(self.direct_tls_port, &mut daemon, "prosody", logs).map(|_| took)
+        });
+        match listening {
             Ok(took) => {
                 self.startup = took;
                 self.daemon = Some(daemon);
@@ -151,6 +193,10 @@ impl RealServer for Prosody {
 
     fn port(&self) -> u16 {
         self.port
+    }
+
+    fn direct_tls_port(&self) -> u16 {
+        self.direct_tls_port
     }
 
     fn ca_pem_path(&self) -> &Path {
@@ -231,47 +277,4 @@ fn decode(s: &str) -> String {
         }
     }
     String::from_utf8_lossy(&out).into_owned()
-}
-
-fn lua_str(p: &Path) -> String {
-    format!("{:?}", p.display().to_string())
-}
-
-fn config_text(root: &Path, port: u16, certs: &TestCerts) -> String {
-    format!(
-        r#"-- Throwaway Prosody config written by herald-testkit.
--- As root, stay root: every file lives in this temporary directory.
-run_as_root = true
-daemonize = false
-pidfile = {pid}
-data_path = {data}
-certificates = {root}
-log = {{ {{ levels = {{ min = "info" }}, to = "file", filename = {log} }} }}
-
-interfaces = {{ "127.0.0.1" }}
-local_interfaces = {{ "127.0.0.1" }}
-c2s_ports = {{ {port} }}
-c2s_direct_tls_ports = {{}}
-legacy_ssl_ports = {{}}
-s2s_ports = {{}}
-
--- No s2s, no HTTP, nothing that needs the network.
-modules_enabled = {{ "roster", "saslauth", "tls", "disco", "ping" }}
-modules_disabled = {{ "s2s", "s2s_auth_certs", "offline" }}
-
-authentication = "internal_hashed"
-storage = "internal"
-c2s_require_encryption = true
-allow_registration = false
-
-VirtualHost "{DOMAIN}"
-    ssl = {{ certificate = {cert}, key = {key} }}
-"#,
-        pid = lua_str(&root.join("prosody.pid")),
-        data = lua_str(&root.join("data")),
-        root = lua_str(root),
-        log = lua_str(&root.join("prosody.log")),
-        cert = lua_str(&certs.cert_pem),
-        key = lua_str(&certs.key_pem),
-    )
 }

@@ -19,11 +19,12 @@ pub(crate) struct Herald {
     pub(crate) who: &'static str,
     child: Child,
     stdin: Option<ChildStdin>,
-    lines: Receiver<Value>,
+    /// Each line with the instant it was read (for round-trip counts).
+    lines: Receiver<(Value, Instant)>,
     /// Every line read so far, for failure messages.
     pub(crate) seen: Vec<Value>,
     /// Lines read past while looking for something else, oldest first.
-    skipped: VecDeque<Value>,
+    skipped: VecDeque<(Value, Instant)>,
 }
 
 impl Herald {
@@ -34,9 +35,20 @@ impl Herald {
 
     /// `who@localhost/cli` (password `who-pw`) with `extra` options.
     pub(crate) fn start_with(server: &dyn RealServer, who: &'static str, extra: &[&str]) -> Herald {
+        Herald::start_at(server, server.port(), who, extra)
+    }
+
+    /// [`start_with`](Herald::start_with), connecting to `port` on 127.0.0.1 (a proxy, the
+    /// direct TLS port...).
+    pub(crate) fn start_at(
+        server: &dyn RealServer,
+        port: u16,
+        who: &'static str,
+        extra: &[&str],
+    ) -> Herald {
         let mut child = Command::new(env!("CARGO_BIN_EXE_herald"))
             .args(["--jid", &format!("{who}@localhost/cli")])
-            .args(["--server", &format!("127.0.0.1:{}", server.port())])
+            .args(["--server", &format!("127.0.0.1:{port}")])
             .arg("--ca-file")
             .arg(server.ca_pem_path())
             .args(extra)
@@ -51,10 +63,11 @@ impl Herald {
         std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines() {
                 let Ok(line) = line else { break };
+                let read = Instant::now();
                 let value: Value = serde_json::from_str(&line).unwrap_or_else(
                     |e| json!({ "event": "not_json", "line": line, "error": e.to_string() }),
                 );
-                if tx.send(value).is_err() {
+                if tx.send((value, read)).is_err() {
                     break;
                 }
             }
@@ -72,9 +85,9 @@ impl Herald {
 
     /// Reads every line already printed (into `seen`, kept for later `expect` calls).
     pub(crate) fn read_available(&mut self) {
-        while let Ok(value) = self.lines.try_recv() {
+        while let Ok((value, read)) = self.lines.try_recv() {
             self.seen.push(value.clone());
-            self.skipped.push_back(value);
+            self.skipped.push_back((value, read));
         }
     }
 
@@ -93,15 +106,25 @@ impl Herald {
         event: &str,
         want: impl Fn(&Value) -> bool,
     ) -> Value {
+        self.expect_at(server, event, want).0
+    }
+
+    /// [`expect`](Herald::expect), with the instant the line was read from the process.
+    pub(crate) fn expect_at(
+        &mut self,
+        server: &dyn RealServer,
+        event: &str,
+        want: impl Fn(&Value) -> bool,
+    ) -> (Value, Instant) {
         let fits = |v: &Value| v["event"] == event && want(v);
-        if let Some(i) = self.skipped.iter().position(fits) {
+        if let Some(i) = self.skipped.iter().position(|(v, _)| fits(v)) {
             return self.skipped.remove(i).unwrap();
         }
         let deadline = Instant::now() + WAIT;
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
-            let value = match self.lines.recv_timeout(left) {
-                Ok(value) => value,
+            let (value, read) = match self.lines.recv_timeout(left) {
+                Ok(line) => line,
                 Err(RecvTimeoutError::Timeout) => {
                     self.fail(server, &format!("timed out waiting for {event}"))
                 }
@@ -114,9 +137,9 @@ impl Herald {
                 self.fail(server, "a line that is not JSON");
             }
             if fits(&value) {
-                return value;
+                return (value, read);
             }
-            self.skipped.push_back(value);
+            self.skipped.push_back((value, read));
         }
     }
 

@@ -1,0 +1,75 @@
+//! Round trips per login path, from TCP connect to the initial presence on the wire: what
+//! herald takes today (the tests assert it exactly) and what issue 12 ("Fast login") aims
+//! for. When the core gets faster, lower `today` here, towards `target`.
+
+use super::Login;
+
+/// The round trips of one login path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Expected {
+    /// The path, for messages.
+    pub path: &'static str,
+    /// What the client takes today; the tests assert exactly this.
+    pub today: usize,
+    /// What issue 12 aims for.
+    pub target: usize,
+}
+
+/// STARTTLS, first login, on Prosody 0.12 and ejabberd 23.01. Today: header/features,
+/// starttls/proceed, the TLS handshake, header/features, SCRAM first, SCRAM final,
+/// header/features, bind, roster, then the presence.
+pub const STARTTLS_FIRST_LOGIN: Expected = Expected {
+    path: "STARTTLS, first login",
+    today: 9,
+    target: 5,
+};
+
+/// Direct TLS (XEP-0368), first login. Today: the TLS handshake, header/features, SCRAM
+/// first, SCRAM final, header/features, bind, roster, then the presence.
+pub const DIRECT_TLS_FIRST_LOGIN: Expected = Expected {
+    path: "direct TLS, first login",
+    today: 7,
+    target: 4,
+};
+
+/// Direct TLS, a reconnect of a session that was online (the features of the last session
+/// known). Today the same login as the first.
+pub const DIRECT_TLS_RECONNECT: Expected = Expected {
+    path: "direct TLS, reconnect",
+    today: 7,
+    target: 3,
+};
+
+/// STARTTLS, first login, on a Prosody with SASL2 and Bind2 (`Prosody::start_with_sasl2`).
+/// Today the client ignores `<authentication xmlns='urn:xmpp:sasl:2'>` and logs in as on
+/// any server.
+pub const SASL2_STARTTLS_FIRST_LOGIN: Expected = Expected {
+    path: "STARTTLS, first login, SASL2 + Bind2 offered",
+    today: 9,
+    target: 5,
+};
+
+/// Direct TLS against the scripted server (`loopback`), where a FAST token (XEP-0484) is
+/// proven since Prosody 0.12 cannot offer it: the target is a login with the token. Today
+/// there is no token: the same login as [`DIRECT_TLS_FIRST_LOGIN`].
+pub const FAST_DIRECT_TLS: Expected = Expected {
+    path: "direct TLS, FAST token (scripted server)",
+    today: 7,
+    target: 2,
+};
+
+impl Expected {
+    /// Prints what `login` took next to this path's numbers, then asserts it is `today`.
+    pub fn assert_today(&self, what: &str, login: &Login) {
+        eprintln!(
+            "{what}: {login} [{}: today {}, target {}]",
+            self.path, self.today, self.target
+        );
+        assert_eq!(
+            login.round_trips, self.today,
+            "{what}: {} round trips where {} takes {} today (target {}). If the client got \
+             faster, lower `today` in herald_testkit::flights::expected. Client flights: {:#?}",
+            login.round_trips, self.path, self.today, self.target, login.client_flights
+        );
+    }
+}
