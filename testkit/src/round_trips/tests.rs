@@ -60,6 +60,11 @@ fn todays_starttls_login_takes_nine_round_trips_to_presence() {
     assert_eq!(pair.round_trips_to_presence(), Some(9));
     assert_eq!(pair.round_trips_to("<auth "), Some(4));
     assert_eq!(pair.round_trips_to("<message"), None);
+    assert!(
+        pair.server.violations.is_empty(),
+        "{:?}",
+        pair.server.violations
+    );
 }
 
 /// Direct TLS (XEP-0368): the handshake is the first flight; seven waits. The core's
