@@ -158,3 +158,24 @@ fn writes_without_an_answer_between_make_one_flight() {
         last.bytes
     );
 }
+
+/// A server that offers SASL2, Bind 2 and FAST next to RFC 6120 SASL leaves today's client
+/// (which knows none of them) where it was: the same nine round trips, nothing refused.
+#[test]
+fn todays_client_logs_in_as_before_when_sasl2_is_offered_alongside() {
+    let mut pair = Pair::with_profile(ServerProfile::fast_login());
+    pair.connect();
+    assert!(
+        pair.flights()[7]
+            .bytes
+            .contains("<authentication xmlns='urn:xmpp:sasl:2'>")
+    );
+    assert_eq!(pair.round_trips_to_presence(), Some(9));
+    assert_eq!(pair.server.mechanism_used(), Some("SCRAM-SHA-256"));
+    assert_eq!(pair.server.bound.as_deref(), Some("alice@localhost/desk"));
+    assert!(
+        pair.server.violations.is_empty(),
+        "{:?}",
+        pair.server.violations
+    );
+}

@@ -1,6 +1,6 @@
 //! The stream header and `<stream:features>` the server sends, phase by phase.
 
-use super::{ScriptedServer, ServerPhase};
+use super::{NS_BIND2, NS_FAST, NS_SASL2, ScriptedServer, ServerPhase};
 use crate::profile::SessionFeature;
 
 impl ScriptedServer {
@@ -33,15 +33,52 @@ impl ScriptedServer {
         ));
     }
 
-    /// SASL offers: RFC 6120 `<mechanisms/>` and the XEP-0440 channel-binding types.
+    /// Whether the current stream may use FAST: offered by the profile, and (as Prosody's
+    /// mod_sasl2_fast does) only when the stream header named the account in `from`, which
+    /// XEP-0484 section 5.1 requires of FAST clients.
+    fn fast_available(&self) -> bool {
+        let p = &self.profile;
+        let named = self
+            .stream_from
+            .as_deref()
+            .is_some_and(|from| from.contains('@'));
+        p.sasl2 && p.fast && !p.fast_mechanisms.is_empty() && named
+    }
+
+    /// SASL offers: RFC 6120 `<mechanisms/>`, SASL2 `<authentication/>` with its inline
+    /// features, and the XEP-0440 channel-binding types.
     fn sasl_features(&mut self) -> String {
+        self.fast_offered = self.fast_available();
         let p = &self.profile;
         let mut xml = String::new();
-        xml.push_str("<mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>");
-        for m in &p.mechanisms {
-            xml.push_str(&format!("<mechanism>{m}</mechanism>"));
+        if p.legacy_sasl {
+            xml.push_str("<mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>");
+            for m in &p.mechanisms {
+                xml.push_str(&format!("<mechanism>{m}</mechanism>"));
+            }
+            xml.push_str("</mechanisms>");
         }
-        xml.push_str("</mechanisms>");
+        if p.sasl2 {
+            xml.push_str(&format!("<authentication xmlns='{NS_SASL2}'>"));
+            for m in &p.mechanisms {
+                xml.push_str(&format!("<mechanism>{m}</mechanism>"));
+            }
+            let mut inline = String::new();
+            if p.bind2 {
+                inline.push_str(&format!("<bind xmlns='{NS_BIND2}'/>"));
+            }
+            if self.fast_offered {
+                inline.push_str(&format!("<fast xmlns='{NS_FAST}'>"));
+                for m in &p.fast_mechanisms {
+                    inline.push_str(&format!("<mechanism>{m}</mechanism>"));
+                }
+                inline.push_str("</fast>");
+            }
+            if !inline.is_empty() {
+                xml.push_str(&format!("<inline>{inline}</inline>"));
+            }
+            xml.push_str("</authentication>");
+        }
         if let Some(types) = &p.cb_advertised {
             xml.push_str("<sasl-channel-binding xmlns='urn:xmpp:sasl-cb:0'>");
             for t in types {
@@ -52,9 +89,9 @@ impl ScriptedServer {
         xml
     }
 
-    /// The features of an authenticated stream: binding (unless bound already), the
+    /// The features of an authenticated stream: binding (unless Bind 2 bound already), the
     /// session, roster versioning, pre-approval.
-    fn session_features(&self) -> String {
+    pub(super) fn session_features(&self) -> String {
         let p = &self.profile;
         let mut xml = String::new();
         if self.bound.is_none() {

@@ -1,6 +1,7 @@
 //! A scripted XMPP server that is itself sans-IO: client bytes in, server bytes out. It
-//! plays the login the way a profile says (STARTTLS, SCRAM/PLAIN, bind, optional session),
-//! records every element the client sent, and lets tests inject or alter what it says.
+//! plays the login the way a profile says (STARTTLS; RFC 6120 SASL or SASL2 with SCRAM,
+//! PLAIN or a FAST token; RFC 6120 binding or Bind 2; optional session), records every
+//! element the client sent, and lets tests inject or alter what it says.
 //!
 //! Like Prosody, it reads the client's stream strictly in order and answers each element
 //! as it comes, whether or not the client waited for the previous answer: a client may
@@ -14,8 +15,13 @@
 //! - bytes after an RFC 6120 `<auth/>` or `<response/>` that succeeded, in the same write
 //!   (the client restarted the stream before it could see `<success/>`; the server's
 //!   parser is not reset yet): stream error `not-well-formed`;
-//! - a stanza before authentication (RFC 6120 section 4.9.3.12): stream error
+//! - authentication before the required STARTTLS: SASL failure `encryption-required`
+//!   (RFC 6120 section 6.5.5);
+//! - a stanza before authentication (RFC 6120 section 4.9.3.12), including during a SASL2
+//!   exchange (XEP-0388 section 2.5: "Servers MUST disconnect"): stream error
 //!   `not-authorized`;
+//! - an `<auth/>` to a server without RFC 6120 SASL, an `<authenticate/>` to one without
+//!   SASL2: stream error `unsupported-stanza-type` (Prosody's answer to unknown elements);
 //! - bytes that do not parse: stream error `not-well-formed`.
 //!
 //! Stanzas after authentication but before a resource is bound are answered as Prosody
@@ -25,8 +31,15 @@
 
 mod features;
 mod sasl;
+mod sasl2;
 mod stanzas;
 
+pub mod fast;
+
+#[cfg(test)]
+mod fast_tests;
+#[cfg(test)]
+mod sasl2_tests;
 #[cfg(test)]
 mod test_client;
 #[cfg(test)]
@@ -34,12 +47,17 @@ mod tests;
 
 use minidom::Element;
 
+pub use sasl2::bind2_resource;
+
 use crate::profile::ServerProfile;
 use crate::xml_in::{ClientEvent, ClientStream};
 
 const NS_TLS: &str = "urn:ietf:params:xml:ns:xmpp-tls";
 const NS_SASL: &str = "urn:ietf:params:xml:ns:xmpp-sasl";
+const NS_SASL2: &str = "urn:xmpp:sasl:2";
 const NS_BIND: &str = "urn:ietf:params:xml:ns:xmpp-bind";
+const NS_BIND2: &str = "urn:xmpp:bind:0";
+const NS_FAST: &str = "urn:xmpp:fast:0";
 const NS_SESSION: &str = "urn:ietf:params:xml:ns:xmpp-session";
 const NS_ROSTER: &str = "jabber:iq:roster";
 const NS_CLIENT: &str = "jabber:client";
@@ -98,10 +116,16 @@ pub struct ScriptedServer {
     /// Whether the RFC 3921 session was established.
     pub session_established: bool,
     sasl: Option<sasl::Exchange>,
+    sasl2: Option<sasl2::Pending>,
+    /// Whether FAST was offered on the current stream.
+    fast_offered: bool,
     restarted: bool,
     mechanism_used: Option<String>,
-    /// The mechanism and GS2 header the client authenticated with (empty for PLAIN).
+    /// The mechanism and GS2 header the client authenticated with (empty for PLAIN and
+    /// FAST), for RFC 6120 SASL and SASL2 alike.
     pub auth_log: Vec<(String, String)>,
+    /// Every SASL2 `<success/>` and `<failure/>` the server sent, in order.
+    pub sasl2_outcomes: Vec<String>,
     /// The `ver` of each roster get the client sent (`None`: no versioning), except those
     /// refused for want of a bound resource or a required session.
     pub roster_gets: Vec<Option<String>>,
@@ -127,9 +151,12 @@ impl ScriptedServer {
             bound: None,
             session_established: false,
             sasl: None,
+            sasl2: None,
+            fast_offered: false,
             restarted: false,
             mechanism_used: None,
             auth_log: Vec::new(),
+            sasl2_outcomes: Vec::new(),
             roster_gets: Vec::new(),
             pushes: 0,
         }
@@ -236,10 +263,23 @@ impl ScriptedServer {
                 self.phase = ServerPhase::TlsPending;
             }
         } else if ns == NS_SASL {
+            if !self.profile.legacy_sasl {
+                return self.unsupported(el);
+            }
             match el.name() {
                 "auth" => self.on_auth(el),
                 "response" => self.on_response(el),
                 "abort" => self.sasl_failure("aborted"),
+                _ => {}
+            }
+        } else if ns == NS_SASL2 {
+            if !self.profile.sasl2 {
+                return self.unsupported(el);
+            }
+            match el.name() {
+                "authenticate" => self.on_authenticate(el),
+                "response" => self.on_sasl2_response(el),
+                "abort" => self.sasl2_failure("aborted", None),
                 _ => {}
             }
         } else if ns == NS_CLIENT && matches!(el.name(), "iq" | "presence" | "message") {
@@ -251,6 +291,15 @@ impl ScriptedServer {
         }
     }
 
+    fn unsupported(&mut self, el: &Element) {
+        let what = format!(
+            "<{} xmlns='{}'/>, which this server does not offer",
+            el.name(),
+            el.ns()
+        );
+        self.end_stream("unsupported-stanza-type", what);
+    }
+
     /// Ends the stream with a stream error, noting why as a violation.
     fn end_stream(&mut self, condition: &str, why: String) {
         self.violation(why);
@@ -259,6 +308,16 @@ impl ScriptedServer {
         ));
         self.stream_error = Some(condition.to_string());
         self.phase = ServerPhase::Closed;
+    }
+
+    /// Whether authentication comes too early: STARTTLS is required and not done (RFC 6120
+    /// section 6.5.5). A violation too: the client would have sent credentials in the clear.
+    fn tls_required_first(&mut self) -> bool {
+        let early = self.phase == ServerPhase::Plain && self.profile.starttls;
+        if early {
+            self.violation("authentication before the required STARTTLS".to_string());
+        }
+        early
     }
 
     fn violation(&mut self, why: String) {

@@ -16,7 +16,8 @@ use crate::xml_in::ClientStream;
 pub(super) enum Step {
     /// A challenge (raw bytes, framed and encoded by the profile).
     Challenge(String),
-    /// Authenticated, with the mechanism's additional data (SCRAM's `v=`).
+    /// Authenticated, with the mechanism's additional data (SCRAM's `v=`, HT's
+    /// responder-msg).
     Success(Option<Vec<u8>>),
     /// Refused, with a SASL condition of RFC 6120 section 6.5.
     Failure(&'static str),
@@ -152,10 +153,14 @@ impl ScriptedServer {
     }
 
     /// The additional data `<success/>` carries, base64, after the profile's tampering
-    /// (SCRAM's signature is bent before it is formatted).
-    fn success_data(&self, additional: Option<Vec<u8>>) -> Option<String> {
+    /// (SCRAM's signature is bent before it is formatted; FAST's responder-msg here).
+    pub(super) fn success_data(&self, additional: Option<Vec<u8>>, fast: bool) -> Option<String> {
         match (additional, self.profile.scram_tamper) {
             (Some(_), ScramTamper::OmitServerFinal) => None,
+            (Some(mut data), ScramTamper::WrongSignature) if fast => {
+                data[0] ^= 0xff;
+                Some(BASE64.encode(data))
+            }
             (data, _) => data.map(|d| BASE64.encode(d)),
         }
     }
@@ -165,6 +170,9 @@ impl ScriptedServer {
     pub(super) fn on_auth(&mut self, el: &Element) {
         let mechanism = el.attr("mechanism").unwrap_or_default().to_string();
         self.mechanism_used = Some(mechanism.clone());
+        if self.tls_required_first() {
+            return self.sasl_failure("encryption-required");
+        }
         if !self.profile.mechanisms.iter().any(|m| *m == mechanism) {
             return self.sasl_failure("invalid-mechanism");
         }
@@ -184,7 +192,7 @@ impl ScriptedServer {
                 BASE64.encode(data)
             )),
             Step::Success(additional) => {
-                let payload = self.success_data(additional).unwrap_or_default();
+                let payload = self.success_data(additional, false).unwrap_or_default();
                 self.send_raw(format!(
                     "<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>{payload}</success>"
                 ));

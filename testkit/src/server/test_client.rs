@@ -1,10 +1,16 @@
-//! A client written by hand for the server's own tests: its messages are literal XML.
+//! A client written by hand for the server's own tests: its messages are literal XML, and
+//! its cryptography uses `hmac`/`sha2` directly, not the server's helpers.
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
+use hmac::{Hmac, KeyInit, Mac};
+use sha2::Sha256;
 
 use super::ScriptedServer;
 use crate::profile::ServerProfile;
+
+/// XEP-0388's example user agent.
+pub(super) const UA: &str = "d4565fa7-4d72-4749-b3d3-740edbf87770";
 
 /// A client stream header, with `from` (XEP-0388 section 2.1) or without.
 pub(super) fn header(from: Option<&str>) -> String {
@@ -50,4 +56,28 @@ pub(super) fn b64(bytes: impl AsRef<[u8]>) -> String {
 /// PLAIN's message for the profile's account.
 pub(super) fn plain() -> String {
     b64("\0alice\0wonderland")
+}
+
+/// HMAC-SHA-256(key, parts...).
+pub(super) fn hmac256(key: &[u8], parts: &[&[u8]]) -> Vec<u8> {
+    let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(key).unwrap();
+    for part in parts {
+        mac.update(part);
+    }
+    mac.finalize().into_bytes().to_vec()
+}
+
+/// The text of the first `<name ...>text</name>` in `xml`.
+pub(super) fn text_of(xml: &str, name: &str) -> Option<String> {
+    let open = xml.find(&format!("<{name}"))?;
+    let start = open + xml[open..].find('>')? + 1;
+    let end = start + xml[start..].find(&format!("</{name}>"))?;
+    Some(xml[start..end].to_string())
+}
+
+/// The value of the first `attr='...'` in `xml`.
+pub(super) fn attr_of(xml: &str, attr: &str) -> Option<String> {
+    let start = xml.find(&format!(" {attr}='"))? + attr.len() + 3;
+    let end = start + xml[start..].find('\'')?;
+    Some(xml[start..end].to_string())
 }

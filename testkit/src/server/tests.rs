@@ -52,6 +52,17 @@ fn a_pipelining_client_is_served_exactly_as_a_waiting_one() {
     );
 }
 
+/// `<auth/>` pipelined before STARTTLS (credentials in the clear) is refused.
+#[test]
+fn authentication_before_the_required_starttls_is_encryption_required() {
+    let (server, out) = login(&[&[&header(None), &auth_plain()]]);
+    assert!(out.ends_with(
+        "<failure xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><encryption-required/></failure>"
+    ));
+    assert_eq!(server.phase, super::ServerPhase::Plain);
+    assert_eq!(server.violations.len(), 1);
+}
+
 #[test]
 fn bytes_after_starttls_in_the_same_write_never_reach_the_stream() {
     let h = header(None);
@@ -148,6 +159,22 @@ fn a_pipelined_mechanism_the_server_does_not_offer_is_an_invalid_mechanism() {
         out,
         "<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'></success>"
     );
+}
+
+#[test]
+fn an_auth_to_a_server_with_only_sasl2_is_an_unsupported_stanza_type() {
+    let profile = ServerProfile {
+        legacy_sasl: false,
+        ..ServerProfile::fast_login()
+    };
+    let mut server = after_tls(profile);
+    let out = write(&mut server, &[header(None), auth_plain()].concat());
+    assert!(!out.contains("<mechanisms"), "{out}");
+    assert!(out.contains("<authentication xmlns='urn:xmpp:sasl:2'>"));
+    assert!(out.ends_with(
+        "<stream:error><unsupported-stanza-type xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>\
+         </stream:error></stream:stream>"
+    ));
 }
 
 /// An old server that requires the RFC 3921 session refuses stanzas pipelined before it.
