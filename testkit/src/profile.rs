@@ -137,6 +137,10 @@ pub struct ServerProfile {
     /// XEP-0388 1.0 (section 2.6.1) and Prosody's 2023 mod_sasl2 do. Off: nothing follows the
     /// success until the client speaks.
     pub features_after_sasl2_success: bool,
+    /// Write a SASL2 failure's condition as Prosody's 2023 mod_sasl2 does, in the SASL2
+    /// namespace (`<failure xmlns='urn:xmpp:sasl:2'><not-authorized/></failure>`), instead of
+    /// in RFC 6120's as XEP-0388's example does.
+    pub sasl2_failure_like_prosody: bool,
     /// How long a FAST token is valid, in seconds (Prosody's default: 21 days).
     pub fast_token_ttl: u64,
     /// When a used FAST token is replaced by a new one.
@@ -187,6 +191,7 @@ impl ServerProfile {
             fast: false,
             fast_mechanisms: vec!["HT-SHA-256-NONE"],
             features_after_sasl2_success: true,
+            sasl2_failure_like_prosody: false,
             fast_token_ttl: 21 * 86_400,
             fast_rotation: FastRotation::Never,
             fast_tokens: BTreeMap::new(),

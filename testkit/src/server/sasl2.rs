@@ -118,13 +118,17 @@ impl ScriptedServer {
     }
 
     /// `<failure/>`: the condition in the RFC 6120 SASL namespace, as XEP-0388's example
-    /// has it. Inline requests are dropped with the exchange.
+    /// has it (or in SASL2's, as Prosody). Inline requests are dropped with the exchange.
     pub(super) fn sasl2_failure(&mut self, condition: &str, text: Option<&str>) {
         let text = text
             .map(|t| format!("<text>{t}</text>"))
             .unwrap_or_default();
-        let xml =
-            format!("<failure xmlns='{NS_SASL2}'><{condition} xmlns='{NS_SASL}'/>{text}</failure>");
+        let condition = if self.profile.sasl2_failure_like_prosody {
+            format!("<{condition}/>")
+        } else {
+            format!("<{condition} xmlns='{NS_SASL}'/>")
+        };
+        let xml = format!("<failure xmlns='{NS_SASL2}'>{condition}{text}</failure>");
         self.sasl2_outcomes.push(xml.clone());
         self.send_raw(xml);
         self.sasl = None;

@@ -165,6 +165,20 @@ fn a_failure_names_the_condition_and_leaves_the_stream_as_it_was() {
 }
 
 #[test]
+fn a_prosody_like_failure_has_its_condition_in_the_sasl2_namespace() {
+    let profile = ServerProfile {
+        sasl2_failure_like_prosody: true,
+        ..ServerProfile::fast_login()
+    };
+    let (mut server, _) = sasl2_server(profile);
+    let out = write(&mut server, &authenticate("PLAIN", &b64("\0alice\0no"), ""));
+    assert_eq!(
+        out,
+        "<failure xmlns='urn:xmpp:sasl:2'><not-authorized/></failure>"
+    );
+}
+
+#[test]
 fn an_authenticate_to_a_server_without_sasl2_is_an_unsupported_stanza_type() {
     let (mut server, _) = sasl2_server(ServerProfile::prosody_like());
     let out = write(&mut server, &authenticate("PLAIN", &plain(), ""));
