@@ -1,10 +1,12 @@
 //! What Herald's tests and fuzz bodies drive the core with.
 //!
 //! In memory, always: a scripted XMPP server that is itself sans-IO ([`ScriptedServer`],
-//! playing a [`ServerProfile`] modelled on Prosody or ejabberd, with [`replies`] to inject
-//! and an independent SCRAM server), a [`Pair`] that joins it to a
-//! [`herald_core::Client`] with a virtual clock, a [`Driver`] for a client driven by hand,
-//! and the one [`Contract`] checker every driver calls the client through.
+//! playing a [`ServerProfile`] modelled on Prosody or ejabberd, or one with SASL2, Bind 2
+//! and FAST, with [`replies`] to inject and an independent SCRAM server), a [`Pair`] that
+//! joins it to a
+//! [`herald_core::Client`] with a virtual clock and a record of the [`round_trips`]
+//! (what crossed, flight by flight), a [`Driver`] for a client driven by hand, and the one
+//! [`Contract`] checker every driver calls the client through.
 //!
 //! Behind features:
 //! - `fuzz`: the client's fuzz bodies (`fuzz`), which the cargo-fuzz targets in `fuzz/` wrap;
@@ -30,6 +32,7 @@ pub mod profile;
 #[cfg(feature = "real")]
 pub mod real;
 pub mod replies;
+pub mod round_trips;
 pub mod scram_server;
 pub mod server;
 pub mod xml_in;

@@ -1,6 +1,6 @@
 //! A client and a scripted server joined in memory, with a virtual clock (quinn's `Pair`,
 //! str0m's `progress`): connect, act, drive, assert. Every call to the client goes through
-//! the [`Contract`] checker.
+//! the [`Contract`] checker, and every byte that crosses is kept as [`Flight`]s.
 
 use std::time::{Duration, Instant};
 
@@ -11,7 +11,10 @@ use herald_core::{
 
 use crate::contract::{Contract, Drained};
 use crate::profile::{END_POINT, EXPORTER, ServerProfile};
-use crate::server::ScriptedServer;
+use crate::round_trips::{FlightLog, round_trips_to};
+use crate::server::{ScriptedServer, ServerPhase};
+
+pub use crate::round_trips::Flight;
 
 /// How server bytes are cut before they reach the client.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,6 +54,7 @@ pub struct Pair {
     /// to interleave commands with each login step). Default false.
     pub hold: bool,
     rng: u64,
+    flight_log: FlightLog,
 }
 
 impl std::fmt::Debug for Pair {
@@ -98,6 +102,7 @@ impl Pair {
             delivered: Vec::new(),
             hold: false,
             rng: 1,
+            flight_log: FlightLog::default(),
         }
     }
 
@@ -173,6 +178,7 @@ impl Pair {
         // Only after the whole batch: plaintext that followed <proceed/> in it is an
         // injection attempt the client must have seen as plaintext.
         if self.contract.tls_pending() && !self.transport_closed() {
+            self.flight_log.tls_handshake();
             self.server.tls_done();
             self.tls_established(self.channel_binding.clone())
                 .expect("a handshake was requested");
@@ -181,9 +187,11 @@ impl Pair {
         moved
     }
 
-    /// One read the server's wire gave the client: recorded in `delivered`, then fed.
+    /// One read the server's wire gave the client: recorded in `delivered` and in the
+    /// flights, then fed.
     fn input_one(&mut self, chunk: &[u8]) {
         self.delivered.extend_from_slice(chunk);
+        self.flight_log.server(chunk);
         let drained = self.contract.input(&mut self.client, self.now, chunk);
         self.forward(drained);
     }
@@ -213,7 +221,8 @@ impl Pair {
     }
 
     /// Feeds `bytes` to the client as one read, straight from the test: not cut, not
-    /// tampered with, not recorded in `delivered`, and without driving (the hostile-input
+    /// tampered with, not recorded in `delivered` nor in the flights, and without driving
+    /// (the hostile-input
     /// tests feed megabytes this way). The client's answer goes to the server.
     pub fn feed(&mut self, bytes: &[u8]) -> &mut Self {
         let drained = self.contract.input(&mut self.client, self.now, bytes);
@@ -247,6 +256,7 @@ impl Pair {
     /// written after it).
     fn forward(&mut self, drained: Drained) {
         if !drained.transmitted.is_empty() {
+            self.flight_log.client(&drained.transmitted);
             self.server.handle_input(&drained.transmitted);
         }
         self.actions.extend(drained.actions);
@@ -306,9 +316,37 @@ impl Pair {
     }
 
     /// `connect(transport)` on the client, without driving ([`start`](Pair::start) is
-    /// `connect_over(Transport::Plain)`).
+    /// `connect_over(Transport::Plain)`). Over [`Transport::DirectTls`] the (simulated) TLS
+    /// handshake comes first: it is a round trip in the flights, and the server starts
+    /// inside TLS.
     pub fn connect_over(&mut self, transport: Transport) -> Result<(), UsageError> {
+        if matches!(transport, Transport::DirectTls(_)) {
+            if self.server.phase == ServerPhase::Plain {
+                self.server.tls_done();
+            }
+            self.flight_log.tls_handshake();
+        }
         self.command(|c, now| c.connect(now, transport))
+    }
+
+    /// Everything that crossed so far, as flights (see [`round_trips`](crate::round_trips)):
+    /// what the client wrote between two server batches, what the client was given between
+    /// two client flights, and the simulated TLS handshakes.
+    pub fn flights(&self) -> Vec<Flight> {
+        self.flight_log.flights()
+    }
+
+    /// The client flights that waited for the server, up to and including the one that
+    /// carried the client's first `<presence`: the login's round trips. `None` before the
+    /// initial presence went out.
+    pub fn round_trips_to_presence(&self) -> Option<usize> {
+        self.round_trips_to("<presence")
+    }
+
+    /// The client flights that waited for the server, up to and including the first one
+    /// containing `needle` (say `"<auth "` or `"<bind "`).
+    pub fn round_trips_to(&self, needle: &str) -> Option<usize> {
+        round_trips_to(&self.flights(), needle)
     }
 
     /// Runs a command (`|c, now| c.set_presence(now, p)`) under the contract's usage rules;

@@ -1,5 +1,8 @@
 //! What a scripted server offers and how it behaves, with presets modelled on the Debian
-//! packages of Prosody 0.12 and ejabberd 23.01 (DESIGN section 10).
+//! packages of Prosody 0.12 and ejabberd 23.01 (DESIGN section 10), and one with SASL2
+//! (XEP-0388), Bind 2 (XEP-0386) and FAST (XEP-0484), which those packages cannot offer.
+
+use std::collections::BTreeMap;
 
 /// Whether and how the RFC 3921 session feature is offered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -12,7 +15,9 @@ pub enum SessionFeature {
     Required,
 }
 
-/// Ways the server's SCRAM can be made to lie, to test the client's checks.
+/// Ways the server's SCRAM can be made to lie, to test the client's checks. The two about
+/// the server's proof apply to FAST's responder-msg (draft-schmaus-kitten-sasl-ht section
+/// 3.3) as well.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ScramTamper {
     /// Honest.
@@ -23,6 +28,42 @@ pub enum ScramTamper {
     WrongSignature,
     /// `<success/>` carries no `v=` at all.
     OmitServerFinal,
+}
+
+/// When a server replaces a FAST token that was just used (XEP-0484 section 4.4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FastRotation {
+    /// Never: a token lives until it expires or is invalidated (Prosody's 2023 module).
+    Never,
+    /// After every login with a token.
+    EveryLogin,
+    /// When the token used is at least this many seconds old (on [`ServerProfile::clock`]).
+    OlderThan(u64),
+}
+
+/// A FAST token the server issued.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FastToken {
+    /// The secret, as sent in `<token token='...'/>`.
+    pub secret: String,
+    /// The mechanism the client asked for with `<request-token mechanism='...'/>`: the token
+    /// is refused with any other.
+    pub mechanism: String,
+    /// When it was issued ([`ServerProfile::clock`] seconds).
+    pub issued_at: u64,
+    /// When it expires ([`ServerProfile::clock`] seconds).
+    pub expires_at: u64,
+}
+
+/// The tokens of one client (one SASL2 `<user-agent id='...'>`), in the two slots of
+/// XEP-0484 section 6.1: a token the client has not used yet waits in `new`; the first use
+/// moves it to `current`, replacing the older one.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FastSlots {
+    /// The token last used successfully.
+    pub current: Option<FastToken>,
+    /// The token last issued, not used yet.
+    pub new: Option<FastToken>,
 }
 
 /// Channel-binding bytes the simulated TLS layer shares with both ends.
@@ -78,7 +119,44 @@ pub struct ServerProfile {
     pub push_before_result: bool,
     /// Answer the roster get with this stanza error condition.
     pub roster_error: Option<String>,
+    /// Offer RFC 6120 SASL (`<mechanisms/>`) after TLS. Without it, an `<auth/>` ends the
+    /// stream with `unsupported-stanza-type`, as an unknown top-level element does.
+    pub legacy_sasl: bool,
+    /// Offer SASL2 (XEP-0388, `<authentication xmlns='urn:xmpp:sasl:2'>`) with the same
+    /// [`mechanisms`](Self::mechanisms).
+    pub sasl2: bool,
+    /// Offer Bind 2 (XEP-0386) inline in SASL2.
+    pub bind2: bool,
+    /// Offer FAST (XEP-0484) inline in SASL2, with [`fast_mechanisms`](Self::fast_mechanisms).
+    /// Like Prosody's module, only on a stream whose header names the account in `from`.
+    pub fast: bool,
+    /// The FAST mechanisms offered (draft-schmaus-kitten-sasl-ht: `HT-SHA-256-NONE`,
+    /// `-ENDP`, `-EXPR`).
+    pub fast_mechanisms: Vec<&'static str>,
+    /// After SASL2 `<success/>`, send `<stream:features>` at once on the same stream, as
+    /// XEP-0388 1.0 (section 2.6.1) and Prosody's 2023 mod_sasl2 do. Off: nothing follows the
+    /// success until the client speaks.
+    pub features_after_sasl2_success: bool,
+    /// Write a SASL2 failure's condition as Prosody's 2023 mod_sasl2 does, in the SASL2
+    /// namespace (`<failure xmlns='urn:xmpp:sasl:2'><not-authorized/></failure>`), instead of
+    /// in RFC 6120's as XEP-0388's example does.
+    pub sasl2_failure_like_prosody: bool,
+    /// How long a FAST token is valid, in seconds (Prosody's default: 21 days).
+    pub fast_token_ttl: u64,
+    /// When a used FAST token is replaced by a new one.
+    pub fast_rotation: FastRotation,
+    /// The FAST tokens issued, by user-agent id. Tests carry them from one session to the
+    /// next by moving the profile (`pair.server.profile.clone()`).
+    pub fast_tokens: BTreeMap<String, FastSlots>,
+    /// How many FAST tokens were issued so far (each secret is derived from this count).
+    pub fast_tokens_issued: u64,
+    /// The server's wall clock, in seconds since 1970 (FAST expiry and rotation); tests move
+    /// it by hand.
+    pub clock: u64,
 }
+
+/// 2026-01-01T00:00:00Z, the scripted server's wall clock when a profile is made.
+pub const CLOCK_START: u64 = 1_767_225_600;
 
 impl ServerProfile {
     /// Like Prosody 0.12 on TLS 1.3: SCRAM-SHA-1 and PLAIN, 10000 iterations, optional
@@ -107,6 +185,31 @@ impl ServerProfile {
             pre_approval: false,
             push_before_result: false,
             roster_error: None,
+            legacy_sasl: true,
+            sasl2: false,
+            bind2: false,
+            fast: false,
+            fast_mechanisms: vec!["HT-SHA-256-NONE"],
+            features_after_sasl2_success: true,
+            sasl2_failure_like_prosody: false,
+            fast_token_ttl: 21 * 86_400,
+            fast_rotation: FastRotation::Never,
+            fast_tokens: BTreeMap::new(),
+            fast_tokens_issued: 0,
+            clock: CLOCK_START,
+        }
+    }
+
+    /// A server with everything issue 12's fast login can use: Prosody-like, plus SASL2 with
+    /// Bind 2 and FAST (`HT-SHA-256-NONE`), and SCRAM-SHA-256 first; RFC 6120 SASL is
+    /// still offered alongside.
+    pub fn fast_login() -> Self {
+        ServerProfile {
+            mechanisms: vec!["SCRAM-SHA-256", "SCRAM-SHA-1", "PLAIN"],
+            sasl2: true,
+            bind2: true,
+            fast: true,
+            ..ServerProfile::prosody_like()
         }
     }
 

@@ -8,10 +8,12 @@ use minidom::rxml::{self, Parse};
 /// What the client's stream produced.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ClientEvent {
-    /// `<stream:stream ...>` with its `to` attribute.
+    /// `<stream:stream ...>` with its `to` and `from` attributes.
     Header {
         /// The `to` attribute.
         to: Option<String>,
+        /// The `from` attribute (XEP-0388 and XEP-0484 clients name their bare JID there).
+        from: Option<String>,
     },
     /// A complete top-level element.
     Element(Element),
@@ -25,6 +27,7 @@ pub struct ClientStream {
     parser: rxml::Parser,
     stack: Vec<Element>,
     depth: usize,
+    started: bool,
 }
 
 impl ClientStream {
@@ -33,19 +36,42 @@ impl ClientStream {
         Self::default()
     }
 
+    /// Whether any byte was read on this stream.
+    pub fn started(&self) -> bool {
+        self.started
+    }
+
     /// Feeds bytes; returns the complete events.
     pub fn feed(&mut self, bytes: &[u8]) -> Result<Vec<ClientEvent>, String> {
         let mut input = bytes;
         let mut out = Vec::new();
+        while let Some(ev) = self.next_event(&mut input)? {
+            out.push(ev);
+        }
+        Ok(out)
+    }
+
+    /// Reads from `input` up to the end of the next complete event and returns it, leaving
+    /// `input` just after it; `None` once `input` is used up without completing one. A
+    /// server that must switch parsers at an element (`<starttls/>`, SASL `<success/>`)
+    /// reads one event at a time, so that the bytes after it are not swallowed by the old
+    /// stream.
+    pub fn next_event(&mut self, input: &mut &[u8]) -> Result<Option<ClientEvent>, String> {
+        self.started |= !input.is_empty();
+        let mut out = Vec::new();
         loop {
-            match self.parser.parse(&mut input, false) {
-                Ok(Some(ev)) => self.on_event(ev, &mut out),
-                Ok(None) => break,
-                Err(rxml::error::EndOrError::NeedMoreData) => break,
+            match self.parser.parse(input, false) {
+                Ok(Some(ev)) => {
+                    self.on_event(ev, &mut out);
+                    if let Some(done) = out.pop() {
+                        return Ok(Some(done));
+                    }
+                }
+                Ok(None) => return Ok(None),
+                Err(rxml::error::EndOrError::NeedMoreData) => return Ok(None),
                 Err(e) => return Err(format!("{e:?}")),
             }
         }
-        Ok(out)
     }
 
     fn on_event(&mut self, ev: rxml::Event, out: &mut Vec<ClientEvent>) {
@@ -54,11 +80,14 @@ impl ClientStream {
             rxml::Event::StartElement(_, (ns, name), attrs) => {
                 self.depth += 1;
                 if self.depth == 1 {
-                    let to = attrs
-                        .iter()
-                        .find(|((ans, an), _)| ans.is_empty() && an.as_str() == "to")
-                        .map(|(_, v)| v.clone());
-                    out.push(ClientEvent::Header { to });
+                    let attr = |name: &str| {
+                        attrs
+                            .iter()
+                            .find(|((ans, an), _)| ans.is_empty() && an.as_str() == name)
+                            .map(|(_, v)| v.clone())
+                    };
+                    let (to, from) = (attr("to"), attr("from"));
+                    out.push(ClientEvent::Header { to, from });
                     return;
                 }
                 let mut el = Element::builder(name.as_str(), ns.as_str()).build();

@@ -1,0 +1,148 @@
+//! Stanzas on an authenticated stream: RFC 6120 binding, the RFC 3921 session, the
+//! roster, presence.
+
+use minidom::Element;
+
+use super::{NS_BIND, NS_ROSTER, NS_SESSION, ScriptedServer};
+use crate::profile::SessionFeature;
+
+const NS_STANZAS: &str = "urn:ietf:params:xml:ns:xmpp-stanzas";
+
+impl ScriptedServer {
+    /// A stanza on an authenticated stream, in the order it came.
+    pub(super) fn on_stanza(&mut self, el: &Element) {
+        let kind = el.attr("type").unwrap_or_default();
+        let is_bind = el.name() == "iq" && el.get_child("bind", NS_BIND).is_some();
+        let is_session = el.name() == "iq" && el.get_child("session", NS_SESSION).is_some();
+        let waiting_for_session = self.profile.session == SessionFeature::Required
+            && !self.session_established
+            && !is_session;
+        if !is_bind && (self.bound.is_none() || waiting_for_session) {
+            // Prosody's stanza router: an authenticated client that is not bound (here also:
+            // has no required session yet) gets a stanza error, results and errors nothing.
+            if kind != "result" && kind != "error" {
+                self.stanza_error(el, "auth", "not-authorized");
+            }
+            return;
+        }
+        match el.name() {
+            "iq" => self.on_iq(el),
+            "presence" => self.on_presence(el),
+            _ => {}
+        }
+    }
+
+    /// Answers `el` with a stanza error, as Prosody's `error_reply` does.
+    fn stanza_error(&mut self, el: &Element, error_type: &str, condition: &str) {
+        let id = el
+            .attr("id")
+            .map(|id| format!(" id='{id}'"))
+            .unwrap_or_default();
+        self.send_raw(format!(
+            "<{name} type='error'{id}><error type='{error_type}'><{condition} \
+             xmlns='{NS_STANZAS}'/></error></{name}>",
+            name = el.name()
+        ));
+    }
+
+    fn on_iq(&mut self, el: &Element) {
+        let id = el.attr("id").unwrap_or_default().to_string();
+        if let Some(bind) = el.get_child("bind", NS_BIND) {
+            if let Some(condition) = self.profile.bind_error.clone() {
+                return self.stanza_error(el, "cancel", &condition);
+            }
+            let resource = bind
+                .get_child("resource", NS_BIND)
+                .map(|r| r.text())
+                .unwrap_or_else(|| "srv-assigned-1".to_string());
+            let jid = format!("{}/{resource}", self.bare_jid());
+            self.bound = Some(jid.clone());
+            self.send_raw(format!(
+                "<iq type='result' id='{id}'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'>\
+                 <jid>{jid}</jid></bind></iq>"
+            ));
+        } else if el.get_child("session", NS_SESSION).is_some() {
+            self.session_established = true;
+            self.send_raw(format!("<iq type='result' id='{id}'/>"));
+        } else if let Some(query) = el.get_child("query", NS_ROSTER) {
+            self.on_roster_iq(el.attr("type").unwrap_or_default(), &id, query);
+        }
+    }
+
+    fn on_presence(&mut self, el: &Element) {
+        if el.attr("type") == Some("unavailable")
+            && self.profile.echo_unavailable
+            && let Some(jid) = &self.bound
+        {
+            let echo = format!("<presence from='{jid}' to='{jid}' type='unavailable'/>");
+            self.send_raw(echo);
+        }
+    }
+
+    fn roster_xml(&self) -> String {
+        let mut items = String::new();
+        for (jid, name, subscription) in &self.profile.roster {
+            let name = name
+                .as_ref()
+                .map(|n| format!(" name='{n}'"))
+                .unwrap_or_default();
+            items.push_str(&format!(
+                "<item jid='{jid}'{name} subscription='{subscription}'/>"
+            ));
+        }
+        items
+    }
+
+    fn on_roster_iq(&mut self, kind: &str, id: &str, query: &Element) {
+        if kind == "get" {
+            self.roster_gets.push(query.attr("ver").map(str::to_string));
+            if let Some(condition) = &self.profile.roster_error {
+                return self.send_raw(format!(
+                    "<iq type='error' id='{id}'><error type='cancel'><{condition} \
+                     xmlns='{NS_STANZAS}'/></error></iq>"
+                ));
+            }
+            let current = self.profile.roster_version.clone();
+            if current.is_some() && query.attr("ver") == current.as_deref() {
+                // XEP-0237: the client's cached roster is current.
+                return self.send_raw(format!("<iq type='result' id='{id}'/>"));
+            }
+            let ver = current.map(|v| format!(" ver='{v}'")).unwrap_or_default();
+            let items = self.roster_xml();
+            return self.send_raw(format!(
+                "<iq type='result' id='{id}'><query xmlns='jabber:iq:roster'{ver}>{items}</query></iq>"
+            ));
+        }
+        let Some(item) = query.get_child("item", NS_ROSTER) else {
+            return;
+        };
+        let jid = item.attr("jid").unwrap_or_default().to_string();
+        let removing = item.attr("subscription") == Some("remove");
+        self.profile.roster.retain(|(j, _, _)| *j != jid);
+        let push_item = if removing {
+            format!("<item jid='{jid}' subscription='remove'/>")
+        } else {
+            let name = item.attr("name").map(str::to_string);
+            let attr = name
+                .as_ref()
+                .map(|n| format!(" name='{n}'"))
+                .unwrap_or_default();
+            self.profile.roster.push((jid.clone(), name, "none".into()));
+            format!("<item jid='{jid}'{attr} subscription='none'/>")
+        };
+        self.pushes += 1;
+        let to = self.bound.clone().unwrap_or_default();
+        let push = format!(
+            "<iq type='set' id='push{}' to='{to}'><query xmlns='jabber:iq:roster'>{push_item}</query></iq>",
+            self.pushes
+        );
+        let result = format!("<iq type='result' id='{id}'/>");
+        if self.profile.push_before_result {
+            self.send_raw(push);
+            self.send_raw(result);
+        } else {
+            self.send_raw(result);
+            self.send_raw(push);
+        }
+    }
+}
