@@ -86,8 +86,8 @@ impl Outbox {
 
     /// Begins a new XML stream: our header goes out and the reader starts afresh (at
     /// connect, after TLS, after SASL).
-    pub(crate) fn open_stream(&mut self, domain: &str) {
-        self.write_raw(&xml::stream_header(domain));
+    pub(crate) fn open_stream(&mut self, domain: &str, from: Option<&str>) {
+        self.write_raw(&xml::stream_header(domain, from));
         self.new_stream = true;
     }
 

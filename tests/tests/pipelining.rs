@@ -4,11 +4,18 @@
 //! features cached from the last session, the SASL initial response with the header after
 //! TLS (or the first header on direct TLS).
 
-use herald_core::{Event, FeatureCache, Mechanism, Presence, SessionState, TlsPolicy, Transport};
-use herald_testkit::{Pair, ServerProfile, config_for};
+use herald_core::{
+    DisconnectReason, Event, FastToken, FeatureCache, Mechanism, Presence, SessionState, TlsPolicy,
+    Transport, UserAgent,
+};
+use herald_testkit::{Pair, ScramTamper, ServerProfile, config_for};
 
 const HEADER: &str = "<?xml version='1.0'?><stream:stream xmlns='jabber:client' \
     xmlns:stream='http://etherx.jabber.org/streams' to='localhost' version='1.0'>";
+/// Our header on a secure stream names the account.
+const SECURE_HEADER: &str = "<?xml version='1.0'?><stream:stream xmlns='jabber:client' \
+    xmlns:stream='http://etherx.jabber.org/streams' from='alice@localhost' to='localhost' \
+    version='1.0'>";
 const STARTTLS: &str = "<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>";
 
 fn pair(profile: ServerProfile, change: impl FnOnce(&mut herald_core::Config)) -> Pair {
@@ -61,7 +68,7 @@ fn after_success_bind_roster_and_presence_leave_with_the_header() {
     pair.connect();
     assert_eq!(pair.client().state(), SessionState::Online);
     let third = &streams(&pair)[2];
-    let body = third.strip_prefix(HEADER).expect("our header first");
+    let body = third.strip_prefix(SECURE_HEADER).expect("our header first");
     assert_eq!(
         body,
         "<iq id='h956eeb2f-1' type='set'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'>\
@@ -110,7 +117,9 @@ fn a_cached_offer_sends_the_initial_response_with_the_header_after_tls() {
     second.connect();
     assert_eq!(second.client().state(), SessionState::Online);
     let after_tls = &streams(&second)[1];
-    let body = after_tls.strip_prefix(HEADER).expect("our header first");
+    let body = after_tls
+        .strip_prefix(SECURE_HEADER)
+        .expect("our header first");
     assert!(
         body.starts_with("<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='SCRAM-SHA-1'>"),
         "{body}"
@@ -174,7 +183,7 @@ fn direct_tls_with_a_cached_offer_authenticates_in_the_first_write() {
     let first = pair.client_sent_since(0);
     assert!(
         first.starts_with(&format!(
-            "{HEADER}<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='SCRAM-SHA-1'>"
+            "{SECURE_HEADER}<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='SCRAM-SHA-1'>"
         )),
         "{first}"
     );
@@ -198,4 +207,88 @@ fn no_early_credentials_on_a_plaintext_stream() {
     assert_eq!(pair.client_sent_since(0), HEADER);
     pair.drive();
     assert_eq!(pair.client().state(), SessionState::Online);
+}
+
+/// The fallbacks cost one round trip each, never the login (direct TLS, features cached).
+#[test]
+fn a_stale_cache_costs_one_round_trip_on_direct_tls() {
+    let mut profile = ServerProfile::prosody_like();
+    profile.starttls = false;
+    let mut stale = FeatureCache::default();
+    stale.mechanisms = vec!["SCRAM-SHA-256".into()];
+    let mut pair = pair(profile, |c| c.feature_cache = Some(stale));
+    pair.connect_over(Transport::DirectTls(None)).unwrap();
+    pair.drive();
+    assert_eq!(pair.client().state(), SessionState::Online);
+    // TLS; header + stale <auth/> (refused); <auth/> from the features; SCRAM final;
+    // header + bind + roster + presence.
+    assert_eq!(pair.round_trips_to_presence(), Some(4));
+}
+
+/// A FAST token the server does not know: refused, dropped (reported), and the login goes
+/// on with SCRAM from the same features, asking for a new token: one round trip more.
+#[test]
+fn a_refused_fast_token_falls_back_to_scram_and_gets_a_new_one() {
+    let mut profile = ServerProfile::fast_login();
+    profile.starttls = false;
+    let mut learn = pair(profile.clone(), |_| {});
+    learn.connect_over(Transport::DirectTls(None)).unwrap();
+    learn.drive();
+    let cache = learn.client().feature_cache().cloned();
+
+    let mut pair = pair(profile, |c| {
+        c.user_agent = Some(UserAgent::new("d4565fa7-4d72-4749-b3d3-740edbf87770"));
+        c.fast_token = Some(FastToken::new(
+            "HT-SHA-256-NONE",
+            "secret-token:forged",
+            None,
+        ));
+        c.feature_cache = cache;
+    });
+    pair.connect_over(Transport::DirectTls(None)).unwrap();
+    pair.drive();
+    assert_eq!(pair.client().state(), SessionState::Online);
+    assert_eq!(pair.server.mechanism_used(), Some("SCRAM-SHA-256"));
+    // TLS; header + <authenticate/> with the token (refused); SCRAM first; SCRAM final;
+    // roster + presence.
+    assert_eq!(pair.round_trips_to_presence(), Some(4));
+    let updates = pair
+        .events
+        .iter()
+        .filter(|e| **e == Event::FastTokenUpdated)
+        .count();
+    assert_eq!(updates, 2, "dropped, then a new one: {:#?}", pair.events);
+    let token = pair.client().fast_token().expect("a new token");
+    assert_ne!(token.token.expose(), "secret-token:forged");
+}
+
+/// A token whose server proof does not verify ends the login (mutual authentication), as
+/// a SCRAM server signature that does not verify does.
+#[test]
+fn a_fast_login_without_the_servers_proof_fails() {
+    let mut profile = ServerProfile::fast_login();
+    profile.starttls = false;
+    let agent = UserAgent::new("d4565fa7-4d72-4749-b3d3-740edbf87770");
+    let mut first = pair(profile.clone(), |c| c.user_agent = Some(agent.clone()));
+    first.connect_over(Transport::DirectTls(None)).unwrap();
+    first.drive();
+    let token = first.client().fast_token().cloned().expect("issued");
+
+    let mut tampered = first.server.profile.clone();
+    tampered.scram_tamper = ScramTamper::WrongSignature;
+    let mut pair = pair(tampered, |c| {
+        c.user_agent = Some(agent);
+        c.fast_token = Some(token);
+    });
+    pair.connect_over(Transport::DirectTls(None)).unwrap();
+    pair.drive();
+    assert!(matches!(
+        pair.client().state(),
+        SessionState::Closed {
+            reason: DisconnectReason::Scram {
+                mechanism: Mechanism::HtSha256None,
+                ..
+            }
+        }
+    ));
 }

@@ -44,7 +44,10 @@ async fn sasl2_with_bind2_logs_in_and_presence_flows() {
         &server,
         Config::new("bob@localhost/phone", "bob-pw").unwrap(),
     );
-    until(&mut bob_events, "bob online", |e| matches!(e, CoreEvent::Online { .. })).await;
+    until(&mut bob_events, "bob online", |e| {
+        matches!(e, CoreEvent::Online { .. })
+    })
+    .await;
 
     let mut config = Config::new("alice@localhost/desk", "alice-pw").unwrap();
     config.presence = Presence::Away;
@@ -80,9 +83,11 @@ async fn sasl2_with_bind2_logs_in_and_presence_flows() {
         .change_presence(Presence::DoNotDisturb, "busy")
         .await
         .unwrap();
-    until(&mut bob_events, "bob sees the change", |e| {
-        matches!(e, CoreEvent::Presence(p) if p.availability == Presence::DoNotDisturb)
-    })
+    until(
+        &mut bob_events,
+        "bob sees the change",
+        |e| matches!(e, CoreEvent::Presence(p) if p.availability == Presence::DoNotDisturb),
+    )
     .await;
     alice.close().await.unwrap();
     bob.close().await.unwrap();

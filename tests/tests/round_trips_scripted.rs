@@ -1,55 +1,82 @@
 //! Round trips to the initial presence against the scripted server on a loopback socket
 //! with direct TLS, through the delaying proxy (`herald_testkit::flights`): the path where
-//! issue 12's FAST token (XEP-0484) is proven, since Prosody 0.12 cannot offer FAST. Today
-//! the client has no token and logs in as on any direct TLS server.
+//! issue 12's FAST token (XEP-0484) is proven, since Prosody 0.12 cannot offer FAST. The
+//! first login (SASL2, SCRAM, Bind2 inline) asks for a token; the proxy cuts the
+//! connection; the reconnect logs in with the token, sent with the first header after the
+//! TLS handshake: two round trips.
 
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
-use herald_core::Event as CoreEvent;
+use herald_core::{Event as CoreEvent, UserAgent};
 use herald_testkit::ServerProfile;
 use herald_testkit::config_for;
 use herald_testkit::flights::FlightProxy;
-use herald_testkit::flights::expected::FAST_DIRECT_TLS;
-use herald_testkit::loopback::LoopbackServer;
-use herald_tokio::{ConnectOptions, Event, TlsMode};
+use herald_testkit::flights::expected::{DIRECT_TLS_FIRST_LOGIN, FAST_DIRECT_TLS};
+use herald_testkit::loopback::{LoopbackServer, Then};
+use herald_tokio::{ConnectOptions, Event, Events, TlsMode};
 
 mod tokio_common;
 
 const DELAY: Duration = Duration::from_millis(15);
 
-/// The Prosody-like scripted server behind TLS from the first byte (no STARTTLS offered).
-fn direct_tls_server() -> (LoopbackServer, ServerProfile) {
-    let mut profile = ServerProfile::prosody_like();
+/// The scripted server with SASL2, Bind2 and FAST behind TLS from the first byte; the
+/// tokens it issues outlive a connection (one profile for all, as a real server's store).
+fn fast_server() -> (LoopbackServer, ServerProfile) {
+    let mut profile = ServerProfile::fast_login();
     profile.starttls = false;
-    let played = profile.clone();
+    let shared = Arc::new(Mutex::new(profile.clone()));
     let server = LoopbackServer::start(move |_, conn| {
-        if conn.accept_direct_tls().is_ok() {
-            conn.serve(&played);
+        if conn.accept_direct_tls().is_err() {
+            return;
         }
+        let played = shared.lock().expect("profile").clone();
+        conn.serve_with(&played, |scripted, _| {
+            *shared.lock().expect("profile") = scripted.profile.clone();
+            Then::Serve
+        });
     });
     (server, profile)
 }
 
+async fn presence_seen(events: &mut Events, what: &str) -> Instant {
+    tokio_common::until(
+        events,
+        what,
+        Duration::from_secs(20),
+        tokio_common::core(|e| matches!(e, CoreEvent::PresenceSent { .. })),
+    )
+    .await;
+    Instant::now()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn scripted_direct_tls_first_login_tokio() {
-    let (server, profile) = direct_tls_server();
+async fn scripted_direct_tls_fast_token_reconnect_tokio() {
+    let (server, profile) = fast_server();
     let proxy = FlightProxy::start(server.port, DELAY).expect("flight proxy");
     let mut options = ConnectOptions::default();
     options.server = Some(("127.0.0.1".into(), proxy.port()));
     options.tls = TlsMode::Direct;
     options.ca_file = Some(server.ca_file().to_path_buf());
-    let (handle, mut events) = herald_tokio::connect(config_for(&profile), options);
-    tokio_common::until(
-        &mut events,
-        "PresenceSent",
-        Duration::from_secs(20),
-        tokio_common::core(|e| matches!(e, CoreEvent::PresenceSent { .. })),
-    )
-    .await;
-    let seen = std::time::Instant::now();
-    let login = tokio::task::block_in_place(|| proxy.login_seen_at(seen));
-    FAST_DIRECT_TLS.assert_today("scripted direct TLS herald-tokio", &login);
-    assert!(!server.transcript(0).contains("<starttls"));
+    options.reconnect_initial = Duration::from_millis(100);
+    let mut config = config_for(&profile);
+    config.user_agent = Some(UserAgent::new("d4565fa7-4d72-4749-b3d3-740edbf87770"));
+    let (handle, mut events) = herald_tokio::connect(config, options);
+
+    let seen = presence_seen(&mut events, "the first login").await;
+    let first = tokio::task::block_in_place(|| proxy.login_seen_at(seen));
+    DIRECT_TLS_FIRST_LOGIN.assert_today("scripted direct TLS (SASL2) herald-tokio", &first);
+    let token = handle.fast_token().await.expect("live").expect("a token");
+    assert_eq!(token.mechanism, "HT-SHA-256-NONE");
+
+    proxy.cut();
+    let seen = presence_seen(&mut events, "the reconnect").await;
+    let again = tokio::task::block_in_place(|| proxy.login_seen_at(seen));
+    assert_eq!((first.connection, again.connection), (0, 1));
+    FAST_DIRECT_TLS.assert_today("scripted direct TLS, FAST token, herald-tokio", &again);
+    assert!(server.transcript(1).contains("mechanism='HT-SHA-256-NONE'"));
+    assert!(!server.transcript(1).contains("SCRAM"));
+
     handle.close().await.expect("close");
     tokio_common::until(&mut events, "Ended", Duration::from_secs(10), |e| {
         matches!(e, Event::Ended { .. })

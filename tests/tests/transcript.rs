@@ -8,6 +8,10 @@ use herald_testkit::{Pair, ServerProfile, config_for};
 
 const HEADER: &str = "<?xml version='1.0'?><stream:stream xmlns='jabber:client' \
     xmlns:stream='http://etherx.jabber.org/streams' to='localhost' version='1.0'>";
+/// After TLS our header names the account (RFC 6120 section 4.7.1).
+const SECURE_HEADER: &str = "<?xml version='1.0'?><stream:stream xmlns='jabber:client' \
+    xmlns:stream='http://etherx.jabber.org/streams' from='alice@localhost' to='localhost' \
+    version='1.0'>";
 
 #[test]
 fn prosody_like_login_presence_changes_and_close() {
@@ -29,7 +33,7 @@ fn prosody_like_login_presence_changes_and_close() {
         "<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>"
     );
     // Second stream (inside TLS): SCRAM-SHA-1.
-    assert!(rest.starts_with(HEADER));
+    assert!(rest.starts_with(SECURE_HEADER));
     assert!(
         rest.contains("<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='SCRAM-SHA-1'>")
     );
@@ -42,7 +46,7 @@ fn prosody_like_login_presence_changes_and_close() {
     // `ver`: the features that offer versioning are not known yet when it leaves), then
     // exactly one initial presence with the configured values, all in one write.
     let third = &rest[rest.rfind("<?xml").unwrap()..];
-    let after_header = &third[HEADER.len()..];
+    let after_header = &third[SECURE_HEADER.len()..];
     let bind_end = after_header.find("</iq>").unwrap() + "</iq>".len();
     assert!(after_header[..bind_end].contains(
         "<bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><resource>desk</resource></bind>"

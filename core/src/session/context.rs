@@ -34,6 +34,15 @@ impl Context {
     pub(crate) fn domain(&self) -> &str {
         self.config.jid.domain().as_str()
     }
+
+    /// Opens a new stream. On a secure transport our header names the account (`from`, as
+    /// RFC 6120 section 4.7.1 advises and FAST needs); before TLS it does not, so that
+    /// nobody on the path learns who logs in.
+    pub(crate) fn open_stream(&mut self, secure: bool) {
+        let from = secure.then(|| self.config.jid.to_bare().to_string());
+        self.out
+            .open_stream(self.config.jid.domain().as_str(), from.as_deref());
+    }
 }
 
 /// What the transport is, as far as the login needs to know: whether it is TLS already, and

@@ -102,16 +102,22 @@ fn write_attr(prefix: &str, name: &str, value: &str, out: &mut Vec<u8>) -> Resul
 ///
 /// `to` is attribute-escaped; a char XML cannot carry (never in a valid domain) is replaced
 /// by U+FFFD so that the output is always well-formed.
-pub(crate) fn stream_header(to: &str) -> Vec<u8> {
-    let to: String = to
-        .chars()
-        .map(|c| if is_xml_char(c) { c } else { '\u{FFFD}' })
-        .collect();
-    let mut out = Vec::with_capacity(160 + to.len());
+pub(crate) fn stream_header(to: &str, from: Option<&str>) -> Vec<u8> {
+    let clean = |s: &str| -> String {
+        s.chars()
+            .map(|c| if is_xml_char(c) { c } else { '\u{FFFD}' })
+            .collect()
+    };
+    let to = clean(to);
+    let mut out = Vec::with_capacity(192 + to.len());
     out.extend_from_slice(b"<?xml version='1.0'?><stream:stream xmlns='");
     out.extend_from_slice(NS_CLIENT.as_bytes());
     out.extend_from_slice(b"' xmlns:stream='");
     out.extend_from_slice(NS_STREAMS.as_bytes());
+    if let Some(from) = from {
+        out.extend_from_slice(b"' from='");
+        escape_attr(&clean(from), &mut out);
+    }
     out.extend_from_slice(b"' to='");
     escape_attr(&to, &mut out);
     out.extend_from_slice(b"' version='1.0'>");
@@ -245,13 +251,19 @@ pub(crate) mod tests {
 
     #[test]
     fn stream_header_and_footer() {
-        let header = stream_header("ex'ample.com");
+        let header = stream_header("ex'ample.com", None);
         let expected = "<?xml version='1.0'?><stream:stream xmlns='jabber:client' \
             xmlns:stream='http://etherx.jabber.org/streams' to='ex&apos;ample.com' version='1.0'>";
         assert_eq!(String::from_utf8(header).unwrap(), expected);
+        let named = stream_header("example.com", Some("alice@example.com"));
+        assert!(
+            String::from_utf8(named)
+                .unwrap()
+                .contains("streams' from='alice@example.com' to='example.com' version='1.0'>")
+        );
         assert_eq!(stream_footer(), b"</stream:stream>");
         assert!(
-            String::from_utf8(stream_header("a\u{0}b"))
+            String::from_utf8(stream_header("a\u{0}b", None))
                 .unwrap()
                 .contains("a\u{FFFD}b")
         );
@@ -358,7 +370,7 @@ pub(crate) mod tests {
 
     /// Writes `el` inside a stream and reads it back.
     fn round_trip(el: &Element) -> Element {
-        let mut bytes = stream_header("example.com");
+        let mut bytes = stream_header("example.com", None);
         write_element(el, &mut bytes).unwrap();
         first_element(&bytes).into()
     }

@@ -23,11 +23,12 @@ fn opening(flight: &Flight) -> String {
     flight.bytes.chars().take(24).collect()
 }
 
-/// Today's STARTTLS login: nine waits before the initial presence, one per line below.
-/// The core's pipelining (issue 12) will change this number and the shape of the flights:
-/// the core engineer updates them with it.
+/// The STARTTLS login, pipelined: five waits before the initial presence, one per line
+/// below (nine before issue 12: the features before `<starttls/>`, the features before the
+/// bind request, the bind result before the roster request, the roster before the
+/// presence).
 #[test]
-fn todays_starttls_login_takes_nine_round_trips_to_presence() {
+fn a_starttls_login_takes_five_round_trips_to_presence() {
     let mut pair = Pair::with_profile(ServerProfile::prosody_like());
     pair.connect();
 
@@ -35,30 +36,25 @@ fn todays_starttls_login_takes_nine_round_trips_to_presence() {
     assert_eq!(
         openings,
         [
-            "<?xml version='1.0'?><st", // stream header (never waits)
-            "<starttls xmlns='urn:iet", // 1: waited for the features
-            "TLS",                      // 2: waited for <proceed/>
-            "<?xml version='1.0'?><st", // 3: waited for the TLS handshake
-            "<auth xmlns='urn:ietf:pa", // 4: waited for the features
-            "<response xmlns='urn:iet", // 5: waited for the SCRAM challenge
-            "<?xml version='1.0'?><st", // 6: waited for <success/>
-            "<iq id='h956eeb2f-1' typ", // 7: bind, waited for the features
-            "<iq id='h956eeb2f-2' typ", // 8: roster get, waited for the bind result
-            "<presence/>",              // 9: waited for the roster
+            "<?xml version='1.0'?><st", // stream header and <starttls/> (never waits)
+            "TLS",                      // 1: waited for <proceed/>
+            "<?xml version='1.0'?><st", // 2: waited for the TLS handshake
+            "<auth xmlns='urn:ietf:pa", // 3: waited for the features
+            "<response xmlns='urn:iet", // 4: waited for the SCRAM challenge
+            "<?xml version='1.0'?><st", // 5: header, bind, roster, presence: waited for <success/>
         ]
     );
     let flights = pair.flights();
-    assert_eq!(flights[0].bytes, HEADER, "the first flight, byte for byte");
     assert_eq!(
-        flights[2].bytes,
-        "<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>"
+        flights[0].bytes,
+        format!("{HEADER}<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>"),
+        "the first flight, byte for byte"
     );
-    assert_eq!(
-        flights[3].bytes,
-        "<proceed xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>"
-    );
-    assert_eq!(pair.round_trips_to_presence(), Some(9));
-    assert_eq!(pair.round_trips_to("<auth "), Some(4));
+    let last = &client_flights(&pair)[5].bytes;
+    assert!(last.contains("xmpp-bind") && last.contains("jabber:iq:roster"));
+    assert!(last.ends_with("<presence/>"), "{last}");
+    assert_eq!(pair.round_trips_to_presence(), Some(5));
+    assert_eq!(pair.round_trips_to("<auth "), Some(3));
     assert_eq!(pair.round_trips_to("<message"), None);
     assert!(
         pair.server.violations.is_empty(),
@@ -67,10 +63,9 @@ fn todays_starttls_login_takes_nine_round_trips_to_presence() {
     );
 }
 
-/// Direct TLS (XEP-0368): the handshake is the first flight; seven waits. The core's
-/// pipelining (issue 12) will change this number: the core engineer updates it with it.
+/// Direct TLS (XEP-0368): the handshake is the first flight; four waits.
 #[test]
-fn todays_direct_tls_login_takes_seven_round_trips_to_presence() {
+fn a_direct_tls_login_takes_four_round_trips_to_presence() {
     let mut pair = Pair::with_profile(ServerProfile::prosody_like());
     let binding = pair.channel_binding.clone();
     pair.connect_over(Transport::DirectTls(binding)).unwrap();
@@ -79,9 +74,37 @@ fn todays_direct_tls_login_takes_seven_round_trips_to_presence() {
     let flights = pair.flights();
     assert!(flights[0].from_client && flights[0].tls_handshake);
     assert!(!flights[1].from_client && flights[1].tls_handshake);
-    assert_eq!(flights[2].bytes, HEADER);
-    assert_eq!(pair.round_trips_to_presence(), Some(7));
+    assert!(flights[2].bytes.starts_with("<?xml"));
+    assert_eq!(pair.round_trips_to_presence(), Some(4));
     assert_eq!(pair.server.headers, 2);
+    assert!(
+        pair.server.violations.is_empty(),
+        "{:?}",
+        pair.server.violations
+    );
+}
+
+/// With the features cached from the last session, direct TLS takes three: the initial
+/// response leaves with the header.
+#[test]
+fn a_direct_tls_login_with_cached_features_takes_three() {
+    let mut first = Pair::with_profile(ServerProfile::prosody_like());
+    first.connect_over(Transport::DirectTls(None)).unwrap();
+    first.drive();
+    let cache = first.client().feature_cache().cloned();
+
+    let profile = ServerProfile::prosody_like();
+    let mut config = crate::config_for(&profile);
+    config.feature_cache = cache;
+    let mut pair = Pair::new(profile, config);
+    pair.connect_over(Transport::DirectTls(None)).unwrap();
+    pair.drive();
+    assert_eq!(pair.round_trips_to_presence(), Some(3));
+    assert!(
+        pair.server.violations.is_empty(),
+        "{:?}",
+        pair.server.violations
+    );
 }
 
 /// Chunking cuts server batches, not flights: the same login gives the same flights
@@ -98,7 +121,7 @@ fn chunking_does_not_change_the_flights() {
     assert_eq!(run(Chunking::ByteAtATime), whole);
     assert_eq!(run(Chunking::Random(7)), whole);
     assert_eq!(run(Chunking::Random(1234)), whole);
-    assert_eq!(round_trips_to(&whole, "<presence"), Some(9));
+    assert_eq!(round_trips_to(&whole, "<presence"), Some(5));
 }
 
 /// The flights hold exactly what crossed: the client's flights are every byte the server
@@ -144,11 +167,7 @@ fn writes_without_an_answer_between_make_one_flight() {
     pair.command(|c, now| c.set_status(now, "out")).unwrap();
     pair.drive();
     let flights = pair.flights();
-    assert_eq!(
-        flights.len(),
-        before,
-        "merged into the flight that carried the presence"
-    );
+    assert_eq!(flights.len(), before + 1, "one flight for both");
     let last = flights.last().unwrap();
     assert!(last.from_client);
     assert!(
@@ -159,20 +178,63 @@ fn writes_without_an_answer_between_make_one_flight() {
     );
 }
 
-/// A server that offers SASL2, Bind 2 and FAST next to RFC 6120 SASL leaves today's client
-/// (which knows none of them) where it was: the same nine round trips, nothing refused.
+/// A server that offers SASL2, Bind 2 and FAST next to RFC 6120 SASL: the client takes
+/// SASL2 with Bind 2 inline; no stream restart, no bind request; still five waits over
+/// STARTTLS, the last carrying the roster request and the presence.
 #[test]
-fn todays_client_logs_in_as_before_when_sasl2_is_offered_alongside() {
+fn sasl2_with_bind2_takes_five_round_trips_over_starttls() {
     let mut pair = Pair::with_profile(ServerProfile::fast_login());
     pair.connect();
-    assert!(
-        pair.flights()[7]
-            .bytes
-            .contains("<authentication xmlns='urn:xmpp:sasl:2'>")
-    );
-    assert_eq!(pair.round_trips_to_presence(), Some(9));
+    assert_eq!(pair.round_trips_to_presence(), Some(5));
+    assert_eq!(pair.round_trips_to("<authenticate "), Some(3));
     assert_eq!(pair.server.mechanism_used(), Some("SCRAM-SHA-256"));
-    assert_eq!(pair.server.bound.as_deref(), Some("alice@localhost/desk"));
+    let bound = pair.server.bound.clone().expect("bound");
+    assert!(bound.starts_with("alice@localhost/desk"), "{bound}");
+    assert_eq!(pair.server.headers, 2, "no restart after SASL2 success");
+    assert!(
+        !pair
+            .server
+            .received_bytes
+            .windows(10)
+            .any(|w| w == b"xmpp-bind'")
+    );
+    assert!(
+        pair.server.violations.is_empty(),
+        "{:?}",
+        pair.server.violations
+    );
+}
+
+/// FAST (XEP-0484): the first login asks for a token; the next, on direct TLS with the
+/// features and the token, logs in with HT-SHA-256-NONE in the first write after the
+/// handshake: two waits to the initial presence.
+#[test]
+fn a_fast_token_logs_in_in_two_round_trips_on_direct_tls() {
+    let mut profile = ServerProfile::fast_login();
+    profile.starttls = false;
+    let mut config = crate::config_for(&profile);
+    config.user_agent = Some(herald_core::UserAgent::new(
+        "d4565fa7-4d72-4749-b3d3-740edbf87770",
+    ));
+    let mut first = Pair::new(profile.clone(), config.clone());
+    first.connect_over(Transport::DirectTls(None)).unwrap();
+    first.drive();
+    assert_eq!(first.round_trips_to_presence(), Some(4));
+    assert!(first.events.contains(&herald_core::Event::FastTokenUpdated));
+    let token = first
+        .client()
+        .fast_token()
+        .cloned()
+        .expect("a token was issued");
+
+    config.fast_token = Some(token);
+    config.feature_cache = first.client().feature_cache().cloned();
+    let mut pair = Pair::new(first.server.profile.clone(), config);
+    pair.connect_over(Transport::DirectTls(None)).unwrap();
+    pair.drive();
+    assert_eq!(pair.client().state(), herald_core::SessionState::Online);
+    assert_eq!(pair.server.mechanism_used(), Some("HT-SHA-256-NONE"));
+    assert_eq!(pair.round_trips_to_presence(), Some(2));
     assert!(
         pair.server.violations.is_empty(),
         "{:?}",

@@ -32,6 +32,8 @@ pub(crate) struct Authenticating {
     sasl2: Option<Inline>,
     /// The GS2 flag sent, to tell whether the features still lead to the same choice.
     cbind: CbindKind,
+    /// The transport is TLS: the stream after success names the account.
+    tls: bool,
     /// Where to start again when the server refuses a choice that can be taken back (an
     /// early one the features no longer lead to, or a FAST token), and whether it can.
     restart: Option<(Link, Features)>,
@@ -125,8 +127,7 @@ pub(crate) fn start(link: Link, features: &Features, cx: &mut Context) -> Result
             Farewell::CloseStream,
         ));
     };
-    let mut auth = send(choice, cx)?;
-    auth.recoverable = auth.mechanism == Mechanism::HtSha256None;
+    let mut auth = send(choice, link.tls, cx)?;
     auth.restart = Some((link, features.clone()));
     Ok(State::Authenticating(auth))
 }
@@ -141,7 +142,7 @@ pub(crate) fn early(link: &Link, cx: &mut Context) -> Early {
         return Early::Nothing;
     };
     match choose(link, &features, cx) {
-        Some(choice) => match send(choice, cx) {
+        Some(choice) => match send(choice, link.tls, cx) {
             Ok(auth) => Early::Auth(auth),
             Err(_) => Early::Nothing,
         },
@@ -150,7 +151,7 @@ pub(crate) fn early(link: &Link, cx: &mut Context) -> Early {
 }
 
 /// Sends `<auth/>` (or SASL2's `<authenticate/>`) with the initial response.
-fn send(choice: Choice<'_>, cx: &mut Context) -> Result<Box<Authenticating>, Failure> {
+fn send(choice: Choice<'_>, tls: bool, cx: &mut Context) -> Result<Box<Authenticating>, Failure> {
     let Choice {
         mechanism,
         cbind,
@@ -221,8 +222,10 @@ fn send(choice: Choice<'_>, cx: &mut Context) -> Result<Box<Authenticating>, Fai
         got_server_first: false,
         sasl2,
         cbind: kind,
+        tls,
         restart: None,
-        recoverable: false,
+        // A refused token is not a refused password: SCRAM can still log in.
+        recoverable: mechanism == Mechanism::HtSha256None,
     }))
 }
 
@@ -339,7 +342,7 @@ impl Authenticating {
         self.settle_scram_key(true, cx);
         match self.sasl2 {
             Some(inline) => sasl2::after_success(el, inline, cx),
-            None => Ok(bind::after_auth(cx)),
+            None => Ok(bind::after_auth(self.tls, cx)),
         }
     }
 

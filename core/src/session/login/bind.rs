@@ -31,8 +31,8 @@ pub(crate) struct EarlyBind {
 
 /// After SASL success: a new stream, and (pipelining) the bind request, the roster request
 /// and the initial presence in the same write, without waiting for the features.
-pub(crate) fn after_auth(cx: &mut Context) -> State {
-    cx.out.open_stream(cx.config.jid.domain().as_str());
+pub(crate) fn after_auth(secure: bool, cx: &mut Context) -> State {
+    cx.open_stream(secure);
     if !cx.config.pipelining {
         return State::ExpectHeader(Stream::new(Phase::AfterAuth, Early::Nothing));
     }

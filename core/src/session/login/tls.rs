@@ -44,7 +44,7 @@ pub(crate) fn expect_proceed(el: &Element, cx: &mut Context) -> Result<State, Fa
 /// `TlsHandshake` done: a new stream over TLS, with the handshake's channel-binding data
 /// (and, from the cached features, the SASL initial response in the same write).
 pub(crate) fn tls_established(binding: Option<ChannelBinding>, cx: &mut Context) -> State {
-    cx.out.open_stream(cx.config.jid.domain().as_str());
+    cx.open_stream(true);
     let link = Link { tls: true, binding };
     let early = auth::early(&link, cx);
     State::ExpectHeader(Stream::new(Phase::AfterTls(link), early))
@@ -53,7 +53,7 @@ pub(crate) fn tls_established(binding: Option<ChannelBinding>, cx: &mut Context)
 /// The first stream's opening: our header, then `<starttls/>` at once when TLS must be
 /// negotiated (pipelining), or the cached SASL initial response on a direct TLS transport.
 pub(crate) fn open_first_stream(link: Link, cx: &mut Context) -> State {
-    cx.out.open_stream(cx.config.jid.domain().as_str());
+    cx.open_stream(link.tls);
     let early = if link.tls {
         auth::early(&link, cx)
     } else if cx.config.tls == TlsPolicy::Required && cx.config.pipelining {
