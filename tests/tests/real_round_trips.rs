@@ -13,8 +13,8 @@ mod round_trips_common;
 use std::time::Duration;
 
 use herald_testkit::flights::expected::{
-    DIRECT_TLS_FIRST_LOGIN, DIRECT_TLS_RECONNECT, Expected, SASL2_STARTTLS_FIRST_LOGIN,
-    STARTTLS_FIRST_LOGIN,
+    DIRECT_TLS_FIRST_LOGIN, DIRECT_TLS_RECONNECT, DIRECT_TLS_STALE_CACHE, Expected,
+    SASL2_STARTTLS_FIRST_LOGIN, STARTTLS_FIRST_LOGIN,
 };
 use herald_testkit::real::{Ejabberd, Prosody, RealServer};
 use round_trips_common::{ACCOUNTS, Tls, proxy, std_login, tokio_login, tokio_login_and_reconnect};
@@ -138,4 +138,30 @@ async fn ejabberd_direct_tls_reconnect_tokio() {
         DIRECT_TLS_RECONNECT,
     )
     .await;
+}
+
+/// A feature cache that names a mechanism the server does not offer (SCRAM-SHA-256: Prosody
+/// 0.12 and ejabberd 23.01 offer SCRAM-SHA-1): the early `<auth/>` is refused and the login
+/// goes the slow way, one round trip more, online all the same.
+async fn stale_cache_path(server: &dyn RealServer) {
+    let proxy = proxy(server, Tls::Direct, DELAY);
+    let mut config = round_trips_common::alice();
+    let mut stale = herald_core::FeatureCache::default();
+    stale.mechanisms = vec!["SCRAM-SHA-256".into()];
+    config.feature_cache = Some(stale);
+    let login = round_trips_common::tokio_login_with(server, &proxy, Tls::Direct, config).await;
+    DIRECT_TLS_STALE_CACHE.assert_today(
+        &format!("{} direct TLS herald-tokio", server.name()),
+        &login,
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn prosody_direct_tls_stale_cache_tokio() {
+    stale_cache_path(&prosody()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ejabberd_direct_tls_stale_cache_tokio() {
+    stale_cache_path(&ejabberd()).await;
 }

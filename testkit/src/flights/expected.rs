@@ -43,6 +43,15 @@ pub const DIRECT_TLS_RECONNECT: Expected = Expected {
     target: 3,
 };
 
+/// Direct TLS with a stale feature cache (a mechanism the server no longer offers): the
+/// early `<auth/>` is refused, the login goes on from the features: one more than
+/// [`DIRECT_TLS_RECONNECT`], still online.
+pub const DIRECT_TLS_STALE_CACHE: Expected = Expected {
+    path: "direct TLS, stale feature cache",
+    today: 4,
+    target: 4,
+};
+
 /// STARTTLS, first login, on a Prosody with SASL2 and Bind2 (`Prosody::start_with_sasl2`):
 /// header and `<starttls/>`, TLS, header/features, `<authenticate/>` (SCRAM first, Bind2
 /// inline), SCRAM final, then roster and presence at once (no stream restart, no bind).

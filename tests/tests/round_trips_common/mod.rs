@@ -99,8 +99,18 @@ pub async fn tokio_presence_seen(events: &mut herald_tokio::Events, what: &str) 
 
 /// One first login with herald-tokio through `proxy`; closes the session afterwards.
 pub async fn tokio_login(server: &dyn RealServer, proxy: &FlightProxy, tls: Tls) -> Login {
+    tokio_login_with(server, proxy, tls, alice()).await
+}
+
+/// [`tokio_login`] with `config` (a feature cache, a token...).
+pub async fn tokio_login_with(
+    server: &dyn RealServer,
+    proxy: &FlightProxy,
+    tls: Tls,
+    config: Config,
+) -> Login {
     let what = format!("{} {} herald-tokio", server.name(), tls.name());
-    let (handle, mut events) = herald_tokio::connect(alice(), options(server, proxy, tls));
+    let (handle, mut events) = herald_tokio::connect(config, options(server, proxy, tls));
     let seen = tokio_presence_seen(&mut events, &what).await;
     // Counted while the session is still up: nothing it does afterwards can blur the count.
     let login = tokio::task::block_in_place(|| proxy.login_seen_at(seen));
