@@ -17,6 +17,7 @@ use crate::session::{Context, Link, Session};
 use crate::stanza::features::FeatureCache;
 use crate::stanza::presence::{IncomingPresence, Presence};
 use crate::stanza::roster::Roster;
+use crate::stanza::sm::Resumption;
 
 /// How the adapter connected.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,7 +38,7 @@ pub enum Transport {
 ///   [`presence`](Self::presence), [`status`](Self::status),
 ///   [`bound_jid`](Self::bound_jid), [`config`](Self::config),
 ///   [`scram_cache`](Self::scram_cache), [`feature_cache`](Self::feature_cache),
-///   [`fast_token`](Self::fast_token),
+///   [`fast_token`](Self::fast_token), [`resumption`](Self::resumption),
 ///   [`roster`](Self::roster),
 ///   [`contact_presences`](Self::contact_presences),
 ///   [`best_presence`](Self::best_presence).
@@ -93,6 +94,7 @@ impl Client {
         let mut prefix = [0u8; 4];
         entropy.fill(&mut prefix);
         let id_prefix = prefix.iter().map(|b| format!("{b:02x}")).collect();
+        let max_unacked = config.limits.max_unacked_stanzas;
         Ok(Client {
             session: Session::new(config.limits),
             cx: Context {
@@ -101,10 +103,14 @@ impl Client {
                 scram_cache: config.scram_cache.clone(),
                 feature_cache: config.feature_cache.clone(),
                 fast_token: config.fast_token.clone(),
+                resumption: config
+                    .resumption
+                    .clone()
+                    .filter(|_| config.stream_management),
                 credentials,
                 config,
                 entropy,
-                out: Outbox::new(id_prefix),
+                out: Outbox::new(id_prefix, max_unacked),
             },
         })
     }
@@ -160,6 +166,15 @@ impl Client {
     /// the server refused it. A credential: persist it as such.
     pub fn fast_token(&self) -> Option<&FastToken> {
         self.cx.fast_token.as_ref()
+    }
+
+    /// What the next connection needs to resume this session (XEP-0198 stream management):
+    /// set once the session ended by losing its connection (end of file, a dead link) while
+    /// the server allowed resumption, or when this client's own resumption was not tried
+    /// yet. Give it to the next client's [`Config::resumption`]; the adapters do. `None`
+    /// after a clean close: nothing is left to resume.
+    pub fn resumption(&self) -> Option<&Resumption> {
+        self.session.resumption()
     }
 
     /// The roster as last fetched and pushed (after the end: as the session last knew it,

@@ -9,6 +9,7 @@ use crate::sasl::{Credentials, FastToken, ScramCache, Secret};
 use crate::stanza::features::FeatureCache;
 use crate::stanza::presence::Presence;
 use crate::stanza::roster::Roster;
+use crate::stanza::sm::Resumption;
 use crate::xml::Limits;
 
 /// Who this client is (XEP-0388 `<user-agent/>`), told to servers that speak SASL2. A
@@ -105,6 +106,16 @@ pub struct Timeouts {
     pub subscription_window: Duration,
     /// How long `close` waits for the server's `</stream:stream>`. Default 5 s.
     pub close: Duration,
+    /// After this long without a byte from the server while online, the client checks the
+    /// link: an ack request (XEP-0198) or a ping (XEP-0199). `None` never checks. Default
+    /// 60 s.
+    pub link_check: Option<Duration>,
+    /// How long a link check may go unanswered before the link counts as dead
+    /// ([`DisconnectReason::LinkDead`](crate::DisconnectReason::LinkDead)). Default 20 s.
+    pub link_answer: Duration,
+    /// How long sent stanzas wait before the client asks the server to acknowledge them
+    /// (XEP-0198 `<r/>`), so that a burst costs one request. Default 1 s.
+    pub ack_delay: Duration,
 }
 
 impl Timeouts {
@@ -118,6 +129,9 @@ impl Timeouts {
             ("keepalive", self.keepalive),
             ("subscription_window", Some(self.subscription_window)),
             ("close", Some(self.close)),
+            ("link_check", self.link_check),
+            ("link_answer", Some(self.link_answer)),
+            ("ack_delay", Some(self.ack_delay)),
         ]
         .into_iter()
         .find(|(_, t)| t.is_some_and(|t| t > Timeouts::MAX))
@@ -131,6 +145,9 @@ impl Default for Timeouts {
             step: Duration::from_secs(30),
             keepalive: Some(Duration::from_secs(60)),
             close: Duration::from_secs(5),
+            link_check: Some(Duration::from_secs(60)),
+            link_answer: Duration::from_secs(20),
+            ack_delay: Duration::from_secs(1),
             subscription_window: Duration::from_secs(30),
         }
     }
@@ -215,6 +232,16 @@ pub struct Config {
     /// What the server offered last time: pass the previous client's
     /// [`Client::feature_cache`](crate::Client::feature_cache). Default none.
     pub feature_cache: Option<FeatureCache>,
+    /// Use stream management (XEP-0198) when the server offers it: stanzas are counted and
+    /// acknowledged, unacknowledged ones kept for resending, and after a cut the next
+    /// session resumes this one ([`Client::resumption`](crate::Client::resumption) into
+    /// [`resumption`](Self::resumption)) with no new bind, no initial presence and no
+    /// offline blip for contacts. Default true.
+    pub stream_management: bool,
+    /// A session to resume (XEP-0198), from the previous client's
+    /// [`Client::resumption`](crate::Client::resumption). Refused or expired, the login
+    /// starts a fresh session and reports what may be lost. Default none.
+    pub resumption: Option<Resumption>,
     /// Authenticate with SASL2 (XEP-0388) when the server offers it, binding inline with
     /// Bind2 (XEP-0386): the resource is then the server's choice, built from the JID's
     /// resource as a tag (Prosody: `tag~suffix`). Default true.
@@ -255,6 +282,8 @@ impl Config {
             pipelining: true,
             feature_cache: None,
             sasl2: true,
+            stream_management: true,
+            resumption: None,
             user_agent: None,
             fast_token: None,
             fetch_roster: true,
@@ -292,6 +321,14 @@ impl Config {
                 .find_map(|t| crate::xml::invalid_char(t))
             {
                 return Err(ConfigError::InvalidUserAgent { ch });
+            }
+        }
+        if let Some(resumption) = &self.resumption {
+            let bare = |j: String| j.to_lowercase();
+            if bare(resumption.jid.to_bare().to_string()) != bare(self.jid.to_bare().to_string()) {
+                return Err(ConfigError::ResumptionOfOtherAccount {
+                    jid: resumption.jid.clone(),
+                });
             }
         }
         Ok(())

@@ -30,6 +30,8 @@ pub enum SessionState {
     },
     /// Authenticated; restarting the stream and binding a resource.
     Binding,
+    /// Authenticated; resuming the previous session (XEP-0198) instead of binding.
+    Resuming,
     /// Establishing the RFC 3921 session (only when the server requires it).
     Session,
     /// Fetching the roster, before the initial presence.
@@ -55,6 +57,7 @@ impl SessionState {
             SessionState::TlsHandshake => "tls_handshake",
             SessionState::Authenticating { .. } => "authenticating",
             SessionState::Binding => "binding",
+            SessionState::Resuming => "resuming",
             SessionState::Session => "session",
             SessionState::Roster => "roster",
             SessionState::Online => "online",
@@ -184,6 +187,22 @@ pub enum Event {
     ContactUnsubscribed {
         /// The contact.
         from: BareJid,
+    },
+    /// A cut session was resumed (XEP-0198): online again without a new bind or initial
+    /// presence; contacts saw nothing. `resent` stanzas the server had not acknowledged
+    /// went out again.
+    Resumed {
+        /// How many stanzas were sent again.
+        resent: usize,
+    },
+    /// Stanzas that may not have arrived: resumption was refused (or came too late), or
+    /// more were waiting for an acknowledgement than
+    /// [`Limits::max_unacked_stanzas`](crate::Limits::max_unacked_stanzas).
+    StanzasLost {
+        /// How many.
+        count: usize,
+        /// The `id`s of those that had one (the application's messages, usually).
+        ids: Vec<String>,
     },
     /// The FAST token changed: the server issued or rotated one, or refused the one the
     /// login used. Persist [`Client::fast_token`](crate::Client::fast_token) (a credential)

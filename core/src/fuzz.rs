@@ -26,6 +26,7 @@ pub fn xml_stream(data: &[u8]) {
             max_depth: 5,
             max_attributes: 4,
             max_whitespace_run: 16,
+            ..Limits::default()
         }
     };
     let chunk = 1 + usize::from(mode >> 1);

@@ -182,6 +182,7 @@ pub use sasl::{
 pub use stanza::features::{FeatureCache, Sasl2Offer};
 pub use stanza::presence::{IncomingPresence, InvalidPresence, Presence};
 pub use stanza::roster::{Roster, RosterItem, Subscription};
+pub use stanza::sm::Resumption;
 pub use xml::tree::{ElementRef, NodeRef, Stanza};
 pub use xml::{Limit, Limits};
 

@@ -9,6 +9,7 @@ use minidom::Element;
 use zeroize::Zeroize;
 
 use crate::event::{Action, Event};
+use crate::stanza::sm::Acks;
 use crate::timer::TimerTable;
 use crate::xml::{self, InvalidXml};
 
@@ -27,11 +28,16 @@ pub(crate) struct Outbox {
     wrote: bool,
     /// A new XML stream began (our header went out): the reader must start afresh.
     new_stream: bool,
+    /// Stream management's outbound counter, from `<enable/>` on: every stanza written is
+    /// counted and kept until acknowledged.
+    pub(crate) acks: Option<Box<Acks>>,
+    max_unacked: usize,
 }
 
 impl Outbox {
-    /// An empty outbox whose stanza ids start with `id_prefix`.
-    pub(crate) fn new(id_prefix: String) -> Outbox {
+    /// An empty outbox whose stanza ids start with `id_prefix`, keeping at most
+    /// `max_unacked` stanzas for stream management.
+    pub(crate) fn new(id_prefix: String, max_unacked: usize) -> Outbox {
         Outbox {
             transmit: Vec::new(),
             secret: false,
@@ -42,6 +48,8 @@ impl Outbox {
             id_counter: 0,
             wrote: false,
             new_stream: false,
+            acks: None,
+            max_unacked,
         }
     }
 
@@ -61,27 +69,38 @@ impl Outbox {
 
     /// Queues an element the core built itself (from checked text only).
     pub(crate) fn write(&mut self, el: &Element) {
+        let start = self.transmit.len();
         let result = xml::write_element(el, &mut self.transmit);
         // The core validates every text it puts into its own stanzas before building them.
         debug_assert!(
             result.is_ok(),
             "the core built an unwritable element: {result:?}"
         );
-        self.wrote = true;
+        self.stanza_written(start, el.attr("id"));
     }
 
     /// Queues bytes the core serialises itself (checked text only), like [`Self::write`].
     pub(crate) fn write_with(&mut self, write: impl FnOnce(&mut Vec<u8>)) {
+        let start = self.transmit.len();
         write(&mut self.transmit);
-        self.wrote = true;
+        self.stanza_written(start, None);
     }
 
     /// Queues an element from the application, refusing what XML cannot carry (nothing is
     /// queued then).
     pub(crate) fn write_checked(&mut self, el: &Element) -> Result<(), InvalidXml> {
+        let start = self.transmit.len();
         xml::write_element(el, &mut self.transmit)?;
-        self.wrote = true;
+        self.stanza_written(start, el.attr("id"));
         Ok(())
+    }
+
+    /// A stanza went into the buffer from `start` on: counted for stream management.
+    fn stanza_written(&mut self, start: usize, id: Option<&str>) {
+        self.wrote = true;
+        if let Some(acks) = self.acks.as_mut() {
+            acks.record(id, &self.transmit[start..], self.max_unacked);
+        }
     }
 
     /// Begins a new XML stream: our header goes out and the reader starts afresh (at

@@ -11,9 +11,15 @@ pub(crate) enum Timer {
     Keepalive,
     /// The earliest open subscription request's answer window closes.
     SubscriptionWindow,
+    /// Ask the server to acknowledge what it has not yet (XEP-0198 `<r/>`).
+    AckRequest,
+    /// Nothing came from the server for a while: check the link.
+    LinkCheck,
+    /// The link check went unanswered: the link is dead.
+    LinkDeadline,
 }
 
-const COUNT: usize = 3;
+const COUNT: usize = 6;
 
 /// Deadlines per [`Timer`].
 #[derive(Debug, Default, Clone)]
@@ -29,6 +35,10 @@ impl TimerTable {
     /// Arms `timer` for `at`, or stops it for `None`.
     pub(crate) fn set_or_stop(&mut self, timer: Timer, at: Option<Instant>) {
         self.deadlines[timer as usize] = at;
+    }
+
+    pub(crate) fn is_set(&self, timer: Timer) -> bool {
+        self.deadlines[timer as usize].is_some()
     }
 
     pub(crate) fn stop(&mut self, timer: Timer) {

@@ -452,6 +452,9 @@ fn predicted(setup: Setup, op: &Op, state: &SessionState) -> Vec<DisconnectReaso
         Op::Eof if closing => vec![DisconnectReason::LocalClose],
         Op::Eof => vec![DisconnectReason::Eof],
         Op::Timeout if closing => vec![DisconnectReason::LocalClose],
+        // Online, the timer may be the deadline of a link check the server (holding what
+        // it has) did not answer.
+        Op::Timeout if *state == SessionState::Online => vec![DisconnectReason::LinkDead],
         Op::Timeout => timeout_step(state)
             .map(DisconnectReason::Timeout)
             .into_iter()

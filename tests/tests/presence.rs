@@ -544,7 +544,11 @@ fn send_is_checked() {
 
 #[test]
 fn an_idle_online_stream_gets_whitespace_keepalives() {
-    let mut pair = online_pair();
+    let profile = ServerProfile::prosody_like();
+    let mut config = config_for(&profile);
+    config.timeouts.link_check = None; // the link check is tested in stream_management.rs
+    let mut pair = Pair::new(profile, config);
+    pair.connect();
     let mark = pair.mark();
     pair.advance(Duration::from_secs(59));
     assert_eq!(pair.client_sent_since(mark), "");

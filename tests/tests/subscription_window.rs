@@ -19,7 +19,9 @@ fn bare(s: &str) -> BareJid {
 fn online_with(change: impl FnOnce(&mut Config)) -> Pair {
     let profile = ServerProfile::prosody_like();
     let mut config = config_for(&profile);
-    config.timeouts.keepalive = None; // only the window's timer runs
+    // Only the window's timer runs.
+    config.timeouts.keepalive = None;
+    config.timeouts.link_check = None;
     change(&mut config);
     let mut pair = Pair::new(profile, config);
     pair.connect();

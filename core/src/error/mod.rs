@@ -94,6 +94,12 @@ pub enum ConfigError {
         /// The offending character.
         ch: char,
     },
+    /// [`Config::resumption`](crate::Config::resumption) is a session of another account.
+    #[error("the session to resume belongs to {jid}, not to this account")]
+    ResumptionOfOtherAccount {
+        /// The resumption's JID.
+        jid: jid::FullJid,
+    },
 }
 
 /// The login step a timeout interrupted.
@@ -110,6 +116,8 @@ pub enum Step {
     Authentication,
     /// Resource binding.
     Binding,
+    /// Resuming a stream management session (XEP-0198).
+    Resumption,
     /// RFC 3921 session establishment.
     Session,
     /// Fetching the roster.
@@ -126,6 +134,7 @@ impl std::fmt::Display for Step {
             Step::TlsHandshake => "TLS handshake",
             Step::Authentication => "authentication",
             Step::Binding => "resource binding",
+            Step::Resumption => "session resumption",
             Step::Session => "session establishment",
             Step::Roster => "roster fetch",
             Step::Closing => "closing",
@@ -230,6 +239,10 @@ pub enum DisconnectReason {
     /// A login step took too long.
     #[error("timed out during {0}")]
     Timeout(Step),
+    /// Nothing came back from the server, not even the answer to a link check: the
+    /// connection is gone without a word (a NAT timeout, a roaming device).
+    #[error("the link is dead: the server answered no link check")]
+    LinkDead,
 }
 
 impl DisconnectReason {
@@ -245,6 +258,7 @@ impl DisconnectReason {
             | DisconnectReason::Eof
             | DisconnectReason::SeeOtherHost { .. }
             | DisconnectReason::Timeout(_)
+            | DisconnectReason::LinkDead
             | DisconnectReason::MalformedXml { .. }
             | DisconnectReason::LimitExceeded(_)
             | DisconnectReason::PeerMisbehaved(_) => true,

@@ -33,6 +33,14 @@ pub enum PeerMisbehaved {
     /// The bind result carries no valid full JID.
     #[error("the bind result carries no valid full JID")]
     InvalidBindResult,
+    /// The server acknowledged more stanzas than were sent (XEP-0198).
+    #[error("the server acknowledged {h} stanzas where {sent} were sent")]
+    HandledCountTooHigh {
+        /// The count the server gave.
+        h: u32,
+        /// The count sent.
+        sent: u32,
+    },
     /// The server bound a JID of another account: going online as someone else would
     /// misreport who we are.
     #[error("the server bound {jid}, which is not this account")]

@@ -9,6 +9,7 @@ use crate::outbox::Outbox;
 use crate::sasl::{ChannelBinding, Credentials, FastToken, ScramCache};
 use crate::stanza::features::FeatureCache;
 use crate::stanza::presence::Presence;
+use crate::stanza::sm::Resumption;
 
 /// The client-wide data the state machine works with.
 pub(crate) struct Context {
@@ -18,6 +19,8 @@ pub(crate) struct Context {
     pub(crate) credentials: Credentials,
     /// The config's cache plus the keys this client's logins verified.
     pub(crate) scram_cache: ScramCache,
+    /// The session to resume (the config's), until the server resumed or refused it.
+    pub(crate) resumption: Option<Resumption>,
     /// What the server offered: the config's cache until this session's features arrive.
     pub(crate) feature_cache: Option<FeatureCache>,
     /// The FAST token: the config's until the server issues, rotates or refuses one.
@@ -62,6 +65,8 @@ pub(crate) enum Farewell {
     CloseStream,
     /// Send a stream error with this RFC 6120 condition, then close our stream.
     StreamError(StreamErrorCondition),
+    /// The same, with an application-specific condition element (serialised) after it.
+    StreamErrorDetail(StreamErrorCondition, String),
 }
 
 /// Why a handler ends the session, and how the end leaves the wire.

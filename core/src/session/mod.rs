@@ -50,6 +50,7 @@ use crate::stanza::attr_name;
 use crate::stanza::features::NS_STREAM;
 use crate::stanza::presence::{IncomingPresence, Presence, build_own_presence, write_own_presence};
 use crate::stanza::roster::Roster;
+use crate::stanza::sm::{self, Resumption};
 use crate::timer::Timer;
 use crate::xml::{self, StreamEvent, StreamReader, XmlError};
 
@@ -109,6 +110,13 @@ impl Session {
             .unwrap_or_default()
     }
 
+    pub(crate) fn resumption(&self) -> Option<&Resumption> {
+        match &self.state {
+            State::Closed(closed) => closed.resumption.as_deref(),
+            _ => None,
+        }
+    }
+
     pub(crate) fn buffered_bytes(&self) -> usize {
         self.reader.buffered_bytes()
     }
@@ -117,6 +125,10 @@ impl Session {
 
     /// Bytes from the transport (any chunk of the stream).
     pub(crate) fn handle_input(&mut self, now: Instant, data: &[u8], cx: &mut Context) {
+        if !data.is_empty() && matches!(self.state, State::Online(_)) {
+            // Any byte proves the link alive.
+            arm_link_check(now, cx);
+        }
         let mut rest = data;
         loop {
             match self.state {
@@ -177,10 +189,30 @@ impl Session {
                 None => {}
             }
         }
+        if cx.out.timers.take_expired(Timer::LinkCheck, now)
+            && let State::Online(online) = &mut self.state
+        {
+            online.data.check_link(cx);
+            let at = now + cx.config.timeouts.link_answer;
+            cx.out.timers.set(Timer::LinkDeadline, at);
+            // The check went out: no whitespace keepalive is needed now.
+            arm_keepalive(now, cx);
+        }
         if cx.out.timers.take_expired(Timer::Keepalive, now)
             && matches!(self.state, State::Online(_))
         {
             cx.out.write_raw(b" ");
+        }
+        if cx.out.timers.take_expired(Timer::AckRequest, now)
+            && let State::Online(online) = &mut self.state
+        {
+            online.data.on_ack_timer(cx);
+        }
+        if cx.out.timers.take_expired(Timer::LinkDeadline, now)
+            && matches!(self.state, State::Online(_))
+        {
+            let dead = Failure::new(DisconnectReason::LinkDead, Farewell::Silent);
+            self.fail(now, dead, cx);
         }
     }
 
@@ -222,6 +254,10 @@ impl Session {
     pub(crate) fn settle(&mut self, now: Instant, cx: &mut Context) {
         if cx.out.take_new_stream() {
             self.reader = StreamReader::new(cx.config.limits);
+        }
+        let can_write = !matches!(self.state, State::Closing(_));
+        if let Some(data) = self.state.data_mut() {
+            data.settle_acks(now, can_write, cx);
         }
         if cx.out.take_wrote() && matches!(self.state, State::Online(_)) {
             arm_keepalive(now, cx);
@@ -387,6 +423,20 @@ impl Session {
             // A stream error is answered by closing our stream, never by an error of our own.
             return self.fail(now, Failure::new(reason, Farewell::CloseStream), cx);
         }
+        if sm::is_counted(stanza.name(), stanza.ns())
+            && let Some(data) = self.state.data_mut()
+        {
+            data.count_inbound();
+        }
+        if online::sm::is_sm(&stanza) && !matches!(self.state, State::ExpectResumed(_)) {
+            let can_reply = !matches!(self.state, State::Closing(_));
+            if let Some(data) = self.state.data_mut() {
+                if let Err(failure) = data.on_sm(&stanza, can_reply, cx) {
+                    self.fail(now, failure, cx);
+                }
+                return;
+            }
+        }
         match &mut self.state {
             State::Online(online) => return online.data.on_stanza(now, stanza, true, cx),
             // After our `</stream:stream>` nothing may be written; still report.
@@ -404,6 +454,7 @@ impl Session {
             State::ExpectProceed => login::expect_proceed(&stanza.to_element(), cx),
             State::Authenticating(auth) => auth.handle(&stanza.to_element(), cx),
             State::ExpectBind(s) => s.handle(now, stanza, cx),
+            State::ExpectResumed(s) => s.handle(&stanza, cx),
             State::ExpectSession(s) => s.handle(now, stanza, cx),
             State::ExpectRoster(s) => Ok(s.handle(now, stanza, cx)),
             other => Ok(other),
@@ -475,9 +526,17 @@ impl Session {
             State::Online(_) => {
                 cx.out.timers.stop(Timer::Step);
                 arm_keepalive(now, cx);
+                arm_link_check(now, cx);
             }
             State::Closing(_) => {
-                cx.out.timers.stop(Timer::Keepalive);
+                for timer in [
+                    Timer::Keepalive,
+                    Timer::AckRequest,
+                    Timer::LinkCheck,
+                    Timer::LinkDeadline,
+                ] {
+                    cx.out.timers.stop(timer);
+                }
                 let at = now + cx.config.timeouts.close;
                 cx.out.timers.set(Timer::Step, at);
             }
@@ -513,12 +572,10 @@ impl Session {
             Farewell::Silent => {}
             Farewell::CloseStream => cx.out.write_raw(xml::stream_footer()),
             Farewell::StreamError(condition) => {
-                let error = format!(
-                    "<stream:error><{} xmlns='urn:ietf:params:xml:ns:xmpp-streams'/></stream:error>",
-                    condition.as_str()
-                );
-                cx.out.write_raw(error.as_bytes());
-                cx.out.write_raw(xml::stream_footer());
+                write_stream_error(&condition, "", cx);
+            }
+            Farewell::StreamErrorDetail(condition, detail) => {
+                write_stream_error(&condition, &detail, cx);
             }
         }
         self.finish(now, failure.reason, cx);
@@ -530,6 +587,15 @@ impl Session {
             return;
         }
         cx.out.push_action(Action::CloseTransport);
+        // A lost connection leaves the session resumable: its own, or the one this client
+        // was given and had not resumed yet.
+        let lost = matches!(reason, DisconnectReason::Eof | DisconnectReason::LinkDead);
+        let resumption = match &mut self.state {
+            State::Online(online) if lost => online.data.resumption(&online.jid, cx),
+            _ => None,
+        }
+        .or_else(|| cx.resumption.take().filter(|_| lost))
+        .map(Box::new);
         let roster = match self.state.data_mut() {
             Some(data) => std::mem::take(&mut data.roster),
             None => Roster::default(),
@@ -537,10 +603,30 @@ impl Session {
         self.state = State::Closed(Closed {
             reason: reason.clone(),
             roster,
+            resumption,
         });
         cx.out.timers.stop_all();
         cx.out.push_event(Event::Disconnected { reason });
     }
+}
+
+/// `<stream:error/>` with `condition` and an application condition (`detail`, serialised),
+/// then our `</stream:stream>`.
+fn write_stream_error(condition: &StreamErrorCondition, detail: &str, cx: &mut Context) {
+    let error = format!(
+        "<stream:error><{} xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>{detail}</stream:error>",
+        condition.as_str()
+    );
+    cx.out.write_raw(error.as_bytes());
+    cx.out.write_raw(xml::stream_footer());
+}
+
+/// Nothing came from the server for [`Timeouts::link_check`](crate::Timeouts::link_check):
+/// check the link then.
+fn arm_link_check(now: Instant, cx: &mut Context) {
+    cx.out.timers.stop(Timer::LinkDeadline);
+    let at = cx.config.timeouts.link_check.map(|d| now + d);
+    cx.out.timers.set_or_stop(Timer::LinkCheck, at);
 }
 
 fn arm_keepalive(now: Instant, cx: &mut Context) {

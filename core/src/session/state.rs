@@ -6,9 +6,12 @@ use jid::FullJid;
 use crate::error::{DisconnectReason, Step};
 use crate::event::SessionState;
 use crate::stanza::roster::Roster;
+use crate::stanza::sm::Resumption;
 
 use super::context::Link;
-use super::login::{Authenticating, EarlyBind, ExpectBind, ExpectRoster, ExpectSession};
+use super::login::{
+    Authenticating, EarlyBind, ExpectBind, ExpectResumed, ExpectRoster, ExpectSession,
+};
 use super::online::{Online, SessionData};
 
 /// Which stream of the login we are on: each restart begins a new one.
@@ -33,6 +36,8 @@ pub(crate) enum Early {
     Auth(Box<Authenticating>),
     /// The bind request, the roster request and the initial presence.
     Bind(Box<EarlyBind>),
+    /// `<resume/>` (XEP-0198), for the session this client was given to resume.
+    Resume,
 }
 
 /// One stream of the login: its phase, and what we sent early on it.
@@ -66,6 +71,9 @@ pub(crate) struct Closed {
     pub(crate) reason: DisconnectReason,
     /// The roster as the session last knew it, for the next session's cache.
     pub(crate) roster: Roster,
+    /// What the next connection resumes (XEP-0198), when the connection was lost under a
+    /// resumable session.
+    pub(crate) resumption: Option<Box<Resumption>>,
 }
 
 /// Where the session is.
@@ -78,6 +86,7 @@ pub(crate) enum State {
     TlsHandshake,
     Authenticating(Box<Authenticating>),
     ExpectBind(ExpectBind),
+    ExpectResumed(ExpectResumed),
     ExpectSession(ExpectSession),
     ExpectRoster(ExpectRoster),
     Online(Online),
@@ -99,6 +108,7 @@ impl State {
                 mechanism: auth.mechanism,
             },
             State::ExpectBind(_) => SessionState::Binding,
+            State::ExpectResumed(_) => SessionState::Resuming,
             State::ExpectSession(_) => SessionState::Session,
             State::ExpectRoster(_) => SessionState::Roster,
             State::Online(_) => SessionState::Online,
@@ -120,6 +130,7 @@ impl State {
             State::TlsHandshake => Some(Step::TlsHandshake),
             State::Authenticating(_) => Some(Step::Authentication),
             State::ExpectBind(_) => Some(Step::Binding),
+            State::ExpectResumed(_) => Some(Step::Resumption),
             State::ExpectSession(_) => Some(Step::Session),
             State::ExpectRoster(_) => Some(Step::Roster),
             State::Closing(_) => Some(Step::Closing),

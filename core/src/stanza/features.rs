@@ -6,6 +6,7 @@ use minidom::Element;
 
 use crate::stanza::iq::{NS_BIND, NS_SESSION};
 use crate::stanza::roster::{NS_PRE_APPROVAL, NS_ROSTER_VER};
+use crate::stanza::sm::NS_SM;
 
 /// The streams namespace (`stream:` prefix).
 pub(crate) const NS_STREAM: &str = "http://etherx.jabber.org/streams";
@@ -38,6 +39,8 @@ pub(crate) struct Features {
     pub(crate) roster_versioning: bool,
     /// RFC 6121 subscription pre-approval.
     pub(crate) pre_approval: bool,
+    /// XEP-0198 stream management.
+    pub(crate) stream_management: bool,
 }
 
 /// What a server offers with SASL2 (XEP-0388).
@@ -49,6 +52,10 @@ pub struct Sasl2Offer {
     pub bind2: bool,
     /// The FAST (XEP-0484) token mechanisms offered inline, e.g. `HT-SHA-256-NONE`.
     pub fast: Vec<String>,
+    /// A stream management session (XEP-0198) can be resumed inline.
+    pub resume: bool,
+    /// Bind2 can enable stream management inline.
+    pub bind2_sm: bool,
 }
 
 impl Features {
@@ -75,6 +82,8 @@ impl Features {
                 f.roster_versioning = true;
             } else if child.is("sub", NS_PRE_APPROVAL) {
                 f.pre_approval = true;
+            } else if child.is("sm", NS_SM) {
+                f.stream_management = true;
             } else if child.is("session", NS_SESSION) {
                 f.session_required = !child.children().any(|c| c.name() == "optional");
             }
@@ -96,7 +105,14 @@ fn read_sasl2(authentication: &Element) -> Sasl2Offer {
         ..Sasl2Offer::default()
     };
     if let Some(inline) = authentication.get_child("inline", NS_SASL2) {
-        offer.bind2 = inline.has_child("bind", NS_BIND2);
+        if let Some(bind) = inline.get_child("bind", NS_BIND2) {
+            offer.bind2 = true;
+            offer.bind2_sm = bind.get_child("inline", NS_BIND2).is_some_and(|i| {
+                i.children()
+                    .any(|f| f.is("feature", NS_BIND2) && f.attr("var") == Some(NS_SM))
+            });
+        }
+        offer.resume = inline.has_child("sm", NS_SM);
         if let Some(fast) = inline.get_child("fast", NS_FAST) {
             offer.fast = mechanism_texts(fast, NS_FAST);
         }
@@ -124,6 +140,9 @@ pub struct FeatureCache {
     /// After authentication, the server offered roster versioning (XEP-0237): the early
     /// roster request may carry `ver`.
     pub roster_versioning: bool,
+    /// After authentication, the server offered stream management (XEP-0198): `<enable/>`
+    /// or `<resume/>` may go out before the features.
+    pub stream_management: bool,
 }
 
 impl FeatureCache {
@@ -134,6 +153,7 @@ impl FeatureCache {
             channel_bindings: features.channel_bindings.clone(),
             sasl2: features.sasl2.clone(),
             roster_versioning: false,
+            stream_management: false,
         }
     }
 

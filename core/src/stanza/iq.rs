@@ -35,6 +35,14 @@ pub(crate) fn bind_request(id: &str, resource: Option<&str>) -> Element {
     el
 }
 
+/// `<iq type='get' to='domain'><ping/></iq>` (XEP-0199), to check the link.
+pub(crate) fn ping_request(id: &str, to: &str) -> Element {
+    let mut el = iq("get", id);
+    el.set_attr(minidom::rxml::Namespace::NONE, attr_name("to"), to);
+    el.append_child(Element::builder("ping", NS_PING).build());
+    el
+}
+
 /// `<iq type='set'><session/></iq>`.
 pub(crate) fn session_request(id: &str) -> Element {
     let mut el = iq("set", id);

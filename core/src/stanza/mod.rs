@@ -4,6 +4,7 @@ pub(crate) mod features;
 pub(crate) mod iq;
 pub(crate) mod presence;
 pub(crate) mod roster;
+pub(crate) mod sm;
 
 /// The client stream's default namespace.
 pub(crate) const NS_CLIENT: &str = "jabber:client";

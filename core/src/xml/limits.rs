@@ -14,6 +14,10 @@ pub struct Limits {
     /// Longest run of whitespace between two top-level elements, in bytes. Default 64 KiB:
     /// a server's keepalives stay far below it between two stanzas.
     pub max_whitespace_run: usize,
+    /// Most stanzas kept for resending until the server acknowledges them (XEP-0198 stream
+    /// management). Past it the oldest are reported lost
+    /// ([`Event::StanzasLost`](crate::Event::StanzasLost)), never kept. Default 1,000.
+    pub max_unacked_stanzas: usize,
 }
 
 impl Limits {
@@ -29,6 +33,7 @@ impl Default for Limits {
             max_depth: 32,
             max_attributes: 64,
             max_whitespace_run: 64 * 1024,
+            max_unacked_stanzas: 1_000,
         }
     }
 }

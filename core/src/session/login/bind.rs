@@ -12,12 +12,14 @@ use minidom::Element;
 use crate::error::{DisconnectReason, PeerMisbehaved};
 use crate::jid_util::parse_jid;
 use crate::session::context::{Context, Failure, Farewell};
-use crate::session::online::{self, Initial, Online, ServerFeatures, SessionData};
+use crate::session::online::{self, Initial, Online, ServerFeatures, SessionData, Sm, sm};
 use crate::session::state::{Early, Phase, State, Stream};
 use crate::stanza::NS_CLIENT;
 use crate::stanza::iq::{NS_BIND, bind_request, session_request};
 use crate::stanza::presence::{stanza_error, write_own_presence};
 use crate::xml::tree::Stanza;
+
+use super::resume;
 
 /// What went out with our header after authentication (pipelining): the bind request, the
 /// roster request (before the presence, as RFC 6121 section 2.2 asks) and the initial
@@ -25,29 +27,54 @@ use crate::xml::tree::Stanza;
 #[derive(Debug)]
 pub(crate) struct EarlyBind {
     bind_id: String,
+    /// `<enable/>` went out right after the bind request.
+    sm: Option<Sm>,
     roster_id: Option<String>,
     initial: Initial,
 }
 
-/// After SASL success: a new stream, and (pipelining) the bind request, the roster request
-/// and the initial presence in the same write, without waiting for the features.
+/// After SASL success: a new stream, and (pipelining) without waiting for the features
+/// either `<resume/>` (a session to resume, and the server offered stream management
+/// last time) or the bind request, `<enable/>` (when offered last time), the roster
+/// request and the initial presence, all in the same write.
 pub(crate) fn after_auth(secure: bool, cx: &mut Context) -> State {
     cx.open_stream(secure);
     if !cx.config.pipelining {
         return State::ExpectHeader(Stream::new(Phase::AfterAuth, Early::Nothing));
     }
+    if cx.resumption.is_some() {
+        // Without a cache saying the server resumes, the features decide.
+        let early = if cached_sm(cx) && resume::send(cx) {
+            Early::Resume
+        } else {
+            Early::Nothing
+        };
+        return State::ExpectHeader(Stream::new(Phase::AfterAuth, early));
+    }
     let early = early_bind(cx);
     State::ExpectHeader(Stream::new(Phase::AfterAuth, Early::Bind(Box::new(early))))
 }
 
-/// The bind request, then [`roster_and_presence`].
+/// Whether the server offered stream management last time (and it is wanted).
+fn cached_sm(cx: &Context) -> bool {
+    cx.config.stream_management
+        && cx
+            .feature_cache
+            .as_ref()
+            .is_some_and(|c| c.stream_management)
+}
+
+/// The bind request, `<enable/>` when the server offered stream management last time (so
+/// that the roster request and the presence are counted), then [`roster_and_presence`].
 pub(crate) fn early_bind(cx: &mut Context) -> EarlyBind {
     let bind_id = cx.out.next_id();
     let resource = cx.config.jid.resource().map(|r| r.as_str().to_string());
     cx.out.write(&bind_request(&bind_id, resource.as_deref()));
+    let sm = cached_sm(cx).then(|| sm::enable(cx));
     let (roster_id, initial) = roster_and_presence(cx);
     EarlyBind {
         bind_id,
+        sm,
         roster_id,
         initial,
     }
@@ -92,12 +119,23 @@ pub(crate) fn early_data(server: ServerFeatures, roster_id: Option<String>) -> B
 
 impl EarlyBind {
     /// The features after authentication offer binding: our early request is the one to
-    /// wait for.
-    pub(crate) fn confirm(self, server: ServerFeatures, session_required: bool) -> State {
+    /// wait for. Stream management offered and not enabled early: enabled now.
+    pub(crate) fn confirm(
+        self,
+        server: ServerFeatures,
+        session_required: bool,
+        cx: &mut Context,
+    ) -> State {
+        let mut data = early_data(server, self.roster_id);
+        data.sm = match self.sm {
+            Some(sm) => Some(sm),
+            None if server.stream_management && cx.config.stream_management => Some(sm::enable(cx)),
+            None => None,
+        };
         State::ExpectBind(ExpectBind {
             id: self.bind_id,
             session_required,
-            data: early_data(server, self.roster_id),
+            data,
             initial: self.initial,
         })
     }
@@ -129,15 +167,20 @@ pub(crate) struct ExpectRoster {
     pub(crate) data: Box<SessionData>,
 }
 
-/// Sends the bind request (with the configured resource, if any).
+/// Sends the bind request (with the configured resource, if any), and `<enable/>` in the
+/// same write when the server offers stream management.
 pub(crate) fn start(server: ServerFeatures, session_required: bool, cx: &mut Context) -> State {
     let id = cx.out.next_id();
     let resource = cx.config.jid.resource().map(|r| r.as_str().to_string());
     cx.out.write(&bind_request(&id, resource.as_deref()));
+    let mut data = Box::new(SessionData::new(server));
+    if server.stream_management && cx.config.stream_management {
+        data.sm = Some(sm::enable(cx));
+    }
     State::ExpectBind(ExpectBind {
         id,
         session_required,
-        data: Box::new(SessionData::new(server)),
+        data,
         initial: Initial::Due,
     })
 }

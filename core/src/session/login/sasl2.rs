@@ -8,12 +8,13 @@ use minidom::Element;
 use crate::event::Event;
 use crate::sasl::{FastToken, HT_SHA_256_NONE, Mechanism};
 use crate::session::context::{Context, Failure};
-use crate::session::online::{Online, ServerFeatures};
+use crate::session::online::{Online, ServerFeatures, Sm, sm};
 use crate::session::state::State;
 use crate::stanza::features::{NS_BIND2, NS_FAST, NS_SASL2, Sasl2Offer};
+use crate::stanza::sm::{NS_SM, parse_h};
 use crate::xml::{escape_attr, escape_text};
 
-use super::bind;
+use super::{bind, resume};
 
 /// What went into `<authenticate/>` beyond the mechanism.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -22,6 +23,8 @@ pub(crate) struct Inline {
     pub(crate) bind2: bool,
     /// The FAST token was used (the mechanism is HT).
     pub(crate) fast: bool,
+    /// `<resume/>` (XEP-0198) was inline.
+    pub(crate) resume: bool,
 }
 
 /// `<authenticate/>` for `mechanism` with `initial` (base64) as the initial response.
@@ -59,16 +62,32 @@ pub(crate) fn authenticate(
             );
         }
     }
-    if offer.bind2 {
+    // A session to resume: inline when the server can; else after the success, which
+    // Bind2 must then not have bound.
+    let resume = offer.resume && cx.resumption.is_some();
+    if resume {
+        let resumption = cx.resumption.as_ref().map(|r| (r.handled, r.id.as_str()));
+        if let Some((h, id)) = resumption {
+            xml.extend_from_slice(&crate::stanza::sm::resume(h, id));
+        }
+    }
+    let bind2 = offer.bind2 && (resume || cx.resumption.is_none());
+    if bind2 {
+        // Bind2 binds afresh if the resumption is refused.
         let tag = cx.config.jid.resource().map_or("herald", |r| r.as_str());
         xml.extend_from_slice(b"<bind xmlns='urn:xmpp:bind:0'><tag>");
         escape_text(tag, &mut xml);
-        xml.extend_from_slice(b"</tag></bind>");
+        xml.extend_from_slice(b"</tag>");
+        if offer.bind2_sm && cx.config.stream_management {
+            xml.extend_from_slice(crate::stanza::sm::ENABLE);
+        }
+        xml.extend_from_slice(b"</bind>");
     }
     xml.extend_from_slice(b"</authenticate>");
     let inline = Inline {
-        bind2: offer.bind2,
+        bind2,
         fast,
+        resume,
     };
     (xml, inline)
 }
@@ -93,20 +112,53 @@ pub(crate) fn after_success(
         cx.fast_token = Some(FastToken::new(HT_SHA_256_NONE, secret, expiry));
         cx.out.push_event(Event::FastTokenUpdated);
     }
+    if inline.resume {
+        if let Some(resumed) = success.get_child("resumed", NS_SM)
+            && let Some(resumption) = cx.resumption.take()
+        {
+            let Some(h) = parse_h(resumed.attr("h")) else {
+                return Err(Failure::unexpected("<resumed/> with a count", "resumed"));
+            };
+            return resume::resumed(resumption, h, cx);
+        }
+        let h = success
+            .get_child("failed", NS_SM)
+            .and_then(|f| parse_h(f.attr("h")));
+        resume::refused(h, cx);
+    }
     let server = ServerFeatures::default();
-    let bound = inline.bind2 && success.has_child("bound", NS_BIND2);
-    if bound {
+    let bound = success
+        .get_child("bound", NS_BIND2)
+        .filter(|_| inline.bind2);
+    if let Some(bound) = bound {
         let identifier = success
             .get_child("authorization-identifier", NS_SASL2)
             .map(Element::text)
             .unwrap_or_default();
         let jid = bind::check_bound(&identifier, cx)?;
+        // Stream management enabled inline: counting starts now, both ways.
+        let sm = bound.get_child("enabled", NS_SM).map(|enabled| {
+            sm::start_counting(cx);
+            let mut sm = Sm::default();
+            sm.on_enabled(
+                enabled.attr("resume"),
+                enabled.attr("id"),
+                enabled.attr("location"),
+            );
+            sm
+        });
         let (roster_id, initial) = bind::roster_and_presence(cx);
-        return Ok(State::Online(Online {
-            jid,
-            data: bind::early_data(server, roster_id),
-            initial,
-        }));
+        let mut data = bind::early_data(server, roster_id);
+        data.sm = sm;
+        return Ok(State::Online(Online { jid, data, initial }));
     }
-    Ok(bind::early_bind(cx).confirm(server, false))
+    if cx.resumption.is_some() && cx.config.stream_management && resume::send(cx) {
+        // Resumption offered only without SASL2 inlining: on this stream, unbound.
+        let server = ServerFeatures {
+            stream_management: true,
+            ..server
+        };
+        return Ok(resume::expect_resumed(server, false));
+    }
+    Ok(bind::early_bind(cx).confirm(server, false, cx))
 }

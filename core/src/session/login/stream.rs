@@ -12,7 +12,7 @@ use crate::stanza::condition_and_text;
 use crate::stanza::features::{FeatureCache, Features, NS_STREAM};
 use crate::xml::StreamHeader;
 
-use super::{auth, bind};
+use super::{auth, bind, resume};
 
 /// Stream error conditions.
 const NS_STREAM_ERRORS: &str = "urn:ietf:params:xml:ns:xmpp-streams";
@@ -70,6 +70,7 @@ pub(crate) fn expect_features(
                 let mut learned = FeatureCache::from_features(&features);
                 if let Some(known) = &cx.feature_cache {
                     learned.roster_versioning = known.roster_versioning;
+                    learned.stream_management = known.stream_management;
                 }
                 cx.feature_cache = Some(learned);
             }
@@ -81,14 +82,25 @@ pub(crate) fn expect_features(
         Phase::AfterAuth if features.bind => {
             if let Some(cache) = cx.feature_cache.as_mut() {
                 cache.roster_versioning = features.roster_versioning;
+                cache.stream_management = features.stream_management;
             }
             let server = ServerFeatures {
                 roster_versioning: features.roster_versioning,
                 pre_approval: features.pre_approval,
+                stream_management: features.stream_management,
             };
+            let session_required = features.session_required;
             Ok(match early {
-                Early::Bind(early) => (*early).confirm(server, features.session_required),
-                _ => bind::start(server, features.session_required, cx),
+                Early::Bind(early) => (*early).confirm(server, session_required, cx),
+                Early::Resume => resume::expect_resumed(server, session_required),
+                _ if server.stream_management && resume::send(cx) => {
+                    resume::expect_resumed(server, session_required)
+                }
+                _ => {
+                    // A session to resume, and the server no longer offers resumption.
+                    resume::refused(None, cx);
+                    bind::start(server, session_required, cx)
+                }
             })
         }
         Phase::AfterAuth => Err(Failure::peer(

@@ -5,12 +5,16 @@
 //!
 //! - `roster`: the roster fetch's result, pushes and edits (RFC 6121 section 2);
 //! - `subscriptions`: subscription commands and the answer window of incoming requests
-//!   (RFC 6121 section 3).
+//!   (RFC 6121 section 3);
+//! - `sm`: stream management (XEP-0198): counters, acknowledgements, link checks, and what
+//!   a lost connection leaves for resumption.
 
 mod roster;
+pub(crate) mod sm;
 mod subscriptions;
 
 pub(crate) use roster::request_roster;
+pub(crate) use sm::Sm;
 
 use std::collections::BTreeMap;
 use std::time::Instant;
@@ -26,6 +30,7 @@ use crate::stanza::presence::{
     IncomingPresence, Presence, PresenceKind, classify_presence, write_own_presence,
 };
 use crate::stanza::roster::{NS_ROSTER, Roster};
+use crate::stanza::sm::Resumption;
 use crate::xml::tree::Stanza;
 
 use super::context::Context;
@@ -36,6 +41,7 @@ use subscriptions::OpenRequests;
 pub(crate) struct ServerFeatures {
     pub(crate) roster_versioning: bool,
     pub(crate) pre_approval: bool,
+    pub(crate) stream_management: bool,
 }
 
 /// Online: the bound JID and the session's data.
@@ -57,6 +63,9 @@ pub(crate) enum Initial {
     /// Sent early, but before a legacy session the server turned out to require: sent
     /// again once the session is established.
     Resend,
+    /// The session was resumed: its presence went out in the previous connection with
+    /// these values; only a change made since goes out.
+    Resumed { presence: Presence, status: String },
 }
 
 impl Online {
@@ -76,6 +85,11 @@ impl Online {
                     send_own_presence(cx);
                 }
             }
+            Initial::Resumed { presence, status } => {
+                if presence != cx.presence || status != cx.status {
+                    send_own_presence(cx);
+                }
+            }
         }
     }
 }
@@ -92,12 +106,31 @@ pub(crate) struct SessionData {
     open_requests: OpenRequests,
     /// The latest available presence of each contact resource, by full JID.
     contacts: BTreeMap<String, IncomingPresence>,
+    /// Stream management, once `<enable/>` went out.
+    pub(crate) sm: Option<Sm>,
+    /// The id of our link-check ping, while its answer is due.
+    pending_ping: Option<String>,
 }
 
 impl SessionData {
     pub(crate) fn new(server: ServerFeatures) -> SessionData {
         SessionData {
             server,
+            ..SessionData::default()
+        }
+    }
+
+    /// The data of a resumed session: what the previous connection knew.
+    pub(crate) fn resumed(resumption: &mut Resumption) -> SessionData {
+        SessionData {
+            server: ServerFeatures {
+                roster_versioning: resumption.roster_versioning,
+                pre_approval: resumption.pre_approval,
+                stream_management: true,
+            },
+            roster: std::mem::take(&mut resumption.roster),
+            contacts: std::mem::take(&mut resumption.contacts),
+            sm: Some(Sm::resumed(resumption)),
             ..SessionData::default()
         }
     }
@@ -124,8 +157,18 @@ impl SessionData {
             let features = Features::read(&el.to_element());
             self.server.roster_versioning |= features.roster_versioning;
             self.server.pre_approval |= features.pre_approval;
+            self.server.stream_management |= features.stream_management;
             if let Some(cache) = cx.feature_cache.as_mut() {
                 cache.roster_versioning |= features.roster_versioning;
+                cache.stream_management |= features.stream_management;
+            }
+            // Bind2 bound us without enabling stream management inline: enable it now.
+            if features.stream_management
+                && self.sm.is_none()
+                && cx.config.stream_management
+                && can_reply
+            {
+                self.sm = Some(sm::enable(cx));
             }
             return;
         }
@@ -149,6 +192,15 @@ impl SessionData {
                 }),
                 PresenceKind::Other => cx.out.push_event(Event::Stanza(el)),
             }
+            return;
+        }
+        if el.is("iq", NS_CLIENT)
+            && matches!(el.attr("type"), Some("result") | Some("error"))
+            && self.pending_ping.is_some()
+            && el.attr("id") == self.pending_ping.as_deref()
+        {
+            // The link check's answer (an error proves the link as well as a result).
+            self.pending_ping = None;
             return;
         }
         if el.is("iq", NS_CLIENT)
