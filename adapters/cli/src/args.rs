@@ -29,7 +29,9 @@ use herald_core::{Presence, SubscriptionPolicy};
 ///   state, online, presence_sent, presence, presence_error, reconnecting, error,
 ///   disconnected; roster (at login and for the roster command), roster_push,
 ///   roster_unavailable, roster_edit_failed; subscription_request, subscription_answered,
-///   subscription_left_pending, subscribed, unsubscribed, contact_unsubscribed.
+///   subscription_left_pending, subscribed, unsubscribed, contact_unsubscribed; resumed
+///   (a lost connection's session resumed, with "resent": stanzas sent again),
+///   stanzas_lost ("ids": stanzas that may not have arrived).
 /// Exit status: 0 clean quit, 1 authentication failed, 2 bad usage, 3 TLS or certificate
 /// failure, 4 any other failure.
 // This comment is the `--help` text: its brackets are usage syntax, not doc links.

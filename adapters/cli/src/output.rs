@@ -96,6 +96,10 @@ fn core_event(event: &CoreEvent) -> Option<Value> {
             json!({ "event": "subscription_left_pending", "from": from.to_string() })
         }
         CoreEvent::FastTokenUpdated => json!({ "event": "fast_token_updated" }),
+        CoreEvent::Resumed { resent } => json!({ "event": "resumed", "resent": resent }),
+        CoreEvent::StanzasLost { count, ids } => {
+            json!({ "event": "stanzas_lost", "count": count, "ids": ids })
+        }
         CoreEvent::Subscribed { from } => {
             json!({ "event": "subscribed", "from": from.to_string() })
         }
@@ -275,6 +279,17 @@ mod tests {
         assert_eq!(
             core(CoreEvent::SubscriptionLeftPending { from: from.clone() }),
             json!({ "event": "subscription_left_pending", "from": "dave@localhost" })
+        );
+        assert_eq!(
+            core(CoreEvent::Resumed { resent: 2 }),
+            json!({ "event": "resumed", "resent": 2 })
+        );
+        assert_eq!(
+            core(CoreEvent::StanzasLost {
+                count: 3,
+                ids: vec!["m1".into(), "m2".into()]
+            }),
+            json!({ "event": "stanzas_lost", "count": 3, "ids": ["m1", "m2"] })
         );
         assert_eq!(
             core(CoreEvent::Subscribed { from: from.clone() }),

@@ -30,6 +30,7 @@
 //! | SCRAM keys | the last client's [`Client::scram_cache`] goes into the next attempt's [`Config::scram_cache`]: a reconnect skips PBKDF2 |
 //! | FAST token | the last client's [`Client::fast_token`] (issued, rotated, or dropped when refused) goes into the next attempt's [`Config::fast_token`] |
 //! | the server's features | the last client's [`Client::feature_cache`] goes into the next attempt's [`Config::feature_cache`]: a reconnect sends its SASL initial response with its stream header, one round trip less |
+//! | stream management (XEP-0198) | a connection lost under a resumable session ([`Client::resumption`]) is retried **at once** (delay 0, counted as a backoff attempt) with it in [`Config::resumption`]: no bind, no initial presence, unacknowledged stanzas resent; the server's `location` hint is followed once per resumption (same TLS mode), then the usual targets; a resumed session resets the backoff like one that gets online; a refused resumption goes on as a fresh login |
 //! | roster | the roster of the last client that received one (with the pushes since) goes into [`Config::roster_cache`]: with XEP-0237 versioning the server sends only what changed |
 //! | events the application does not take | back-pressure, never a growing queue: `herald-tokio`'s channel holds [`ConnectOptions::event_capacity`] events and the task stops reading the socket while it is full (commands and timers still run); `herald-std` reads the socket only inside `pump`, one 16 KiB buffer per call |
 //! | logging | `tracing` in both, nothing printed: target `herald::session` for connects, TLS and these decisions; `herald::xml` (TRACE) for the XML both ways, SASL redacted, when [`ConnectOptions::trace`] is set; `herald::driver` (TRACE) once per wait of the run loop |
@@ -47,6 +48,8 @@
 //! [`Client::fast_token`]: herald_core::Client::fast_token
 //! [`Config::fast_token`]: herald_core::Config::fast_token
 //! [`Config::feature_cache`]: herald_core::Config::feature_cache
+//! [`Client::resumption`]: herald_core::Client::resumption
+//! [`Config::resumption`]: herald_core::Config::resumption
 //! [`Config::roster_cache`]: herald_core::Config::roster_cache
 //! [`ConnectOptions::reconnect_initial`]: crate::options::ConnectOptions::reconnect_initial
 //! [`ConnectOptions::reconnect_max`]: crate::options::ConnectOptions::reconnect_max
@@ -57,7 +60,7 @@ use std::time::{Duration, Instant};
 
 use herald_core::{
     Client, Config, ConfigError, DisconnectReason, Entropy, Event, FastToken, FeatureCache,
-    Presence, Roster, ScramCache, UsageError,
+    Presence, Resumption, Roster, ScramCache, UsageError,
 };
 
 use crate::backoff::Backoff;
@@ -118,6 +121,10 @@ pub struct Supervisor {
     /// The FAST token to log in with next (XEP-0484).
     fast_token: Option<FastToken>,
     roster: Option<Roster>,
+    /// The session to resume (XEP-0198), left by the last lost connection.
+    resumption: Option<Resumption>,
+    /// The resumption's `location` hint was followed (it is followed once).
+    location_followed: bool,
     /// Attempts started (by [`Supervisor::next_client`]).
     attempts: u32,
     /// Where the current attempt is connected.
@@ -155,6 +162,8 @@ impl Supervisor {
             feature_cache: config.feature_cache.clone(),
             fast_token: config.fast_token.clone(),
             roster: config.roster_cache.clone(),
+            resumption: config.resumption.clone(),
+            location_followed: false,
             template: config,
             reconnect: options.reconnect,
             backoff: Backoff::new(options.reconnect_initial, options.reconnect_max),
@@ -231,8 +240,14 @@ impl Supervisor {
         self.closing
     }
 
+    /// The session the next attempt resumes, if the last connection left one.
+    pub fn resumption(&self) -> Option<&Resumption> {
+        self.resumption.as_ref()
+    }
+
     /// The configuration of the next attempt: the template with the current presence and
-    /// status, the SCRAM key cache, the server's features and the last roster.
+    /// status, the SCRAM key cache, the server's features, the last roster and the session
+    /// to resume.
     pub fn next_config(&self) -> Config {
         let mut config = self.template.clone();
         config.presence = self.presence;
@@ -243,6 +258,7 @@ impl Supervisor {
         if self.roster.is_some() {
             config.roster_cache = self.roster.clone();
         }
+        config.resumption = self.resumption.clone();
         config
     }
 
@@ -265,8 +281,13 @@ impl Supervisor {
     /// Watches the live client's events on their way to the application.
     pub fn observe(&mut self, event: &Event) {
         match event {
-            Event::Online { .. } => self.backoff.reset(),
-            Event::Roster { .. } => self.got_roster = true,
+            Event::Online { .. } => {
+                // A session online (fresh or resumed) leaves a new resumption behind.
+                self.backoff.reset();
+                self.location_followed = false;
+            }
+            // The resumed client holds the roster as the lost one knew it.
+            Event::Roster { .. } | Event::Resumed { .. } => self.got_roster = true,
             _ => {}
         }
     }
@@ -330,7 +351,9 @@ impl Supervisor {
         if self.got_roster {
             self.roster = Some(last.roster().clone());
         }
+        self.resumption = last.resumption().cloned();
         if self.closing || *reason == DisconnectReason::LocalClose {
+            self.resumption = None;
             return Next::End(EndReason::Session(reason.clone()));
         }
         if let DisconnectReason::TlsFailed { message } = reason {
@@ -353,7 +376,26 @@ impl Supervisor {
             }
         }
         if !reason.should_reconnect() || !self.reconnect {
+            self.resumption = None;
             return Next::End(EndReason::Session(reason.clone()));
+        }
+        if self.resumption.is_some() && self.backoff.attempt() == 0 {
+            // The server keeps the session for a while only: resume at once.
+            let _ = self.backoff.next_delay(self.entropy.as_mut());
+            let direct_tls = self.target.as_ref().is_some_and(|t| t.direct_tls);
+            let target = self
+                .resumption
+                .as_ref()
+                .and_then(Resumption::location)
+                .filter(|_| !self.location_followed)
+                .and_then(|location| redirect(location, direct_tls));
+            self.location_followed |= target.is_some();
+            return Next::Retry(Retry {
+                at: now,
+                delay: Duration::ZERO,
+                attempt: self.backoff.attempt(),
+                target,
+            });
         }
         self.retry(now)
     }

@@ -5,6 +5,8 @@ pub(crate) mod iq;
 pub(crate) mod presence;
 pub(crate) mod roster;
 pub(crate) mod sm;
+#[cfg(test)]
+mod sm_tests;
 
 /// The client stream's default namespace.
 pub(crate) const NS_CLIENT: &str = "jabber:client";
