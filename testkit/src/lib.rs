@@ -35,10 +35,12 @@ pub mod replies;
 pub mod round_trips;
 pub mod scram_server;
 pub mod server;
+pub mod sm_store;
 pub mod xml_in;
 
 pub use contract::{Contract, Drained};
 pub use driver::Driver;
 pub use pair::{Chunking, Pair, Tamper, config_for};
-pub use profile::{ScramTamper, ServerProfile, SessionFeature};
+pub use profile::{Reply, ScramTamper, ServerProfile, SessionFeature};
 pub use server::{ScriptedServer, ServerPhase};
+pub use sm_store::{SmSession, SmStore};
