@@ -49,6 +49,8 @@ mod fast_tests;
 #[cfg(test)]
 mod sasl2_tests;
 #[cfg(test)]
+mod sm_inline_tests;
+#[cfg(test)]
 mod sm_resume_tests;
 #[cfg(test)]
 mod sm_tests;
