@@ -219,6 +219,9 @@ impl ScriptedServer {
 
     /// The simulated TLS handshake finished: a new stream begins.
     pub fn tls_done(&mut self) {
+        if self.connection_lost {
+            return;
+        }
         self.phase = ServerPhase::Tls;
         self.stream = ClientStream::new();
     }
