@@ -36,9 +36,6 @@ pub struct SmSession {
     /// When the connection was lost ([`ServerProfile::clock`](crate::ServerProfile::clock)
     /// seconds); `None` while a connection serves the session.
     pub detached_at: Option<u64>,
-    /// Every client stanza the server counted for this session, over all its connections,
-    /// in order: a stanza the client resent although the server had it shows twice.
-    pub from_client: Vec<Element>,
     /// How many times the session was resumed.
     pub resumptions: u32,
 }
@@ -49,15 +46,6 @@ impl SmSession {
     pub fn expired_at(&self, clock: u64) -> bool {
         self.detached_at
             .is_some_and(|cut| clock >= cut.saturating_add(self.window))
-    }
-
-    /// The client's stanzas this session counted with this `id` attribute (say, to assert that
-    /// a message was handled exactly once across a cut).
-    pub fn from_client_with_id(&self, id: &str) -> Vec<&Element> {
-        self.from_client
-            .iter()
-            .filter(|el| el.attr("id") == Some(id))
-            .collect()
     }
 }
 
@@ -72,6 +60,12 @@ pub struct SmStore {
     pub ended: BTreeMap<String, u32>,
     /// How many SM-IDs were issued (each is derived from this count).
     pub issued: u64,
+    /// Every stanza the client sent after authentication, on every connection to a server
+    /// with [`sm`](crate::ServerProfile::sm) on, in order, with the SM-ID of the session
+    /// that counted it (`None`: SM was not on for that stream yet). Kept when sessions end,
+    /// so that a test can assert that a message was handled exactly once across a cut,
+    /// resumed or not: a stanza the client resent although the server had it shows twice.
+    pub from_client: Vec<(Option<String>, Element)>,
 }
 
 impl SmStore {
@@ -113,12 +107,14 @@ impl SmStore {
         Some(session.sent)
     }
 
-    /// Every client stanza counted over all kept sessions, in the order the sessions were
-    /// issued.
-    pub fn from_client(&self) -> Vec<&Element> {
-        let mut sessions: Vec<&SmSession> = self.sessions.values().collect();
-        sessions.sort_by_key(|s| order_of(&s.id));
-        sessions.iter().flat_map(|s| &s.from_client).collect()
+    /// The client's stanzas with this `id` attribute, over all connections (see
+    /// [`from_client`](Self::from_client)).
+    pub fn from_client_with_id(&self, id: &str) -> Vec<&Element> {
+        self.from_client
+            .iter()
+            .map(|(_, el)| el)
+            .filter(|el| el.attr("id") == Some(id))
+            .collect()
     }
 
     /// A new SM-ID: opaque to the client, never reused (XEP-0198 section 5).

@@ -167,13 +167,17 @@ impl ScriptedServer {
         }
     }
 
-    /// Counts a client stanza, once SM is on, and keeps the client's broadcast presence.
+    /// Counts a client stanza, once SM is on, and keeps the client's broadcast presence;
+    /// logs it in the store when the profile offers SM.
     pub(super) fn sm_count_inbound(&mut self, el: &Element) {
+        if self.profile.sm {
+            let entry = (self.sm.clone(), el.clone());
+            self.profile.sm_store.from_client.push(entry);
+        }
         let Some(session) = self.sm_session_mut() else {
             return;
         };
         session.handled = session.handled.wrapping_add(1);
-        session.from_client.push(el.clone());
         if el.name() == "presence" && el.attr("to").is_none() {
             session.presence = Some(el.clone());
         }
@@ -221,7 +225,6 @@ impl ScriptedServer {
             unacked: Default::default(),
             window,
             detached_at: None,
-            from_client: Vec::new(),
             resumptions: 0,
         };
         self.profile.sm_store.sessions.insert(id.clone(), session);

@@ -3,7 +3,7 @@
 //! (by hand) resumes, as XEP-0198 section 5 has it.
 
 use super::ScriptedServer;
-use super::sm_tests::{BIND, R, ROSTER_GET, a, authenticated, enabled, message, server_a};
+use super::sm_tests::{BIND, ENABLE, R, ROSTER_GET, a, authenticated, enabled, message, server_a};
 use super::test_client::write;
 use crate::profile::{CLOCK_START, ServerProfile};
 
@@ -109,16 +109,42 @@ fn the_client_resends_what_the_servers_h_says_it_lacks_and_it_counts_once() {
     let out = write(&mut server, &resume(&id, 0));
     assert_eq!(out, resumed(&id, 1));
     write(&mut server, &[message("m2").as_str(), R].concat());
-    let session = server.sm_session().unwrap();
-    assert_eq!(session.from_client_with_id("m1").len(), 1);
-    assert_eq!(session.from_client_with_id("m2").len(), 1);
-    assert_eq!(session.handled, 2);
+    let store = &server.profile.sm_store;
+    assert_eq!(store.from_client_with_id("m1").len(), 1);
+    assert_eq!(store.from_client_with_id("m2").len(), 1);
+    assert_eq!(server.sm_session().unwrap().handled, 2);
 
     // A client that resends m1 as well, although h='1' said the server had it, shows.
     write(&mut server, &message("m1"));
+    assert_eq!(server.profile.sm_store.from_client_with_id("m1").len(), 2);
+}
+
+/// After a refused resume the client binds a fresh session (the `h` in `<failed/>` told it
+/// that `m1` arrived, so only `m2` is sent again): the store's log spans both sessions.
+#[test]
+fn the_log_of_client_stanzas_spans_a_refused_resume_and_the_fresh_session() {
+    let (mut server, old) = enabled(ServerProfile::stream_management());
+    write(&mut server, &message("m1"));
+    let mut profile = cut(server);
+    profile.clock += 300;
+    let (mut server, _) = authenticated(profile);
     assert_eq!(
-        server.sm_session().unwrap().from_client_with_id("m1").len(),
-        2
+        write(&mut server, &resume(&old, 0)),
+        item_not_found(Some(1))
+    );
+    write(&mut server, &[BIND, ENABLE, &message("m2")].concat());
+    let fresh = server.sm_id().unwrap();
+    assert_ne!(fresh, old);
+    let store = &server.profile.sm_store;
+    let messages: Vec<(Option<&str>, Option<&str>)> = store
+        .from_client
+        .iter()
+        .filter(|(_, el)| el.name() == "message")
+        .map(|(sm, el)| (sm.as_deref(), el.attr("id")))
+        .collect();
+    assert_eq!(
+        messages,
+        [(Some(old.as_str()), Some("m1")), (Some(fresh), Some("m2"))]
     );
 }
 

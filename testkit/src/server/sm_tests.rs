@@ -213,8 +213,11 @@ fn the_basic_acking_scenario_counts_both_ways() {
     assert_eq!(out, server_a(3));
     let session = server.sm_session().unwrap();
     assert_eq!((session.handled, session.sent, session.acked), (3, 1, 1));
-    let names: Vec<&str> = session.from_client.iter().map(|e| e.name()).collect();
-    assert_eq!(names, ["iq", "presence", "message"]);
+    let logged = &server.profile.sm_store.from_client;
+    let names: Vec<&str> = logged.iter().map(|(_, e)| e.name()).collect();
+    assert_eq!(names, ["iq", "iq", "presence", "message"], "the bind too");
+    assert_eq!(logged[0].0, None, "the bind came before <enable/>");
+    assert_eq!(logged[1].0.as_deref(), server.sm_id());
     assert_eq!(
         session.presence.as_ref().map(|p| p.name()),
         Some("presence")
