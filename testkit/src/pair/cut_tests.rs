@@ -121,3 +121,22 @@ fn server_sends_counts_what_server_says_does_not() {
     pair.server_says("<presence from='bob@localhost/y'/>");
     assert_eq!(pair.server.sm_session().unwrap().sent, 1);
 }
+
+/// The SM presets stay servers a client without SM logs in to: the features it does not
+/// know (`<sm/>`, Bind 2's inline `<feature/>`, SASL2's inline `<sm/>`) change nothing.
+#[test]
+fn a_client_without_sm_logs_in_to_the_sm_presets() {
+    for profile in [
+        ServerProfile::stream_management(),
+        ServerProfile::fast_login_with_sm(),
+    ] {
+        let pair = online(profile);
+        assert!(
+            pair.server.violations.is_empty(),
+            "{:?}",
+            pair.server.violations
+        );
+        assert_eq!(pair.server.sm_id(), None);
+        assert!(pair.server.bound.is_some());
+    }
+}

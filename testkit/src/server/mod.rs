@@ -22,7 +22,12 @@
 //!   `not-authorized`;
 //! - an `<auth/>` to a server without RFC 6120 SASL, an `<authenticate/>` to one without
 //!   SASL2: stream error `unsupported-stanza-type` (Prosody's answer to unknown elements);
-//! - bytes that do not parse: stream error `not-well-formed`.
+//! - bytes that do not parse: stream error `not-well-formed`;
+//! - XEP-0198 misuse: `<enable/>` before binding or twice, `<resume/>` before
+//!   authentication or after binding (`<failed>` with `unexpected-request`), `<r/>` or `<a/>`
+//!   before SM is on (ignored), a bind after `<resumed/>` (stanza error `not-allowed`), an
+//!   `<a h/>` above what was sent (stream error `undefined-condition` with
+//!   `<handled-count-too-high/>`), inline `<enable/>` or `<resume/>` not offered (ignored).
 //!
 //! With [`sm`](crate::ServerProfile::sm) it serves XEP-0198 stream management (module
 //! `sm`): it counts stanzas both ways once SM is on (the server's own stanzas go through
