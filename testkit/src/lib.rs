@@ -2,11 +2,13 @@
 //!
 //! In memory, always: a scripted XMPP server that is itself sans-IO ([`ScriptedServer`],
 //! playing a [`ServerProfile`] modelled on Prosody or ejabberd, or one with SASL2, Bind 2
-//! and FAST, with [`replies`] to inject and an independent SCRAM server), a [`Pair`] that
-//! joins it to a
+//! and FAST, or XEP-0198 stream management with its sessions kept in an [`SmStore`] across
+//! connections, with [`replies`] to inject and an independent SCRAM server), a [`Pair`]
+//! that joins it to a
 //! [`herald_core::Client`] with a virtual clock and a record of the [`round_trips`]
-//! (what crossed, flight by flight), a [`Driver`] for a client driven by hand, and the one
-//! [`Contract`] checker every driver calls the client through.
+//! (what crossed, flight by flight), and that can be cut and reconnected on the same
+//! profile ([`Pair::cut`], [`Pair::reconnect_with`]), a [`Driver`] for a client driven by
+//! hand, and the one [`Contract`] checker every driver calls the client through.
 //!
 //! Behind features:
 //! - `fuzz`: the client's fuzz bodies (`fuzz`), which the cargo-fuzz targets in `fuzz/` wrap;
@@ -35,10 +37,12 @@ pub mod replies;
 pub mod round_trips;
 pub mod scram_server;
 pub mod server;
+pub mod sm_store;
 pub mod xml_in;
 
 pub use contract::{Contract, Drained};
 pub use driver::Driver;
 pub use pair::{Chunking, Pair, Tamper, config_for};
-pub use profile::{ScramTamper, ServerProfile, SessionFeature};
+pub use profile::{Reply, ScramTamper, ServerProfile, SessionFeature};
 pub use server::{ScriptedServer, ServerPhase};
+pub use sm_store::{SmSession, SmStore};

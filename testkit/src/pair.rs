@@ -1,6 +1,8 @@
 //! A client and a scripted server joined in memory, with a virtual clock (quinn's `Pair`,
 //! str0m's `progress`): connect, act, drive, assert. Every call to the client goes through
-//! the [`Contract`] checker, and every byte that crosses is kept as [`Flight`]s.
+//! the [`Contract`] checker, and every byte that crosses is kept as [`Flight`]s. A
+//! connection can be cut and the next one made on the same server profile
+//! ([`Pair::cut`], [`Pair::reconnect_with`]).
 
 use std::time::{Duration, Instant};
 
@@ -15,6 +17,10 @@ use crate::round_trips::{FlightLog, round_trips_to};
 use crate::server::{ScriptedServer, ServerPhase};
 
 pub use crate::round_trips::Flight;
+
+mod cut;
+#[cfg(test)]
+mod cut_tests;
 
 /// How server bytes are cut before they reach the client.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,6 +61,8 @@ pub struct Pair {
     pub hold: bool,
     rng: u64,
     flight_log: FlightLog,
+    /// The connection was cut: nothing crosses any more.
+    severed: bool,
 }
 
 impl std::fmt::Debug for Pair {
@@ -103,6 +111,7 @@ impl Pair {
             hold: false,
             rng: 1,
             flight_log: FlightLog::default(),
+            severed: false,
         }
     }
 
@@ -168,7 +177,7 @@ impl Pair {
                 Some(t) => t(batch),
                 None => batch,
             };
-            for chunk in self.cut(&batch) {
+            for chunk in self.chunks(&batch) {
                 if self.transport_closed() {
                     break;
                 }
@@ -177,7 +186,7 @@ impl Pair {
         }
         // Only after the whole batch: plaintext that followed <proceed/> in it is an
         // injection attempt the client must have seen as plaintext.
-        if self.contract.tls_pending() && !self.transport_closed() {
+        if self.contract.tls_pending() && !self.transport_closed() && !self.severed {
             self.flight_log.tls_handshake();
             self.server.tls_done();
             self.tls_established(self.channel_binding.clone())
@@ -211,7 +220,7 @@ impl Pair {
     /// Feeds `bytes` to the client as if the server sent them ahead of anything it holds,
     /// cut by [`Chunking`], then drives.
     pub fn inject(&mut self, bytes: &[u8]) -> &mut Self {
-        for chunk in self.cut(bytes) {
+        for chunk in self.chunks(bytes) {
             if self.transport_closed() {
                 break;
             }
@@ -255,7 +264,7 @@ impl Pair {
     /// with `CloseTransport` were written before it (the checker makes sure nothing is
     /// written after it).
     fn forward(&mut self, drained: Drained) {
-        if !drained.transmitted.is_empty() {
+        if !drained.transmitted.is_empty() && !self.severed {
             self.flight_log.client(&drained.transmitted);
             self.server.handle_input(&drained.transmitted);
         }
@@ -263,7 +272,7 @@ impl Pair {
         self.events.extend(drained.events);
     }
 
-    fn cut(&mut self, batch: &[u8]) -> Vec<Vec<u8>> {
+    fn chunks(&mut self, batch: &[u8]) -> Vec<Vec<u8>> {
         match self.chunking {
             Chunking::Whole => vec![batch.to_vec()],
             Chunking::ByteAtATime => batch.iter().map(|b| vec![*b]).collect(),

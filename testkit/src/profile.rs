@@ -4,6 +4,8 @@
 
 use std::collections::BTreeMap;
 
+use crate::sm_store::SmStore;
+
 /// Whether and how the RFC 3921 session feature is offered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SessionFeature {
@@ -64,6 +66,20 @@ pub struct FastSlots {
     pub current: Option<FastToken>,
     /// The token last issued, not used yet.
     pub new: Option<FastToken>,
+}
+
+/// How the server answers a request that calls for an answer: an XEP-0198 `<r/>`, an
+/// XEP-0199 ping.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reply {
+    /// At once, as the XEP asks.
+    Prompt,
+    /// Held until the test calls
+    /// [`ScriptedServer::release_held`](crate::ScriptedServer::release_held) (a slow
+    /// server: the test moves the client's clock in between).
+    Held,
+    /// Never (a server that hangs, or a link that went dead one way).
+    Never,
 }
 
 /// Channel-binding bytes the simulated TLS layer shares with both ends.
@@ -150,10 +166,54 @@ pub struct ServerProfile {
     pub fast_tokens: BTreeMap<String, FastSlots>,
     /// How many FAST tokens were issued so far (each secret is derived from this count).
     pub fast_tokens_issued: u64,
-    /// The server's wall clock, in seconds since 1970 (FAST expiry and rotation); tests move
-    /// it by hand.
+    /// The server's wall clock, in seconds since 1970 (FAST expiry and rotation, the stream
+    /// management window); tests move it by hand.
     pub clock: u64,
+    /// How the server answers an XEP-0199 ping addressed to it.
+    pub ping_reply: Reply,
+    /// Offer XEP-0198 stream management (`<sm xmlns='urn:xmpp:sm:3'/>`) after
+    /// authentication, and serve `<enable/>`, `<r/>`, `<a/>` and `<resume/>`.
+    pub sm: bool,
+    /// Allow resumption: `<enable resume='true'/>` gets an SM-ID and `resume='true'`.
+    /// Without it `<resume/>` fails with `feature-not-implemented`.
+    pub sm_resume: bool,
+    /// `max` on `<enabled/>`, in seconds: how long a cut session waits for a resume (the
+    /// lower of this and the client's `max`, if it asks). `None`: no `max` is sent, and the
+    /// window is [`SM_DEFAULT_WINDOW`] (or the client's `max`, if lower).
+    pub sm_max: Option<u32>,
+    /// `location` on `<enabled/>` (XEP-0198 section 5), e.g. `[2001:41D0:1:A49b::1]:9222`.
+    pub sm_location: Option<String>,
+    /// Offer `<enable/>` inside Bind 2's `<bind/>` (XEP-0198 section 9.1: `<feature
+    /// var='urn:xmpp:sm:3'/>` in Bind 2's `<inline/>`), answered inside `<bound/>`.
+    pub sm_inline_bind2: bool,
+    /// Offer `<resume/>` inside SASL2's `<authenticate/>` (XEP-0198 section 9.2: `<sm
+    /// xmlns='urn:xmpp:sm:3'/>` in SASL2's `<inline/>`), answered inside `<success/>`.
+    pub sm_inline_resume: bool,
+    /// Send `<r/>` after every this many stanzas to the client.
+    pub sm_ack_every: Option<u32>,
+    /// How the server answers the client's `<r/>`.
+    pub sm_r_reply: Reply,
+    /// Add this to the `h` of every `<a/>` and `<resumed/>` the server sends: a server that
+    /// claims stanzas the client never sent.
+    pub sm_h_too_high: Option<u32>,
+    /// Answer `<enable/>` with `<failed/>` of this stanza error condition (e.g.
+    /// `internal-server-error`).
+    pub sm_enable_error: Option<String>,
+    /// Refuse every resumption as if the session had timed out: `<failed h='...'>` with
+    /// `item-not-found`, and the session is dropped.
+    pub sm_refuse_resume: bool,
+    /// Where both counters of a new session start, instead of 0 (to test the wrap at 2^32
+    /// without sending four billion stanzas; a real client starts at 0, so only the server's
+    /// own tests set it).
+    pub sm_counter_start: u32,
+    /// The stream management sessions, live and cut. Tests carry them from one connection
+    /// to the next by moving the profile, like [`fast_tokens`](Self::fast_tokens).
+    pub sm_store: SmStore,
 }
+
+/// How long a cut stream management session waits for a resume when the profile sets no
+/// [`sm_max`](ServerProfile::sm_max): Prosody's default hibernation time.
+pub const SM_DEFAULT_WINDOW: u64 = 600;
 
 /// 2026-01-01T00:00:00Z, the scripted server's wall clock when a profile is made.
 pub const CLOCK_START: u64 = 1_767_225_600;
@@ -197,6 +257,20 @@ impl ServerProfile {
             fast_tokens: BTreeMap::new(),
             fast_tokens_issued: 0,
             clock: CLOCK_START,
+            ping_reply: Reply::Prompt,
+            sm: false,
+            sm_resume: false,
+            sm_max: None,
+            sm_location: None,
+            sm_inline_bind2: false,
+            sm_inline_resume: false,
+            sm_ack_every: None,
+            sm_r_reply: Reply::Prompt,
+            sm_h_too_high: None,
+            sm_enable_error: None,
+            sm_refuse_resume: false,
+            sm_counter_start: 0,
+            sm_store: SmStore::default(),
         }
     }
 
@@ -210,6 +284,30 @@ impl ServerProfile {
             bind2: true,
             fast: true,
             ..ServerProfile::prosody_like()
+        }
+    }
+
+    /// Prosody-like, with XEP-0198 stream management and resumption (a 300 s window,
+    /// announced as `max`), as Prosody's mod_smacks offers it.
+    pub fn stream_management() -> Self {
+        ServerProfile {
+            sm: true,
+            sm_resume: true,
+            sm_max: Some(300),
+            ..ServerProfile::prosody_like()
+        }
+    }
+
+    /// [`fast_login`](Self::fast_login) with stream management, inline in Bind 2 and in
+    /// SASL2 as well.
+    pub fn fast_login_with_sm() -> Self {
+        ServerProfile {
+            sm: true,
+            sm_resume: true,
+            sm_max: Some(300),
+            sm_inline_bind2: true,
+            sm_inline_resume: true,
+            ..ServerProfile::fast_login()
         }
     }
 

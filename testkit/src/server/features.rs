@@ -1,5 +1,6 @@
 //! The stream header and `<stream:features>` the server sends, phase by phase.
 
+use super::sm::NS_SM;
 use super::{NS_BIND2, NS_FAST, NS_SASL2, ScriptedServer, ServerPhase};
 use crate::profile::SessionFeature;
 
@@ -64,8 +65,16 @@ impl ScriptedServer {
                 xml.push_str(&format!("<mechanism>{m}</mechanism>"));
             }
             let mut inline = String::new();
-            if p.bind2 {
+            if p.bind2 && self.sm_inline_enable_offered() {
+                // XEP-0386 section 3.1: what Bind 2 can enable inline.
+                inline.push_str(&format!(
+                    "<bind xmlns='{NS_BIND2}'><inline><feature var='{NS_SM}'/></inline></bind>"
+                ));
+            } else if p.bind2 {
                 inline.push_str(&format!("<bind xmlns='{NS_BIND2}'/>"));
+            }
+            if self.sm_inline_resume_offered() {
+                inline.push_str(&format!("<sm xmlns='{NS_SM}'/>"));
             }
             if self.fast_offered {
                 inline.push_str(&format!("<fast xmlns='{NS_FAST}'>"));
@@ -89,13 +98,16 @@ impl ScriptedServer {
         xml
     }
 
-    /// The features of an authenticated stream: binding (unless Bind 2 bound already), the
-    /// session, roster versioning, pre-approval.
+    /// The features of an authenticated stream: binding (unless Bind 2 bound already),
+    /// stream management (unless on already), roster versioning, pre-approval, the session.
     pub(super) fn session_features(&self) -> String {
         let p = &self.profile;
         let mut xml = String::new();
         if self.bound.is_none() {
             xml.push_str("<bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/>");
+        }
+        if p.sm && self.sm.is_none() {
+            xml.push_str(&format!("<sm xmlns='{NS_SM}'/>"));
         }
         if p.roster_version.is_some() {
             xml.push_str("<ver xmlns='urn:xmpp:features:rosterver'/>");

@@ -22,7 +22,19 @@
 //!   `not-authorized`;
 //! - an `<auth/>` to a server without RFC 6120 SASL, an `<authenticate/>` to one without
 //!   SASL2: stream error `unsupported-stanza-type` (Prosody's answer to unknown elements);
-//! - bytes that do not parse: stream error `not-well-formed`.
+//! - bytes that do not parse: stream error `not-well-formed`;
+//! - XEP-0198 misuse: `<enable/>` before binding or twice, `<resume/>` before
+//!   authentication or after binding (`<failed>` with `unexpected-request`), `<r/>` or `<a/>`
+//!   before SM is on (ignored), a bind after `<resumed/>` (stanza error `not-allowed`), an
+//!   `<a h/>` above what was sent (stream error `undefined-condition` with
+//!   `<handled-count-too-high/>`), inline `<enable/>` or `<resume/>` not offered (ignored).
+//!
+//! With [`sm`](crate::ServerProfile::sm) it serves XEP-0198 stream management (module
+//! `sm`): it counts stanzas both ways once SM is on (the server's own stanzas go through
+//! [`ScriptedServer::send_stanza`]; [`ScriptedServer::send_raw`] is not counted), answers
+//! `<r/>`, takes `<a/>`, and keeps its sessions in the profile's
+//! [`sm_store`](crate::ServerProfile::sm_store), where a connection lost without a close
+//! ([`ScriptedServer::connection_lost`]) leaves one to resume on the next connection.
 //!
 //! Stanzas after authentication but before a resource is bound are answered as Prosody
 //! does, with a stanza error `not-authorized` (so a pipelined roster get behind a refused
@@ -32,6 +44,7 @@
 mod features;
 mod sasl;
 mod sasl2;
+mod sm;
 mod stanzas;
 
 pub mod fast;
@@ -40,6 +53,12 @@ pub mod fast;
 mod fast_tests;
 #[cfg(test)]
 mod sasl2_tests;
+#[cfg(test)]
+mod sm_inline_tests;
+#[cfg(test)]
+mod sm_resume_tests;
+#[cfg(test)]
+mod sm_tests;
 #[cfg(test)]
 mod test_client;
 #[cfg(test)]
@@ -130,6 +149,17 @@ pub struct ScriptedServer {
     /// refused for want of a bound resource or a required session.
     pub roster_gets: Vec<Option<String>>,
     pushes: u32,
+    /// The SM-ID of the XEP-0198 session this stream serves (its state is in the profile's
+    /// [`sm_store`](crate::ServerProfile::sm_store)).
+    sm: Option<String>,
+    /// Stanzas sent since the server's last `<r/>`.
+    sm_since_request: u32,
+    /// Whether this stream was resumed rather than bound.
+    resumed: bool,
+    /// The stanzas resent after `<resumed/>` on this connection, in order.
+    pub sm_resent: Vec<String>,
+    held: Vec<sm::Held>,
+    connection_lost: bool,
 }
 
 impl ScriptedServer {
@@ -159,6 +189,12 @@ impl ScriptedServer {
             sasl2_outcomes: Vec::new(),
             roster_gets: Vec::new(),
             pushes: 0,
+            sm: None,
+            sm_since_request: 0,
+            resumed: false,
+            sm_resent: Vec::new(),
+            held: Vec::new(),
+            connection_lost: false,
         }
     }
 
@@ -172,13 +208,25 @@ impl ScriptedServer {
         &self.out
     }
 
-    /// Sends raw bytes to the client (tests inject stanzas and garbage with this).
+    /// Sends raw bytes to the client (tests inject stanzas and garbage with this). Stream
+    /// management does not count them: a stanza a client on SM must count goes through
+    /// [`send_stanza`](Self::send_stanza). Nothing is sent once the connection is lost.
     pub fn send_raw(&mut self, bytes: impl AsRef<[u8]>) {
-        self.out.extend_from_slice(bytes.as_ref());
+        if !self.connection_lost {
+            self.out.extend_from_slice(bytes.as_ref());
+        }
+    }
+
+    /// Whether [`connection_lost`](Self::connection_lost) was called.
+    pub fn is_connection_lost(&self) -> bool {
+        self.connection_lost
     }
 
     /// The simulated TLS handshake finished: a new stream begins.
     pub fn tls_done(&mut self) {
+        if self.connection_lost {
+            return;
+        }
         self.phase = ServerPhase::Tls;
         self.stream = ClientStream::new();
     }
@@ -186,6 +234,9 @@ impl ScriptedServer {
     /// Feeds the client's bytes (one write of the client, or one read of a socket), element
     /// by element, in order.
     pub fn handle_input(&mut self, bytes: &[u8]) {
+        if self.connection_lost {
+            return;
+        }
         self.received_bytes.extend_from_slice(bytes);
         let mut input = bytes;
         while !input.is_empty() && self.phase != ServerPhase::Closed {
@@ -242,6 +293,8 @@ impl ScriptedServer {
             ClientEvent::Close => {
                 self.client_closed = true;
                 self.phase = ServerPhase::Closed;
+                // XEP-0198 section 7: a clean close ends the session.
+                self.sm_end_session();
                 if self.profile.answer_close {
                     self.send_raw("</stream:stream>");
                 }
@@ -287,7 +340,13 @@ impl ScriptedServer {
                 let what = format!("<{}/> before authentication", el.name());
                 return self.end_stream("not-authorized", what);
             }
+            self.sm_count_inbound(el);
             self.on_stanza(el);
+        } else if ns == sm::NS_SM {
+            if !self.profile.sm {
+                return self.unsupported(el);
+            }
+            self.on_sm(el);
         }
     }
 
@@ -302,12 +361,20 @@ impl ScriptedServer {
 
     /// Ends the stream with a stream error, noting why as a violation.
     fn end_stream(&mut self, condition: &str, why: String) {
+        self.end_stream_with(condition, "", why);
+    }
+
+    /// Ends the stream with a stream error carrying `extra` after the condition; an SM
+    /// session ends with it.
+    fn end_stream_with(&mut self, condition: &str, extra: &str, why: String) {
         self.violation(why);
         self.send_raw(format!(
-            "<stream:error><{condition} xmlns='{NS_STREAMS}'/></stream:error></stream:stream>"
+            "<stream:error><{condition} xmlns='{NS_STREAMS}'/>{extra}</stream:error>\
+             </stream:stream>"
         ));
         self.stream_error = Some(condition.to_string());
         self.phase = ServerPhase::Closed;
+        self.sm_end_session();
     }
 
     /// Whether authentication comes too early: STARTTLS is required and not done (RFC 6120

@@ -11,6 +11,7 @@ use minidom::Element;
 use sha2::{Digest, Sha256};
 
 use super::sasl::{Step, decode};
+use super::sm::{NS_SM, Resumption};
 use super::{NS_BIND2, NS_FAST, NS_SASL, NS_SASL2, ScriptedServer, ServerPhase};
 
 /// What an `<authenticate/>` asked for beyond authentication, kept until its outcome.
@@ -26,6 +27,10 @@ pub(super) struct Pending {
     pub(super) request_token: Option<String>,
     /// `<fast/>`, and whether it says `invalidate='true'`.
     pub(super) fast: Option<bool>,
+    /// XEP-0198's `<enable/>` inside `<bind/>`.
+    pub(super) sm_enable: Option<Element>,
+    /// XEP-0198's `<resume/>` inside `<authenticate/>`.
+    pub(super) sm_resume: Option<Element>,
 }
 
 impl Pending {
@@ -46,6 +51,11 @@ impl Pending {
             fast: el
                 .get_child("fast", NS_FAST)
                 .map(|f| truthy(f.attr("invalidate"))),
+            sm_enable: el
+                .get_child("bind", NS_BIND2)
+                .and_then(|b| b.get_child("enable", NS_SM))
+                .cloned(),
+            sm_resume: el.get_child("resume", NS_SM).cloned(),
         }
     }
 }
@@ -135,8 +145,10 @@ impl ScriptedServer {
         self.sasl2 = None;
     }
 
-    /// `<success/>`, after binding (XEP-0386 section 3.2: before the success is sent) and
-    /// the FAST bookkeeping, then the features of the authenticated stream.
+    /// `<success/>`, after an inline resume or binding (XEP-0386 section 3.2: before the
+    /// success is sent) with an inline `<enable/>`, and the FAST bookkeeping, then the
+    /// features of the authenticated stream; after a resume, the resend instead of the
+    /// features (XEP-0198 section 9.2).
     fn sasl2_success(&mut self, pending: Pending, additional: Option<Vec<u8>>) {
         self.phase = ServerPhase::Authenticated;
         self.sasl = None;
@@ -145,24 +157,54 @@ impl ScriptedServer {
         if let Some(data) = self.success_data(additional, pending.fast.is_some()) {
             body.push_str(&format!("<additional-data>{data}</additional-data>"));
         }
-        let mut bound = String::new();
-        if self.profile.bind2
+        let mut inline = String::new();
+        let mut resumed = false;
+        if let Some(resume) = &pending.sm_resume {
+            if self.sm_inline_resume_offered() {
+                match self.sm_resumption(resume) {
+                    Resumption::Resumed(xml) => {
+                        inline = xml;
+                        resumed = true;
+                    }
+                    Resumption::Failed(xml) => inline = xml,
+                    Resumption::Broken => return,
+                }
+            } else {
+                self.violation("<resume/> inside <authenticate/>, not offered".to_string());
+            }
+        }
+        if !resumed
+            && self.profile.bind2
             && let Some(tag) = &pending.bind
         {
             let resource = bind2_resource(tag.as_deref(), pending.user_agent.as_deref());
             self.bound = Some(format!("{}/{resource}", self.bare_jid()));
             self.session_established = true;
-            bound = format!("<bound xmlns='{NS_BIND2}'/>");
+            let enabled = match &pending.sm_enable {
+                Some(enable) if self.sm_inline_enable_offered() => self.sm_enable(enable),
+                Some(_) => {
+                    self.violation("<enable/> inside <bind/>, not offered".to_string());
+                    String::new()
+                }
+                None => String::new(),
+            };
+            inline.push_str(&if enabled.is_empty() {
+                format!("<bound xmlns='{NS_BIND2}'/>")
+            } else {
+                format!("<bound xmlns='{NS_BIND2}'>{enabled}</bound>")
+            });
         }
         let identifier = self.bound.clone().unwrap_or_else(|| self.bare_jid());
         body.push_str(&format!(
-            "<authorization-identifier>{identifier}</authorization-identifier>{bound}"
+            "<authorization-identifier>{identifier}</authorization-identifier>{inline}"
         ));
         body.push_str(&self.fast_after_success(&pending));
         let xml = format!("<success xmlns='{NS_SASL2}'>{body}</success>");
         self.sasl2_outcomes.push(xml.clone());
         self.send_raw(xml);
-        if self.profile.features_after_sasl2_success {
+        if resumed {
+            self.sm_resend();
+        } else if self.profile.features_after_sasl2_success {
             let features = self.session_features();
             self.send_raw(format!("<stream:features>{features}</stream:features>"));
         }

@@ -1,12 +1,15 @@
 //! Stanzas on an authenticated stream: RFC 6120 binding, the RFC 3921 session, the
-//! roster, presence.
+//! roster, presence, XEP-0199 pings to the server. Every stanza the server answers with goes
+//! through [`send_stanza`](ScriptedServer::send_stanza), so that stream management counts it.
 
 use minidom::Element;
 
+use super::sm::Held;
 use super::{NS_BIND, NS_ROSTER, NS_SESSION, ScriptedServer};
-use crate::profile::SessionFeature;
+use crate::profile::{Reply, SessionFeature};
 
 const NS_STANZAS: &str = "urn:ietf:params:xml:ns:xmpp-stanzas";
+const NS_PING: &str = "urn:xmpp:ping";
 
 impl ScriptedServer {
     /// A stanza on an authenticated stream, in the order it came.
@@ -38,7 +41,7 @@ impl ScriptedServer {
             .attr("id")
             .map(|id| format!(" id='{id}'"))
             .unwrap_or_default();
-        self.send_raw(format!(
+        self.send_stanza(format!(
             "<{name} type='error'{id}><error type='{error_type}'><{condition} \
              xmlns='{NS_STANZAS}'/></error></{name}>",
             name = el.name()
@@ -48,6 +51,11 @@ impl ScriptedServer {
     fn on_iq(&mut self, el: &Element) {
         let id = el.attr("id").unwrap_or_default().to_string();
         if let Some(bind) = el.get_child("bind", NS_BIND) {
+            if self.resumed {
+                // XEP-0198 section 5: a resumed session has its resource already.
+                self.violation("a bind after <resumed/>".to_string());
+                return self.stanza_error(el, "cancel", "not-allowed");
+            }
             if let Some(condition) = self.profile.bind_error.clone() {
                 return self.stanza_error(el, "cancel", &condition);
             }
@@ -57,15 +65,35 @@ impl ScriptedServer {
                 .unwrap_or_else(|| "srv-assigned-1".to_string());
             let jid = format!("{}/{resource}", self.bare_jid());
             self.bound = Some(jid.clone());
-            self.send_raw(format!(
+            self.send_stanza(format!(
                 "<iq type='result' id='{id}'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'>\
                  <jid>{jid}</jid></bind></iq>"
             ));
         } else if el.get_child("session", NS_SESSION).is_some() {
             self.session_established = true;
-            self.send_raw(format!("<iq type='result' id='{id}'/>"));
+            self.send_stanza(format!("<iq type='result' id='{id}'/>"));
         } else if let Some(query) = el.get_child("query", NS_ROSTER) {
             self.on_roster_iq(el.attr("type").unwrap_or_default(), &id, query);
+        } else if el.get_child("ping", NS_PING).is_some() && el.attr("type") == Some("get") {
+            self.on_ping(el, id);
+        }
+    }
+
+    /// XEP-0199: a ping to the server (no `to`, or the domain) is answered as
+    /// [`ping_reply`](crate::ServerProfile::ping_reply) says; one to another entity has no
+    /// one here to answer it.
+    fn on_ping(&mut self, el: &Element, id: String) {
+        let to = el.attr("to");
+        if to.is_some() && to != Some(self.profile.domain.as_str()) {
+            return;
+        }
+        match self.profile.ping_reply {
+            Reply::Prompt => self.send_stanza(format!(
+                "<iq type='result' id='{id}' from='{}'/>",
+                self.profile.domain
+            )),
+            Reply::Held => self.held.push(Held::Pong(id)),
+            Reply::Never => {}
         }
     }
 
@@ -75,7 +103,7 @@ impl ScriptedServer {
             && let Some(jid) = &self.bound
         {
             let echo = format!("<presence from='{jid}' to='{jid}' type='unavailable'/>");
-            self.send_raw(echo);
+            self.send_stanza(echo);
         }
     }
 
@@ -97,7 +125,7 @@ impl ScriptedServer {
         if kind == "get" {
             self.roster_gets.push(query.attr("ver").map(str::to_string));
             if let Some(condition) = &self.profile.roster_error {
-                return self.send_raw(format!(
+                return self.send_stanza(format!(
                     "<iq type='error' id='{id}'><error type='cancel'><{condition} \
                      xmlns='{NS_STANZAS}'/></error></iq>"
                 ));
@@ -105,11 +133,11 @@ impl ScriptedServer {
             let current = self.profile.roster_version.clone();
             if current.is_some() && query.attr("ver") == current.as_deref() {
                 // XEP-0237: the client's cached roster is current.
-                return self.send_raw(format!("<iq type='result' id='{id}'/>"));
+                return self.send_stanza(format!("<iq type='result' id='{id}'/>"));
             }
             let ver = current.map(|v| format!(" ver='{v}'")).unwrap_or_default();
             let items = self.roster_xml();
-            return self.send_raw(format!(
+            return self.send_stanza(format!(
                 "<iq type='result' id='{id}'><query xmlns='jabber:iq:roster'{ver}>{items}</query></iq>"
             ));
         }
@@ -138,11 +166,11 @@ impl ScriptedServer {
         );
         let result = format!("<iq type='result' id='{id}'/>");
         if self.profile.push_before_result {
-            self.send_raw(push);
-            self.send_raw(result);
+            self.send_stanza(push);
+            self.send_stanza(result);
         } else {
-            self.send_raw(result);
-            self.send_raw(push);
+            self.send_stanza(result);
+            self.send_stanza(push);
         }
     }
 }
