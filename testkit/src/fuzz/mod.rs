@@ -53,6 +53,11 @@ const FEATURES_BIND: &str = "<stream:features><bind xmlns='urn:ietf:params:xml:n
     <session xmlns='urn:ietf:params:xml:ns:xmpp-session'><optional/></session>\
     </stream:features>";
 
+const FEATURES_BIND_SM: &str = "<stream:features>\
+    <bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/><sm xmlns='urn:xmpp:sm:3'/>\
+    </stream:features>";
+const ENABLED: &str = "<enabled xmlns='urn:xmpp:sm:3' id='fuzz-sm' resume='true'/>";
+
 /// The configuration of every fuzzed client (with `tls` as given).
 pub fn config(tls: TlsPolicy) -> Config {
     // The constants are a valid account JID.
@@ -148,7 +153,7 @@ pub fn raw_bytes(data: &[u8]) {
 }
 
 /// Logs a driver in over STARTTLS and PLAIN with the scripted server messages.
-fn online_driver(fetch_roster: bool) -> Driver {
+fn online_driver(fetch_roster: bool, stream_management: bool) -> Driver {
     let mut config = config(TlsPolicy::Required);
     config.fetch_roster = fetch_roster;
     let mut d = Driver::new(config, SEED);
@@ -162,9 +167,17 @@ fn online_driver(fetch_roster: bool) -> Driver {
         &mut d,
         format!("{HEADER}{FEATURES_PLAIN}{SUCCESS}").as_bytes(),
     );
-    input(&mut d, format!("{HEADER}{FEATURES_BIND}").as_bytes());
+    let features = if stream_management {
+        FEATURES_BIND_SM
+    } else {
+        FEATURES_BIND
+    };
+    input(&mut d, format!("{HEADER}{features}").as_bytes());
     let id = last_iq_id_with(&d, NS_BIND);
     input(&mut d, bind_result(&id, JID).as_bytes());
+    if stream_management {
+        input(&mut d, ENABLED.as_bytes());
+    }
     if fetch_roster {
         let id = last_iq_id_with(&d, NS_ROSTER);
         let roster = format!("<iq type='result' id='{id}'><query xmlns='jabber:iq:roster'/></iq>");
@@ -191,17 +204,50 @@ fn bind_result(id: &str, jid: &str) -> String {
 }
 
 /// Server bytes into a client that a scripted login brought online. The first byte picks
-/// the chunk size; at the end the client closes, then the transport reaches end of file.
+/// the chunk size (bits 0-2), the roster fetch (bit 3), stream management (bit 4: offered,
+/// enabled with resumption, so that `<r/>`, `<a/>` and counting meet the bytes) and the
+/// end (bit 5: the connection is lost, and a resumption, if left, must belong to the
+/// account; else the client closes, then the transport reaches end of file). Before the
+/// end, the timers of the next two minutes fire (acknowledgement requests, link checks).
 pub fn online_bytes(data: &[u8]) {
     let Some((&mode, rest)) = data.split_first() else {
         return;
     };
     let chunk = [1, 3, 16, 64, 256, 1024, 4096, usize::MAX][usize::from(mode) & 7];
-    let mut d = online_driver(mode & 8 != 0);
+    let mut d = online_driver(mode & 8 != 0, mode & 16 != 0);
     input_chunked(&mut d, rest, chunk);
     if !d.client().is_closed() {
         let _ = d.command(|c, now| c.set_presence(now, Presence::Away));
-        let _ = d.command(|c, now| c.close(now));
+        // The timers of the next two minutes, one at a time (each may arm the next).
+        let until = d
+            .client()
+            .poll_timeout()
+            .map(|t| t + std::time::Duration::from_secs(120));
+        for _ in 0..16 {
+            match (d.client().poll_timeout(), until) {
+                (Some(at), Some(until)) if at <= until => d.timeout_at(at),
+                _ => break,
+            }
+        }
     }
+    if mode & 32 != 0 {
+        d.eof();
+        if let Some(resumption) = d.client().resumption() {
+            assert_eq!(
+                resumption.jid().to_string(),
+                JID,
+                "a resumption of the account"
+            );
+            assert!(
+                resumption.unacknowledged() <= herald_core::Limits::default().max_unacked_stanzas
+            );
+        }
+        return;
+    }
+    let closed = !d.client().is_closed() && d.command(|c, now| c.close(now)).is_ok();
     d.eof();
+    if closed {
+        let left = d.client().resumption();
+        assert!(left.is_none(), "a close leaves nothing to resume");
+    }
 }
