@@ -163,7 +163,8 @@ impl Client {
 
     /// The FAST token (XEP-0484) to log in with next time: the config's, or the one the
     /// server issued or rotated in this session ([`Event::FastTokenUpdated`]); `None` once
-    /// the server refused it. A credential: persist it as such.
+    /// the server refused it (a server that no longer offers FAST has not: the token is
+    /// kept). A credential: persist it as such.
     pub fn fast_token(&self) -> Option<&FastToken> {
         self.cx.fast_token.as_ref()
     }

@@ -1,12 +1,14 @@
 //! The fuzz entry points (`herald_testkit::fuzz` and, for the stream reader,
 //! `herald_core::fuzz`; feature `fuzz` of both) on the committed seed corpora and on every
 //! input a fuzzer ever crashed, so a fixed crash stays fixed and the fuzz bodies run in the
-//! ordinary test suite. The recorded real-server logins must replay through a whole login,
-//! or the seeds would stop the fuzzer at SCRAM.
+//! ordinary test suite. The recorded logins (real servers, and the scripted server for
+//! SASL2, Bind2 and FAST) must replay through a whole login, or the seeds would stop the
+//! fuzzer at authentication.
 
 use std::path::{Path, PathBuf};
 
-use herald_core::{Event, TlsPolicy, Transport};
+use herald_core::{DisconnectReason, Event, Mechanism, SessionState};
+use herald_testkit::fuzz::scripted_seeds;
 use herald_testkit::{Driver, fuzz};
 
 fn seeds(target: &str) -> Vec<(PathBuf, Vec<u8>)> {
@@ -56,19 +58,27 @@ fn xml_stream_seeds() {
     }
 }
 
-/// Feeds a recorded login one byte at a time, as `raw_bytes` mode 0 does, and returns the
-/// events and how many SCRAM keys the client's cache ends with.
-fn replay(data: &[u8]) -> (Vec<Event>, usize) {
-    let config = fuzz::config(TlsPolicy::Required);
-    let mut client = Driver::connected(config, fuzz::SEED, Transport::Plain);
+/// Feeds a recorded login one byte at a time to the client `raw_bytes` makes for its mode
+/// byte, and returns that client (its events, SCRAM key cache, FAST token).
+fn replay(data: &[u8]) -> Driver {
+    let (config, transport) = fuzz::raw_config(data[0]);
+    let mut client = Driver::connected(config, fuzz::SEED, transport);
     for byte in &data[1..] {
         client.input(std::slice::from_ref(byte));
         if client.contract().tls_pending() {
             client.tls_established(None).expect("handshake");
         }
     }
-    let keys = client.client().scram_cache().len();
-    (client.events, keys)
+    client
+}
+
+/// How the session of a replayed recording ended (the recordings end with the server's
+/// answer to our close, which the replaying client did not send: the server closed first).
+fn ending(events: &[Event]) -> Option<DisconnectReason> {
+    events.iter().find_map(|e| match e {
+        Event::Disconnected { reason } => Some(reason.clone()),
+        _ => None,
+    })
 }
 
 #[test]
@@ -80,23 +90,111 @@ fn recorded_real_logins_replay_to_online_with_a_verified_server_signature() {
             .find(|(p, _)| p.ends_with(format!("{server}-login")))
             .unwrap_or_else(|| panic!("no {server} login seed"));
         assert_eq!(data[0], 0, "{}: mode byte", path.display());
-        let (events, keys) = replay(data);
+        let client = replay(data);
+        let events = &client.events;
         // `raw_bytes` replays such a login with the verified key cached, too.
+        let keys = client.client().scram_cache().len();
         assert_eq!(keys, 1, "{server}: the verified SCRAM key is cached");
         let online = events.iter().any(|e| matches!(e, Event::Online { .. }));
         assert!(online, "{server}: {events:#?}");
-        let ended = events.iter().find_map(|e| match e {
-            Event::Disconnected { reason } => Some(reason.clone()),
-            _ => None,
-        });
-        // The recording ends with the server's answer to our close, which the replaying
-        // client did not send: the server closed first.
         assert_eq!(
-            ended,
-            Some(herald_core::DisconnectReason::ServerClosed),
+            ending(events),
+            Some(DisconnectReason::ServerClosed),
             "{server}"
         );
     }
+}
+
+/// The scripted seeds are what `herald_testkit::fuzz::scripted_seeds` records today: the
+/// committed files were made by it, and a change to the client or the scripted server that
+/// changes them shows here (re-record with `cargo run -p herald-tests --example
+/// record_scripted_seeds`).
+#[test]
+fn scripted_seeds_are_what_the_recorder_makes_today() {
+    for seed in scripted_seeds::seeds() {
+        let (_, committed) = seeds(seed.target)
+            .into_iter()
+            .find(|(p, _)| p.ends_with(seed.name))
+            .unwrap_or_else(|| panic!("{}/{} is not committed", seed.target, seed.name));
+        assert!(
+            committed == seed.data,
+            "{}/{} differs from what the recorder makes: re-record it",
+            seed.target,
+            seed.name
+        );
+    }
+}
+
+/// The scripted SASL2, Bind2 and FAST logins replay through a whole login with the client
+/// their mode byte gives, each the way its name says: the mechanisms tried, the server's
+/// proof verified (SCRAM `v=` or the token's HMAC), the token issued or rotated.
+#[test]
+fn scripted_logins_replay_through_a_whole_sasl2_login() {
+    use Mechanism::{HtSha256None as Ht, ScramSha1, ScramSha256};
+    let expected: [(&str, &[Mechanism], usize); 6] = [
+        ("scripted-sasl2-login", &[ScramSha256], 1),
+        ("scripted-sasl2-then-bind-login", &[ScramSha256], 1),
+        ("scripted-fast-login", &[Ht], 1),
+        ("scripted-fast-cached-login", &[Ht], 1),
+        // Refused, dropped (an update), then SCRAM and a new one.
+        ("scripted-refused-token-login", &[Ht, ScramSha256], 2),
+        // The stale early choice, taken back.
+        ("scripted-stale-cache-login", &[ScramSha256, ScramSha1], 1),
+    ];
+    let all = seeds("raw_server_bytes");
+    for (seed, (name, mechanisms, updates)) in scripted_seeds::RAW.iter().zip(expected) {
+        assert_eq!(seed.name, name);
+        let (_, data) = all.iter().find(|(p, _)| p.ends_with(name)).unwrap();
+        assert_eq!(data[0], seed.mode, "{name}: mode byte");
+        let client = replay(data);
+        let events = &client.events;
+        let tried: Vec<Mechanism> = events
+            .iter()
+            .filter_map(|e| match e {
+                Event::StateChanged(SessionState::Authenticating { mechanism }) => Some(*mechanism),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(tried, mechanisms, "{name}: {events:#?}");
+        let online = events.iter().any(|e| matches!(e, Event::Online { .. }));
+        assert!(online, "{name}: {events:#?}");
+        let updated = events
+            .iter()
+            .filter(|e| **e == Event::FastTokenUpdated)
+            .count();
+        assert_eq!(updated, updates, "{name}: {events:#?}");
+        let token = client.client().fast_token().expect("a token issued");
+        assert_ne!(token.token.expose(), fuzz::FAST_TOKEN, "{name}: a new one");
+        assert_eq!(
+            ending(events),
+            Some(DisconnectReason::ServerClosed),
+            "{name}"
+        );
+    }
+}
+
+/// The scripted SASL2 online seed continues the SASL2 login `online_bytes` scripts: the
+/// roster result it holds answers that login's roster request.
+#[test]
+fn the_scripted_online_seed_continues_the_targets_sasl2_login() {
+    let all = seeds("online_bytes");
+    let (_, data) = all
+        .iter()
+        .find(|(p, _)| p.ends_with("scripted-sasl2-online"))
+        .expect("the SASL2 online seed");
+    assert_eq!(data[0], scripted_seeds::ONLINE_MODE);
+    let mut client = fuzz::online_driver(data[0]);
+    client.input(&data[1..]);
+    let events = &client.events;
+    assert!(
+        events.iter().any(|e| matches!(e, Event::Roster { .. })),
+        "{events:#?}"
+    );
+    assert!(
+        events.iter().any(|e| matches!(e, Event::Presence(_))),
+        "{events:#?}"
+    );
+    assert_eq!(ending(events), Some(DisconnectReason::ServerClosed));
 }
 
 /// The hand-encoded `command_sequence` seeds decode to the steps their names promise (the

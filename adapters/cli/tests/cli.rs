@@ -1,112 +1,17 @@
 //! The `herald` binary against the testkit's loopback server: usage errors, the JSON event
 //! lines, stdin commands and exit statuses.
 
-use std::collections::VecDeque;
-use std::io::{BufRead, BufReader, Write};
-use std::process::{Child, ChildStdin, Command, Stdio};
+use std::io::{BufRead, BufReader};
+use std::process::Stdio;
 use std::sync::mpsc::{self, Receiver};
 use std::time::Duration;
 
 use herald_testkit::loopback::{ALICE_PLAIN, Conn, LoopbackServer, attr, temp_file};
 use serde_json::Value;
 
-fn herald() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_herald"));
-    command.env_remove("HERALD_PASSWORD");
-    command
-}
+mod running;
 
-/// Runs to completion with no standard input; returns (status, stdout, stderr).
-fn run(command: &mut Command) -> (i32, String, String) {
-    let out = command.stdin(Stdio::null()).output().unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-struct Running {
-    child: Child,
-    stdin: Option<ChildStdin>,
-    lines: Receiver<Value>,
-    /// Lines read past while looking for another kind of event, oldest first.
-    skipped: VecDeque<Value>,
-}
-
-impl Running {
-    fn start(command: &mut Command) -> Running {
-        let mut child = command
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let (tx, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let line = line.unwrap();
-                let value: Value = serde_json::from_str(&line)
-                    .unwrap_or_else(|e| panic!("not JSON: {line:?}: {e}"));
-                assert!(value["event"].is_string(), "{line}");
-                if tx.send(value).is_err() {
-                    break;
-                }
-            }
-        });
-        let stdin = child.stdin.take();
-        Running {
-            child,
-            stdin,
-            lines,
-            skipped: VecDeque::new(),
-        }
-    }
-
-    /// Waits for an event line of kind `event`; returns it.
-    fn expect(&mut self, event: &str) -> Value {
-        self.expect_where(event, |_| true)
-    }
-
-    /// The oldest event line of kind `event` for which `want` holds, among the lines
-    /// skipped so far and the ones to come (at most 15 s away). Other lines are kept for
-    /// later calls.
-    fn expect_where(&mut self, event: &str, want: impl Fn(&Value) -> bool) -> Value {
-        let fits = |v: &Value| v["event"] == event && want(v);
-        if let Some(i) = self.skipped.iter().position(fits) {
-            return self.skipped.remove(i).unwrap();
-        }
-        loop {
-            let value = self
-                .lines
-                .recv_timeout(Duration::from_secs(15))
-                .unwrap_or_else(|_| panic!("no {event:?} event; skipped: {:?}", self.skipped));
-            if fits(&value) {
-                return value;
-            }
-            self.skipped.push_back(value);
-        }
-    }
-
-    fn say(&mut self, line: &str) {
-        let stdin = self.stdin.as_mut().unwrap();
-        writeln!(stdin, "{line}").unwrap();
-        stdin.flush().unwrap();
-    }
-
-    fn wait(mut self) -> i32 {
-        drop(self.stdin.take());
-        for _ in 0..150 {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return status.code().unwrap_or(-1);
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        let _ = self.child.kill();
-        panic!("herald did not exit");
-    }
-}
+use running::{Running, herald, run};
 
 #[test]
 fn bad_usage_exits_with_2() {

@@ -8,19 +8,26 @@
 //! checker (by way of a [`Driver`]), and each target adds its own properties.
 //!
 //! - [`raw_bytes`]: server bytes into a fresh client, whole and in chunks (the outcome must
-//!   not depend on the chunking, nor on a cached SCRAM key).
-//! - [`online_bytes`]: server bytes into a client a scripted login has brought online.
+//!   not depend on the chunking, nor on a cached SCRAM key); the client may hold a SASL2
+//!   user agent, a FAST token, a feature cache ([`modes`]).
+//! - [`online_bytes`]: server bytes into a client a scripted login (RFC 6120 or SASL2 with
+//!   Bind2) has brought online.
 //! - [`command_sequence`]: an `arbitrary`-derived sequence of inputs, canned server
 //!   messages, timeouts, TLS events and commands.
 //!
 //! The SCRAM nonce comes from `SeededEntropy::new(`[`SEED`]`)`, so a recorded login
 //! transcript replays exactly (the server nonce extends ours, and `v=` verifies when the
-//! transcript was recorded with [`PASSWORD`] and without channel binding).
+//! transcript was recorded with [`PASSWORD`] and without channel binding); a FAST login
+//! replays when the client holds [`FAST_TOKEN`] ([`modes::raw::FAST_TOKEN`]), the token the
+//! server of the scripted seeds ([`scripted_seeds`]) had issued.
 //!
 //! [`Contract`]: crate::Contract
 
+pub mod modes;
+pub mod scripted_seeds;
 mod sequence;
 
+pub use modes::{FAST_TOKEN, USER_AGENT, raw_config};
 pub use sequence::{command_sequence, command_sequence_trace};
 
 use herald_core::{
@@ -49,6 +56,9 @@ const FEATURES_SCRAM: &str = "<stream:features><mechanisms \
     xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><mechanism>SCRAM-SHA-1</mechanism>\
     <mechanism>SCRAM-SHA-256</mechanism></mechanisms></stream:features>";
 const SUCCESS: &str = "<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>";
+const FEATURES_SASL2_PLAIN: &str = "<stream:features><authentication xmlns='urn:xmpp:sasl:2'>\
+    <mechanism>PLAIN</mechanism><inline><bind xmlns='urn:xmpp:bind:0'/></inline>\
+    </authentication></stream:features>";
 const FEATURES_BIND: &str = "<stream:features><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/>\
     <session xmlns='urn:ietf:params:xml:ns:xmpp-session'><optional/></session>\
     </stream:features>";
@@ -113,8 +123,9 @@ fn last_iq_id_with(d: &Driver, ns: &str) -> String {
         .to_string()
 }
 
-/// Server bytes into a fresh client. The first byte picks the transport and the chunk size;
-/// a requested TLS handshake completes after the chunk that asked for it. Without STARTTLS
+/// Server bytes into a fresh client. The first byte picks the transport, the chunk size and
+/// what the client holds from earlier sessions ([`modes::raw`]); a requested TLS handshake
+/// completes after the chunk that asked for it. Without STARTTLS
 /// the same bytes are also fed one at a time, and both runs must agree; when the login
 /// verified a SCRAM key, a run with that key cached must agree too.
 pub fn raw_bytes(data: &[u8]) {
@@ -123,12 +134,7 @@ pub fn raw_bytes(data: &[u8]) {
     };
     let chunk = [1, 7, 61, usize::MAX][usize::from(mode >> 2) & 3];
     let run = |chunk: usize, cache: Option<ScramCache>| {
-        let (tls, transport) = match mode & 3 {
-            0 | 1 => (TlsPolicy::Required, Transport::Plain),
-            2 => (TlsPolicy::Required, Transport::DirectTls(None)),
-            _ => (TlsPolicy::InsecurePlaintext, Transport::Plain),
-        };
-        let mut config = config(tls);
+        let (mut config, transport) = raw_config(mode);
         if let Some(cache) = cache {
             config.scram_cache = cache;
         }
@@ -152,10 +158,19 @@ pub fn raw_bytes(data: &[u8]) {
     }
 }
 
-/// Logs a driver in over STARTTLS and PLAIN with the scripted server messages.
-fn online_driver(fetch_roster: bool, stream_management: bool) -> Driver {
+/// A client the scripted server messages brought online, as `online_bytes` starts from
+/// with `mode` ([`modes::online`]): over STARTTLS, PLAIN and RFC 6120 binding (with the
+/// roster, when fetched, received, and stream management, when asked for, enabled with
+/// resumption), or over direct TLS and SASL2 PLAIN with Bind2 inline (online at the
+/// success, the roster request unanswered).
+pub fn online_driver(mode: u8) -> Driver {
+    let fetch_roster = mode & modes::online::FETCH_ROSTER != 0;
+    let stream_management = mode & modes::online::STREAM_MANAGEMENT != 0;
     let mut config = config(TlsPolicy::Required);
     config.fetch_roster = fetch_roster;
+    if mode & modes::online::SASL2 != 0 {
+        return online_over_sasl2(config);
+    }
     let mut d = Driver::new(config, SEED);
     let _ = d.connect(Transport::Plain);
     input(
@@ -191,6 +206,24 @@ fn online_driver(fetch_roster: bool, stream_management: bool) -> Driver {
     d
 }
 
+/// SASL2 PLAIN with Bind2 inline on direct TLS: online at the `<success/>`, bound to the
+/// resource the scripted server makes of the JID's (as in the seed recorded against it).
+fn online_over_sasl2(config: Config) -> Driver {
+    let mut d = Driver::new(config, SEED);
+    let _ = d.connect(Transport::DirectTls(None));
+    let resource = crate::server::bind2_resource(Some("fuzz"), None);
+    let success = format!(
+        "<success xmlns='urn:xmpp:sasl:2'><authorization-identifier>alice@localhost/{resource}\
+         </authorization-identifier><bound xmlns='urn:xmpp:bind:0'/></success>"
+    );
+    input(
+        &mut d,
+        format!("{HEADER}{FEATURES_SASL2_PLAIN}{success}").as_bytes(),
+    );
+    assert_eq!(d.client().state(), SessionState::Online, "the SASL2 login");
+    d
+}
+
 /// The resource binding namespace.
 pub(crate) const NS_BIND: &str = "urn:ietf:params:xml:ns:xmpp-bind";
 /// The roster namespace.
@@ -204,17 +237,17 @@ fn bind_result(id: &str, jid: &str) -> String {
 }
 
 /// Server bytes into a client that a scripted login brought online. The first byte picks
-/// the chunk size (bits 0-2), the roster fetch (bit 3), stream management (bit 4: offered,
-/// enabled with resumption, so that `<r/>`, `<a/>` and counting meet the bytes) and the
-/// end (bit 5: the connection is lost, and a resumption, if left, must belong to the
-/// account; else the client closes, then the transport reaches end of file). Before the
-/// end, the timers of the next two minutes fire (acknowledgement requests, link checks).
+/// the chunk size and the login ([`modes::online`]), stream management (offered, enabled
+/// with resumption, so that `<r/>`, `<a/>` and counting meet the bytes) and the end (the
+/// connection is lost, and a resumption, if left, must belong to the account; else the
+/// client closes, then the transport reaches end of file). Before the end, the timers of
+/// the next two minutes fire (acknowledgement requests, link checks).
 pub fn online_bytes(data: &[u8]) {
     let Some((&mode, rest)) = data.split_first() else {
         return;
     };
     let chunk = [1, 3, 16, 64, 256, 1024, 4096, usize::MAX][usize::from(mode) & 7];
-    let mut d = online_driver(mode & 8 != 0, mode & 16 != 0);
+    let mut d = online_driver(mode);
     input_chunked(&mut d, rest, chunk);
     if !d.client().is_closed() {
         let _ = d.command(|c, now| c.set_presence(now, Presence::Away));
@@ -230,7 +263,7 @@ pub fn online_bytes(data: &[u8]) {
             }
         }
     }
-    if mode & 32 != 0 {
+    if mode & modes::online::LOST != 0 {
         d.eof();
         if let Some(resumption) = d.client().resumption() {
             assert_eq!(

@@ -130,7 +130,17 @@ fn a_client_without_sm_logs_in_to_the_sm_presets() {
         ServerProfile::stream_management(),
         ServerProfile::fast_login_with_sm(),
     ] {
-        let pair = online(profile);
+        let mut config = crate::pair::config_for(&profile);
+        config.stream_management = false;
+        let mut pair = Pair::new(profile, config);
+        pair.connect();
+        assert!(
+            pair.events
+                .iter()
+                .any(|e| matches!(e, Event::Online { .. })),
+            "{:?}",
+            pair.events
+        );
         assert!(
             pair.server.violations.is_empty(),
             "{:?}",

@@ -38,6 +38,10 @@ pub(crate) struct Authenticating {
     /// early one the features no longer lead to, or a FAST token), and whether it can.
     restart: Option<(Link, Features)>,
     recoverable: bool,
+    /// The stream's features lead to this choice. An early choice they no longer lead to
+    /// is refused as a mechanism not offered, without being judged: a token refused that
+    /// way is still good.
+    offered: bool,
 }
 
 /// The mechanism's own state.
@@ -226,6 +230,8 @@ fn send(choice: Choice<'_>, tls: bool, cx: &mut Context) -> Result<Box<Authentic
         restart: None,
         // A refused token is not a refused password: SCRAM can still log in.
         recoverable: mechanism == Mechanism::HtSha256None,
+        // Until `confirm` says otherwise for an early choice.
+        offered: true,
     }))
 }
 
@@ -245,6 +251,7 @@ impl Authenticating {
                 && c.sasl2.is_some() == self.sasl2.is_some()
         });
         self.recoverable |= !same;
+        self.offered = same;
         self.restart = Some((link, features.clone()));
         Ok(State::Authenticating(self))
     }
@@ -372,7 +379,7 @@ impl Authenticating {
 
     fn on_failure(mut self: Box<Self>, el: &Element, cx: &mut Context) -> Result<State, Failure> {
         self.settle_scram_key(false, cx);
-        if self.mechanism == Mechanism::HtSha256None {
+        if self.mechanism == Mechanism::HtSha256None && self.offered {
             // The token is refused (expired, revoked): forget it; SCRAM asks for a new one.
             cx.fast_token = None;
             cx.out.push_event(Event::FastTokenUpdated);
