@@ -91,7 +91,9 @@ pub enum Event {
     /// The session moved to a new state. Never [`SessionState::Closed`]: the end comes as
     /// [`Event::Disconnected`], once.
     StateChanged(SessionState),
-    /// Logged in: resource bound, initial presence sent.
+    /// Logged in: resource bound, initial presence sent. Also right after
+    /// [`Event::Resumed`]: the same session is usable again (nothing was bound or sent
+    /// anew).
     Online {
         /// The bound full JID.
         jid: FullJid,

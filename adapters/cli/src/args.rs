@@ -88,6 +88,13 @@ pub(crate) struct Args {
     #[arg(long, value_name = "SECONDS", default_value = "30", value_parser = parse_seconds)]
     pub(crate) subscription_window: Duration,
 
+    /// After this long with nothing from the server, check that the link is alive (an ack
+    /// request with stream management, else a ping); no answer within this long again (at
+    /// most 20 s) and the connection counts as lost: the session is resumed or logged in
+    /// again. 0: never check.
+    #[arg(long, value_name = "SECONDS", default_value = "60", value_parser = parse_seconds)]
+    pub(crate) link_check: Duration,
+
     /// Keep this installation's id and its FAST token (XEP-0484) in FILE (mode 0600): with a
     /// server that offers SASL2 and FAST, the next login takes one round trip and no
     /// password hashing.

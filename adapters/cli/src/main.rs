@@ -80,6 +80,12 @@ fn run(args: Args) -> u8 {
     config.priority = args.priority;
     config.subscription_policy = args.subscriptions.into();
     config.timeouts.subscription_window = args.subscription_window;
+    if args.link_check.is_zero() {
+        config.timeouts.link_check = None;
+    } else {
+        config.timeouts.link_check = Some(args.link_check);
+        config.timeouts.link_answer = config.timeouts.link_answer.min(args.link_check);
+    }
     let fast_file = args.fast_token_file.clone();
     if let Some(path) = &fast_file {
         match fast::load(path) {

@@ -44,6 +44,15 @@
 //! it, the wall time does. Each connection is counted on its own, so a reconnect through
 //! the same proxy ([`FlightProxy::cut`]) gets its own count.
 //!
+//! # Blackholes
+//!
+//! [`FlightProxy::blackhole`] models a network cut as a phone meets it: from then on the
+//! connections carried so far pass nothing either way, and neither side sees a FIN or a
+//! reset (the sockets stay open); only a link check can tell. While the proxy is
+//! [`refusing`](FlightProxy::set_refusing), new connections are closed as soon as they are
+//! accepted. [`FlightProxy::release_upstream`] then lets the server notice (a FIN on its
+//! side only), as its own TCP would in the end.
+//!
 //! [`expected`] holds the counts per login path: what the client takes today and what
 //! issue 12 aims for.
 
@@ -74,8 +83,10 @@ pub struct FlightProxy {
     upstream_port: u16,
     delay: Duration,
     log: Arc<Mutex<Log>>,
-    /// Both sockets of every connection, to cut them.
-    sockets: Arc<Mutex<Vec<[TcpStream; 2]>>>,
+    /// Both sockets of every connection, to cut them, and whether it is blackholed.
+    sockets: Arc<Mutex<Vec<Carried>>>,
+    /// New connections are closed at once.
+    refusing: Arc<AtomicBool>,
     stop: Arc<AtomicBool>,
     accept: Option<JoinHandle<()>>,
 }
@@ -89,11 +100,15 @@ impl FlightProxy {
         let log = Arc::new(Mutex::new(Log::default()));
         let sockets = Arc::new(Mutex::new(Vec::new()));
         let stop = Arc::new(AtomicBool::new(false));
+        let refusing = Arc::new(AtomicBool::new(false));
         let accept = {
-            let (log, sockets, stop) = (log.clone(), sockets.clone(), stop.clone());
-            std::thread::spawn(move || {
-                accept_loop(listener, upstream_port, delay, log, sockets, stop)
-            })
+            let shared = Shared {
+                log: log.clone(),
+                sockets: sockets.clone(),
+                stop: stop.clone(),
+                refusing: refusing.clone(),
+            };
+            std::thread::spawn(move || accept_loop(listener, upstream_port, delay, shared))
         };
         Ok(FlightProxy {
             port,
@@ -101,6 +116,7 @@ impl FlightProxy {
             delay,
             log,
             sockets,
+            refusing,
             stop,
             accept: Some(accept),
         })
@@ -157,11 +173,56 @@ impl FlightProxy {
     /// stream close, no TLS close); bytes still delayed are lost. New connections are
     /// accepted as before.
     pub fn cut(&self) {
-        for [client, upstream] in self.sockets.lock().expect("sockets lock").drain(..) {
-            let _ = client.shutdown(Shutdown::Both);
-            let _ = upstream.shutdown(Shutdown::Both);
+        for carried in self.sockets.lock().expect("sockets lock").drain(..) {
+            let _ = carried.client.shutdown(Shutdown::Both);
+            let _ = carried.upstream.shutdown(Shutdown::Both);
         }
     }
+
+    /// Blackholes every connection carried so far (see the [module docs](self#blackholes)):
+    /// nothing more passes either way, bytes still delayed are dropped, and no side sees
+    /// its connection end. Returns how many connections it caught.
+    pub fn blackhole(&self) -> usize {
+        let sockets = self.sockets.lock().expect("sockets lock");
+        for carried in sockets.iter() {
+            carried.blackholed.store(true, Ordering::SeqCst);
+        }
+        sockets.len()
+    }
+
+    /// While `refusing`, each new connection is closed as soon as it is accepted, as when
+    /// the network is still down (the client sees its connection end before any byte).
+    pub fn set_refusing(&self, refusing: bool) {
+        self.refusing.store(refusing, Ordering::SeqCst);
+    }
+
+    /// Ends the server's side of every blackholed connection (a FIN to the server only):
+    /// the server notices the cut, as its own TCP would after a while, and starts its
+    /// resumption window.
+    pub fn release_upstream(&self) {
+        for carried in self.sockets.lock().expect("sockets lock").iter() {
+            if carried.blackholed.load(Ordering::SeqCst) {
+                let _ = carried.upstream.shutdown(Shutdown::Both);
+            }
+        }
+    }
+}
+
+/// One connection the proxy carries.
+#[derive(Debug)]
+struct Carried {
+    client: TcpStream,
+    upstream: TcpStream,
+    /// Nothing passes any more (both pumps drop what they read).
+    blackholed: Arc<AtomicBool>,
+}
+
+/// What the accept loop shares with the proxy.
+struct Shared {
+    log: Arc<Mutex<Log>>,
+    sockets: Arc<Mutex<Vec<Carried>>>,
+    stop: Arc<AtomicBool>,
+    refusing: Arc<AtomicBool>,
 }
 
 impl Drop for FlightProxy {
@@ -179,20 +240,23 @@ impl Drop for FlightProxy {
     }
 }
 
-fn accept_loop(
-    listener: TcpListener,
-    upstream_port: u16,
-    delay: Duration,
-    log: Arc<Mutex<Log>>,
-    sockets: Arc<Mutex<Vec<[TcpStream; 2]>>>,
-    stop: Arc<AtomicBool>,
-) {
+fn accept_loop(listener: TcpListener, upstream_port: u16, delay: Duration, shared: Shared) {
+    let Shared {
+        log,
+        sockets,
+        stop,
+        refusing,
+    } = shared;
     for client in listener.incoming() {
         let accepted = Instant::now();
         if stop.load(Ordering::SeqCst) {
             return;
         }
         let Ok(client) = client else { continue };
+        if refusing.load(Ordering::SeqCst) {
+            let _ = client.shutdown(Shutdown::Both);
+            continue;
+        }
         let Ok(upstream) = TcpStream::connect((Ipv4Addr::LOCALHOST, upstream_port)) else {
             // Nothing upstream: the client sees its connection closed at once.
             continue;
@@ -212,19 +276,23 @@ fn accept_loop(
             continue;
         };
         let index = log.lock().expect("flight log lock").accepted(accepted);
-        sockets
-            .lock()
-            .expect("sockets lock")
-            .push([client_kept, upstream_kept]);
+        let blackholed = Arc::new(AtomicBool::new(false));
+        sockets.lock().expect("sockets lock").push(Carried {
+            client: client_kept,
+            upstream: upstream_kept,
+            blackholed: blackholed.clone(),
+        });
         use record::Direction::{ClientToServer, ServerToClient};
-        pump::spawn(
-            log.clone(),
-            index,
-            ClientToServer,
-            client_reader,
-            upstream_writer,
+        let pump = |direction, from, to| pump::Pump {
+            log: log.clone(),
+            connection: index,
+            direction,
+            from,
+            to,
             delay,
-        );
-        pump::spawn(log.clone(), index, ServerToClient, upstream, client, delay);
+            blackholed: blackholed.clone(),
+        };
+        pump::spawn(pump(ClientToServer, client_reader, upstream_writer));
+        pump::spawn(pump(ServerToClient, upstream, client));
     }
 }

@@ -3,6 +3,7 @@
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -76,16 +77,32 @@ enum Pending {
     },
 }
 
-/// One direction of connection `connection`: from `from` to `to`, each chunk `delay` after
-/// it was read. Both threads end when either socket ends.
-pub(crate) fn spawn(
-    log: Arc<Mutex<Log>>,
-    connection: usize,
-    direction: Direction,
-    mut from: TcpStream,
-    mut to: TcpStream,
-    delay: Duration,
-) {
+/// One direction of one connection: from `from` to `to`, each chunk `delay` after it was
+/// read, unless the connection is `blackholed` by then.
+pub(crate) struct Pump {
+    pub(crate) log: Arc<Mutex<Log>>,
+    pub(crate) connection: usize,
+    pub(crate) direction: Direction,
+    pub(crate) from: TcpStream,
+    pub(crate) to: TcpStream,
+    pub(crate) delay: Duration,
+    /// Once set, what is read is dropped (not recorded), nothing is written, and the end
+    /// of `from` is not passed on: the other side sees nothing at all.
+    pub(crate) blackholed: Arc<AtomicBool>,
+}
+
+/// Starts a pump's reader and writer threads; both end when either socket ends.
+pub(crate) fn spawn(pump: Pump) {
+    let Pump {
+        log,
+        connection,
+        direction,
+        mut from,
+        mut to,
+        delay,
+        blackholed,
+    } = pump;
+    let reader_blackholed = blackholed.clone();
     let (tx, rx) = mpsc::channel::<Pending>();
     let reader_log = log.clone();
     std::thread::spawn(move || {
@@ -98,6 +115,7 @@ pub(crate) fn spawn(
                     });
                     return;
                 }
+                Ok(_) if reader_blackholed.load(Ordering::SeqCst) => {}
                 Ok(n) => {
                     let (chunk, arrived) = reader_log
                         .lock()
@@ -120,6 +138,9 @@ pub(crate) fn spawn(
             match pending {
                 Pending::Bytes { chunk, due, data } => {
                     sleep_until(due);
+                    if blackholed.load(Ordering::SeqCst) {
+                        continue;
+                    }
                     log.lock()
                         .expect("flight log lock")
                         .forwarding(connection, chunk);
@@ -130,6 +151,9 @@ pub(crate) fn spawn(
                 }
                 Pending::End { due } => {
                     sleep_until(due);
+                    if blackholed.load(Ordering::SeqCst) {
+                        return;
+                    }
                     let _ = to.shutdown(Shutdown::Write);
                     return;
                 }

@@ -47,6 +47,24 @@ impl Ejabberd {
     /// Like [`start`](Ejabberd::start); with `subscribed` false the accounts start with
     /// empty rosters (for subscription tests).
     pub fn start_with(accounts: &[(&str, &str)], subscribed: bool) -> Result<Ejabberd, String> {
+        Ejabberd::launch_new(accounts, subscribed, None)
+    }
+
+    /// Like [`start`](Ejabberd::start), with stream management (XEP-0198,
+    /// `mod_stream_mgmt`) offering resumption for `resume_timeout` (whole seconds, at least
+    /// 1); [`log_text`](RealServer::log_text) shows `Resumed session` for a resumption.
+    pub fn start_with_stream_mgmt(
+        accounts: &[(&str, &str)],
+        resume_timeout: Duration,
+    ) -> Result<Ejabberd, String> {
+        Ejabberd::launch_new(accounts, true, Some(resume_timeout.as_secs().max(1)))
+    }
+
+    fn launch_new(
+        accounts: &[(&str, &str)],
+        subscribed: bool,
+        stream_mgmt: Option<u64>,
+    ) -> Result<Ejabberd, String> {
         let system_ctl = find_binary("ejabberdctl", "ejabberd")?;
         find_binary("erl", "erlang-base (a dependency of ejabberd)")?;
         let dir = temp_dir("herald-ejabberd-")?;
@@ -106,7 +124,7 @@ impl Ejabberd {
         )?;
         write_file(
             &cfg_dir.join("ejabberd.yml"),
-            &config_text(port, direct_tls_port, &certs),
+            &config_text(port, direct_tls_port, &certs, stream_mgmt),
             0o644,
         )?;
         let out = root.join("ejabberd.out");
@@ -264,6 +282,10 @@ impl RealServer for Ejabberd {
         Ok(())
     }
 
+    fn log_text(&self) -> String {
+        fs::read_to_string(self.logs.join("ejabberd.log")).unwrap_or_default()
+    }
+
     fn log_tail(&self) -> String {
         format!(
             "{}\n{}\n{}",
@@ -293,7 +315,15 @@ impl Drop for Ejabberd {
     }
 }
 
-fn config_text(port: u16, direct_tls_port: u16, certs: &TestCerts) -> String {
+fn config_text(
+    port: u16,
+    direct_tls_port: u16,
+    certs: &TestCerts,
+    stream_mgmt: Option<u64>,
+) -> String {
+    let stream_mgmt = stream_mgmt
+        .map(|secs| format!("  mod_stream_mgmt:\n    resume_timeout: {secs}\n"))
+        .unwrap_or_default();
     format!(
         r#"# Throwaway ejabberd config written by herald-testkit: c2s on loopback only, no s2s
 # listener, no HTTP, no mod_fail2ban (wrong-password tests would ban 127.0.0.1).
@@ -335,7 +365,7 @@ modules:
   mod_disco: {{}}
   mod_ping: {{}}
   mod_admin_extra: {{}}
-"#,
+{stream_mgmt}"#,
         cert = certs.cert_pem.display(),
         key = certs.key_pem.display(),
     )

@@ -53,6 +53,8 @@ pub trait RealServer {
     fn ca_pem_path(&self) -> &Path;
     /// Stops the daemon and starts it again on the same port with the same data.
     fn restart(&mut self) -> Result<(), String>;
+    /// Everything the server has logged so far (its main log file).
+    fn log_text(&self) -> String;
     /// The end of the daemon's logs, for failure messages.
     fn log_tail(&self) -> String;
     /// The accounts the server has, by local part.

@@ -40,7 +40,7 @@ impl Prosody {
     /// Like [`start`](Prosody::start); with `subscribed` false the accounts start with
     /// empty rosters (for subscription tests).
     pub fn start_with(accounts: &[(&str, &str)], subscribed: bool) -> Result<Prosody, String> {
-        Prosody::launch_new(accounts, subscribed, false)
+        Prosody::launch_new(accounts, subscribed, false, None)
     }
 
     /// Like [`start_with`](Prosody::start_with), with SASL2 (XEP-0388) and Bind2 (XEP-0386)
@@ -52,13 +52,29 @@ impl Prosody {
         accounts: &[(&str, &str)],
         subscribed: bool,
     ) -> Result<Prosody, String> {
-        Prosody::launch_new(accounts, subscribed, true)
+        Prosody::launch_new(accounts, subscribed, true, None)
+    }
+
+    /// Like [`start`](Prosody::start), with stream management (XEP-0198, Prosody's own
+    /// `mod_smacks`) offering resumption for `hibernation` (whole seconds, at least 1), and
+    /// with debug logging, so that [`log_text`](RealServer::log_text) tells a resumed session
+    /// from a new one. With `sasl2`, SASL2 and Bind2 as in
+    /// [`start_with_sasl2`](Prosody::start_with_sasl2), plus `mod_sasl2_sm` (resume inline
+    /// in `<authenticate>`, enable inline in Bind2).
+    pub fn start_with_smacks(
+        accounts: &[(&str, &str)],
+        hibernation: Duration,
+        sasl2: bool,
+    ) -> Result<Prosody, String> {
+        let secs = hibernation.as_secs().max(1);
+        Prosody::launch_new(accounts, true, sasl2, Some(secs))
     }
 
     fn launch_new(
         accounts: &[(&str, &str)],
         subscribed: bool,
         sasl2: bool,
+        smacks: Option<u64>,
     ) -> Result<Prosody, String> {
         let prosody = find_binary("prosody", "prosody")?;
         let prosodyctl = find_binary("prosodyctl", "prosody")?;
@@ -76,6 +92,7 @@ impl Prosody {
             port,
             direct_tls_port,
             sasl2,
+            smacks,
         };
         if sasl2 {
             install_sasl2_modules(&layout)?;
@@ -209,6 +226,10 @@ impl RealServer for Prosody {
         self.launch()?;
         self.startup = began.elapsed();
         Ok(())
+    }
+
+    fn log_text(&self) -> String {
+        fs::read_to_string(&self.log).unwrap_or_default()
     }
 
     fn log_tail(&self) -> String {

@@ -23,6 +23,9 @@ pub(crate) struct Layout {
     /// SASL2 (XEP-0388) and Bind2 (XEP-0386) from `prosody-modules`, with the local module
     /// that makes them work on 0.12.
     pub(crate) sasl2: bool,
+    /// Stream management (`mod_smacks`) with this resumption window in seconds, and debug
+    /// logging.
+    pub(crate) smacks: Option<u64>,
 }
 
 impl Layout {
@@ -33,7 +36,8 @@ impl Layout {
 
 /// Checks that `prosody-modules` is there, and writes the local module next to the config.
 pub(crate) fn install_sasl2_modules(layout: &Layout) -> Result<(), String> {
-    for module in ["mod_sasl2", "mod_sasl2_bind2"] {
+    let sm = layout.smacks.is_some().then_some("mod_sasl2_sm");
+    for module in ["mod_sasl2", "mod_sasl2_bind2"].into_iter().chain(sm) {
         let file = Path::new(DEBIAN_MODULES)
             .join(module)
             .join(format!("{module}.lua"));
@@ -65,6 +69,18 @@ pub(crate) fn config_text(layout: &Layout, certs: &TestCerts) -> String {
     } else {
         (String::new(), "")
     };
+    let (smacks_modules, smacks_options, level) = match layout.smacks {
+        Some(secs) => (
+            if layout.sasl2 {
+                r#", "smacks", "sasl2_sm""#
+            } else {
+                r#", "smacks""#
+            },
+            format!("smacks_hibernation_time = {secs}\n"),
+            "debug",
+        ),
+        None => ("", String::new(), "info"),
+    };
     format!(
         r#"-- Throwaway Prosody config written by herald-testkit.
 -- As root, stay root: every file lives in this temporary directory.
@@ -73,8 +89,8 @@ daemonize = false
 pidfile = {pid}
 data_path = {data}
 certificates = {root_dir}
-log = {{ {{ levels = {{ min = "info" }}, to = "file", filename = {log} }} }}
-{plugin_paths}
+log = {{ {{ levels = {{ min = "{level}" }}, to = "file", filename = {log} }} }}
+{plugin_paths}{smacks_options}
 interfaces = {{ "127.0.0.1" }}
 local_interfaces = {{ "127.0.0.1" }}
 c2s_ports = {{ {port} }}
@@ -85,7 +101,7 @@ legacy_ssl_ports = {{}}
 s2s_ports = {{}}
 
 -- No s2s, no HTTP, nothing that needs the network.
-modules_enabled = {{ "roster", "saslauth", "tls", "disco", "ping"{extra_modules} }}
+modules_enabled = {{ "roster", "saslauth", "tls", "disco", "ping"{extra_modules}{smacks_modules} }}
 modules_disabled = {{ "s2s", "s2s_auth_certs", "offline" }}
 
 authentication = "internal_hashed"

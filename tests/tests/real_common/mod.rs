@@ -121,6 +121,25 @@ impl Peer {
         }
     }
 
+    /// A peer whose session runs elsewhere (another adapter) and reports on `rx`; `stop`
+    /// asks that thread to end, and dropping the peer waits for `join`.
+    pub fn from_thread(
+        name: &str,
+        rx: Receiver<Seen>,
+        stop: Arc<AtomicBool>,
+        join: JoinHandle<()>,
+    ) -> Peer {
+        Peer {
+            name: name.to_string(),
+            handle: None,
+            rx,
+            history: Vec::new(),
+            cursor: 0,
+            stop,
+            join: Some(join),
+        }
+    }
+
     fn receive(&mut self, until: Instant) -> bool {
         let now = Instant::now();
         if now >= until {
