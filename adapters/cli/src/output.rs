@@ -162,6 +162,7 @@ fn reason_code(reason: &DisconnectReason) -> &'static str {
         DisconnectReason::BindFailed { .. } => "bind_failed",
         DisconnectReason::SessionFailed { .. } => "session_failed",
         DisconnectReason::Timeout(_) => "timeout",
+        DisconnectReason::LinkDead => "link_dead",
         _ => "other",
     }
 }
