@@ -12,6 +12,7 @@ use crate::session::context::{Context, Failure};
 use crate::session::online::sm::{self, report_lost};
 use crate::session::online::{Initial, Online, ServerFeatures, SessionData};
 use crate::session::state::State;
+use crate::stanza::features::{Features, NS_STREAM};
 use crate::stanza::sm::{self as elements, NS_SM, Resumption};
 use crate::xml::tree::Stanza;
 
@@ -43,7 +44,20 @@ pub(crate) fn send(cx: &mut Context) -> bool {
 }
 
 impl ExpectResumed {
-    pub(crate) fn handle(self, stanza: &Stanza, cx: &mut Context) -> Result<State, Failure> {
+    pub(crate) fn handle(mut self, stanza: &Stanza, cx: &mut Context) -> Result<State, Failure> {
+        if stanza.is("features", NS_STREAM) {
+            // After a SASL2 success the stream is not restarted, and a server may send its
+            // features there (Prosody does) while our `<resume/>` is on its way: they
+            // say what to bind with if the resumption is refused.
+            let features = Features::read(&stanza.to_element());
+            self.server = ServerFeatures {
+                roster_versioning: features.roster_versioning,
+                pre_approval: features.pre_approval,
+                stream_management: features.stream_management,
+            };
+            self.session_required = features.session_required;
+            return Ok(State::ExpectResumed(self));
+        }
         let resumption = cx.resumption.take();
         match (stanza.name(), stanza.ns(), resumption) {
             ("resumed", NS_SM, Some(resumption)) => {
