@@ -13,11 +13,14 @@ mod round_trips_common;
 use std::time::Duration;
 
 use herald_testkit::flights::expected::{
-    DIRECT_TLS_FIRST_LOGIN, DIRECT_TLS_RECONNECT, DIRECT_TLS_STALE_CACHE, Expected,
-    SASL2_STARTTLS_FIRST_LOGIN, STARTTLS_FIRST_LOGIN,
+    DIRECT_TLS_FIRST_LOGIN, DIRECT_TLS_RECONNECT, DIRECT_TLS_RESUME, DIRECT_TLS_STALE_CACHE,
+    Expected, SASL2_STARTTLS_FIRST_LOGIN, STARTTLS_FIRST_LOGIN, STARTTLS_RESUME,
 };
 use herald_testkit::real::{Ejabberd, Prosody, RealServer};
-use round_trips_common::{ACCOUNTS, Tls, proxy, std_login, tokio_login, tokio_login_and_reconnect};
+use round_trips_common::{
+    ACCOUNTS, Tls, alice, proxy, std_login, tokio_login, tokio_login_and_reconnect,
+    tokio_login_and_resume,
+};
 
 /// Each direction's delay: long enough that a round trip stands out from the machine's
 /// own latency, short enough for a quick test.
@@ -164,4 +167,50 @@ async fn prosody_direct_tls_stale_cache_tokio() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ejabberd_direct_tls_stale_cache_tokio() {
     stale_cache_path(&ejabberd()).await;
+}
+
+/// A cut (blackholed) session resumes: the round trips from the new connection's accept
+/// to `<resumed/>` back, asserted.
+async fn resume_path(server: &dyn RealServer, tls: Tls, expected: Expected) {
+    let proxy = proxy(server, tls, DELAY);
+    let (_, resume) =
+        tokio_login_and_resume(server, &proxy, tls, alice(), Duration::from_secs(1)).await;
+    let what = format!("{} {} herald-tokio", server.name(), tls.name());
+    println!(
+        "{what}: resume in {} round trips, {:?} from TCP connect to Resumed",
+        resume.round_trips, resume.wall
+    );
+    assert_eq!(
+        resume.round_trips, expected.today,
+        "{what}: {}: client flights {:#?}",
+        expected.path, resume.client_flights
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn prosody_resume_starttls_tokio() {
+    let server = Prosody::start_with_smacks(ACCOUNTS, Duration::from_secs(60), false)
+        .unwrap_or_else(|e| panic!("Prosody is required: {e}"));
+    resume_path(&server, Tls::StartTls, STARTTLS_RESUME).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn prosody_resume_direct_tls_tokio() {
+    let server = Prosody::start_with_smacks(ACCOUNTS, Duration::from_secs(60), false)
+        .unwrap_or_else(|e| panic!("Prosody is required: {e}"));
+    resume_path(&server, Tls::Direct, DIRECT_TLS_RESUME).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn prosody_sasl2_resume_direct_tls_tokio() {
+    let server = Prosody::start_with_smacks(ACCOUNTS, Duration::from_secs(60), true)
+        .unwrap_or_else(|e| panic!("Prosody is required: {e}"));
+    resume_path(&server, Tls::Direct, DIRECT_TLS_RESUME).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ejabberd_resume_direct_tls_tokio() {
+    let server = Ejabberd::start_with_stream_mgmt(ACCOUNTS, Duration::from_secs(60))
+        .unwrap_or_else(|e| panic!("ejabberd is required: {e}"));
+    resume_path(&server, Tls::Direct, DIRECT_TLS_RESUME).await;
 }

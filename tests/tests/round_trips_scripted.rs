@@ -12,7 +12,9 @@ use herald_core::{Event as CoreEvent, UserAgent};
 use herald_testkit::ServerProfile;
 use herald_testkit::config_for;
 use herald_testkit::flights::FlightProxy;
-use herald_testkit::flights::expected::{DIRECT_TLS_FIRST_LOGIN, FAST_DIRECT_TLS};
+use herald_testkit::flights::expected::{
+    DIRECT_TLS_FIRST_LOGIN, FAST_DIRECT_TLS, FAST_INLINE_RESUME,
+};
 use herald_testkit::loopback::{LoopbackServer, Then};
 use herald_tokio::{ConnectOptions, Event, Events, TlsMode};
 
@@ -23,7 +25,11 @@ const DELAY: Duration = Duration::from_millis(15);
 /// The scripted server with SASL2, Bind2 and FAST behind TLS from the first byte; the
 /// tokens it issues outlive a connection (one profile for all, as a real server's store).
 fn fast_server() -> (LoopbackServer, ServerProfile) {
-    let mut profile = ServerProfile::fast_login();
+    serve_shared(ServerProfile::fast_login())
+}
+
+/// `profile` behind direct TLS, one profile for all connections (tokens, SM sessions).
+fn serve_shared(mut profile: ServerProfile) -> (LoopbackServer, ServerProfile) {
     profile.starttls = false;
     let shared = Arc::new(Mutex::new(profile.clone()));
     let server = LoopbackServer::start(move |_, conn| {
@@ -82,4 +88,52 @@ async fn scripted_direct_tls_fast_token_reconnect_tokio() {
         matches!(e, Event::Ended { .. })
     })
     .await;
+}
+
+/// Stream management inline too (`fast_login_with_sm`): the first login enables it in
+/// Bind2; the proxy blackholes the link; the client's link check finds it dead, and the
+/// reconnect resumes inside the FAST `<authenticate/>`: TLS plus one round trip.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scripted_direct_tls_fast_inline_resume_tokio() {
+    let (server, profile) = serve_shared(ServerProfile::fast_login_with_sm());
+    let proxy = FlightProxy::start(server.port, DELAY).expect("flight proxy");
+    let mut options = ConnectOptions::default();
+    options.server = Some(("127.0.0.1".into(), proxy.port()));
+    options.tls = TlsMode::Direct;
+    options.ca_file = Some(server.ca_file().to_path_buf());
+    let mut config = config_for(&profile);
+    config.user_agent = Some(UserAgent::new("d4565fa7-4d72-4749-b3d3-740edbf87770"));
+    config.timeouts.link_check = Some(Duration::from_secs(1));
+    config.timeouts.link_answer = Duration::from_secs(1);
+    let (handle, mut events) = herald_tokio::connect(config, options);
+    presence_seen(&mut events, "the first login").await;
+    assert!(handle.fast_token().await.expect("live").is_some());
+    // Acknowledgements settle (the client asks after a second): nothing to resend.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(proxy.blackhole(), 1);
+    tokio_common::until(
+        &mut events,
+        "Resumed",
+        Duration::from_secs(20),
+        tokio_common::core(|e| matches!(e, CoreEvent::Resumed { resent: 0 })),
+    )
+    .await;
+    let resume = tokio::task::block_in_place(|| proxy.answered_at(Instant::now()));
+    println!(
+        "scripted direct TLS, FAST + inline resume: {} round trips, {:?} to Resumed",
+        resume.round_trips, resume.wall
+    );
+    assert_eq!(resume.connection, 1);
+    assert_eq!(
+        resume.round_trips, FAST_INLINE_RESUME.today,
+        "{}: {:#?}",
+        FAST_INLINE_RESUME.path, resume.client_flights
+    );
+    let transcript = server.transcript(1);
+    assert!(
+        transcript.contains("mechanism='HT-SHA-256-NONE'"),
+        "{transcript}"
+    );
+    assert!(transcript.contains("<resume "), "{transcript}");
+    handle.close().await.expect("close");
 }

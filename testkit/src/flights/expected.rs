@@ -70,6 +70,37 @@ pub const FAST_DIRECT_TLS: Expected = Expected {
     target: 2,
 };
 
+/// Resuming (XEP-0198) over STARTTLS after a cut, the last session's features known
+/// (Prosody 0.12 `mod_smacks`), counted to `<resumed/>` back
+/// ([`FlightProxy::answered_at`](super::FlightProxy::answered_at)): header and
+/// `<starttls/>`, TLS, header with the SCRAM first message, SCRAM final, then header and
+/// `<resume/>` in one write, answered. A full login is [`STARTTLS_FIRST_LOGIN`]'s 5 to the
+/// presence on the wire plus bind, roster and an offline blip; SCRAM's two messages keep a
+/// resumption from doing better.
+pub const STARTTLS_RESUME: Expected = Expected {
+    path: "STARTTLS, resume",
+    today: 5,
+    target: 5,
+};
+
+/// Resuming over direct TLS, RFC 6120 SASL or SASL2 without inline resumption (Prosody
+/// 0.12, ejabberd 23.01): TLS, header with the SCRAM first message, SCRAM final, then
+/// `<resume/>` (with the header after an RFC 6120 success), answered.
+pub const DIRECT_TLS_RESUME: Expected = Expected {
+    path: "direct TLS, resume",
+    today: 4,
+    target: 4,
+};
+
+/// Resuming inline in SASL2 with a FAST token, direct TLS (the scripted server, since no
+/// Debian server has both): TLS, then the header with `<authenticate/>` carrying the token
+/// and `<resume/>`, answered by `<success/>` with `<resumed/>`: one round trip plus TLS.
+pub const FAST_INLINE_RESUME: Expected = Expected {
+    path: "direct TLS, FAST + inline resume (scripted server)",
+    today: 2,
+    target: 2,
+};
+
 impl Expected {
     /// Prints what `login` took next to this path's numbers, then asserts it is `today`.
     pub fn assert_today(&self, what: &str, login: &Login) {

@@ -83,6 +83,43 @@ impl FlightProxy {
     }
 }
 
+impl FlightProxy {
+    /// An exchange the application saw complete at `seen` because an answer arrived (a
+    /// resumption's `<resumed/>`): on the connection accepted last before `seen`, the
+    /// client flights that started before the last server bytes forwarded at or before
+    /// `seen`. The last of them carried the request; whatever the client wrote in answer
+    /// to those server bytes (an `<a/>`) starts after them and is not counted. The
+    /// returned `round_trips` counts that last wait too: the waits before the request's
+    /// flight, plus one for its answer. `wall` runs from the TCP accept to `seen`.
+    ///
+    /// Panics when no connection was accepted before `seen` or nothing was answered.
+    pub fn answered_at(&self, seen: Instant) -> Login {
+        let record = self
+            .connection_at(seen)
+            .unwrap_or_else(|| panic!("no connection through the proxy before {seen:?}"));
+        let answer = record
+            .chunks
+            .iter()
+            .filter(|c| c.direction == Direction::ServerToClient)
+            .filter(|c| c.forwarded.is_some_and(|at| at <= seen))
+            .filter_map(|c| c.forwarded_seq)
+            .max()
+            .unwrap_or_else(|| panic!("connection {} got no answer", record.index));
+        let counted: Vec<Flight> = record
+            .client_flights()
+            .into_iter()
+            .filter(|f| f.start_seq < answer)
+            .collect();
+        Login {
+            connection: record.index,
+            round_trips: counted.len(),
+            wall: seen.saturating_duration_since(record.accepted),
+            client_flights: counted,
+            delay: self.delay(),
+        }
+    }
+}
+
 /// The client flights that started before the first server bytes forwarded at or after
 /// `horizon`; `None` while no such bytes were forwarded yet.
 pub(crate) fn flights_before_answer(

@@ -59,8 +59,9 @@ impl Prosody {
     /// `mod_smacks`) offering resumption for `hibernation` (whole seconds, at least 1), and
     /// with debug logging, so that [`log_text`](RealServer::log_text) tells a resumed session
     /// from a new one. With `sasl2`, SASL2 and Bind2 as in
-    /// [`start_with_sasl2`](Prosody::start_with_sasl2), plus `mod_sasl2_sm` (resume inline
-    /// in `<authenticate>`, enable inline in Bind2).
+    /// [`start_with_sasl2`](Prosody::start_with_sasl2); not `mod_sasl2_sm` (inline
+    /// resumption), which calls a `mod_smacks` export 0.12 does not have (`do_enable`) and
+    /// fails every SASL2 login, so `<enable/>` and `<resume/>` come after SASL2's success.
     pub fn start_with_smacks(
         accounts: &[(&str, &str)],
         hibernation: Duration,

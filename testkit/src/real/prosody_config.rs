@@ -36,8 +36,7 @@ impl Layout {
 
 /// Checks that `prosody-modules` is there, and writes the local module next to the config.
 pub(crate) fn install_sasl2_modules(layout: &Layout) -> Result<(), String> {
-    let sm = layout.smacks.is_some().then_some("mod_sasl2_sm");
-    for module in ["mod_sasl2", "mod_sasl2_bind2"].into_iter().chain(sm) {
+    for module in ["mod_sasl2", "mod_sasl2_bind2"] {
         let file = Path::new(DEBIAN_MODULES)
             .join(module)
             .join(format!("{module}.lua"));
@@ -71,11 +70,7 @@ pub(crate) fn config_text(layout: &Layout, certs: &TestCerts) -> String {
     };
     let (smacks_modules, smacks_options, level) = match layout.smacks {
         Some(secs) => (
-            if layout.sasl2 {
-                r#", "smacks", "sasl2_sm""#
-            } else {
-                r#", "smacks""#
-            },
+            r#", "smacks""#,
             format!("smacks_hibernation_time = {secs}\n"),
             "debug",
         ),

@@ -136,6 +136,45 @@ pub async fn tokio_login_and_reconnect(
     (first, second)
 }
 
+/// herald-tokio: logs in through `proxy` (stream management on, a link check after
+/// `link_check`), lets the acknowledgements settle, blackholes the connection, and measures
+/// the resumption that follows the dead link. Returns the first login and the resumption
+/// ([`FlightProxy::answered_at`]: the round trips from the new connection's TCP accept to
+/// `<resumed/>` back, and the wall time to `Resumed`).
+pub async fn tokio_login_and_resume(
+    server: &dyn RealServer,
+    proxy: &FlightProxy,
+    tls: Tls,
+    mut config: Config,
+    link_check: Duration,
+) -> (Login, Login) {
+    let what = format!("{} {} herald-tokio resume", server.name(), tls.name());
+    config.timeouts.link_check = Some(link_check);
+    config.timeouts.link_answer = link_check;
+    let (handle, mut events) = herald_tokio::connect(config, options(server, proxy, tls));
+    let first_seen = tokio_presence_seen(&mut events, &what).await;
+    let first = tokio::task::block_in_place(|| proxy.login_seen_at(first_seen));
+    // The client asks for an ack after `ack_delay` (1 s): nothing left to resend.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(proxy.blackhole(), 1, "{what}: one connection to cut");
+    let deadline = tokio::time::Instant::now() + WAIT;
+    let mut seen = Vec::new();
+    let resumed_seen = loop {
+        match tokio::time::timeout_at(deadline, events.recv()).await {
+            Ok(Some(herald_tokio::Event::Core(CoreEvent::Resumed { resent }))) => {
+                assert_eq!(resent, 0, "{what}: nothing was waiting for an ack");
+                break Instant::now();
+            }
+            Ok(Some(event)) => seen.push(event),
+            Ok(None) => panic!("{what}: events ended before Resumed: {seen:#?}"),
+            Err(_) => panic!("{what}: no Resumed within {WAIT:?}: {seen:#?}"),
+        }
+    };
+    let resume = proxy.answered_at(resumed_seen);
+    let _ = handle.close().await;
+    (first, resume)
+}
+
 /// One first login with herald-std through `proxy`; closes the session afterwards.
 pub fn std_login(server: &dyn RealServer, proxy: &FlightProxy, tls: Tls) -> Login {
     let what = format!("{} {} herald-std", server.name(), tls.name());
