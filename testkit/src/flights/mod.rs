@@ -61,6 +61,8 @@ mod login;
 mod pump;
 mod record;
 #[cfg(test)]
+mod blackhole_tests;
+#[cfg(test)]
 mod tests;
 
 pub use login::Login;
