@@ -4,7 +4,8 @@
 //! herald-tokio and herald-std over STARTTLS and direct TLS, and a direct TLS reconnect
 //! after the proxy cuts the connection, and with `--herald PATH` the `herald` command too.
 //! Prints, per path, the count of round trips from TCP connect to the initial presence on
-//! the wire next to the wall time over the same span, at the delay given (each way; the
+//! the wire next to the wall time over the same span (for a resumption, with stream
+//! management on: to `<resumed/>` back, and the wall time to `Resumed`), at the delay given (each way; the
 //! round-trip time is twice it). The count does not depend on the delay; the time does.
 //!
 //! ```text
@@ -24,12 +25,15 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use herald_testkit::flights::expected::{
-    DIRECT_TLS_FIRST_LOGIN, DIRECT_TLS_RECONNECT, Expected, SASL2_STARTTLS_FIRST_LOGIN,
-    STARTTLS_FIRST_LOGIN,
+    DIRECT_TLS_FIRST_LOGIN, DIRECT_TLS_RECONNECT, DIRECT_TLS_RESUME, Expected,
+    SASL2_STARTTLS_FIRST_LOGIN, STARTTLS_FIRST_LOGIN, STARTTLS_RESUME,
 };
 use herald_testkit::flights::{Direction, FlightProxy, Login};
 use herald_testkit::real::{Ejabberd, Prosody, RealServer};
-use round_trips_common::{ACCOUNTS, Tls, proxy, std_login, tokio_login, tokio_login_and_reconnect};
+use round_trips_common::{
+    ACCOUNTS, Tls, alice, proxy, std_login, tokio_login, tokio_login_and_reconnect,
+    tokio_login_and_resume,
+};
 
 struct Args {
     delay: Duration,
@@ -151,7 +155,51 @@ fn main() {
             &again,
         );
     }
+    resumptions(&args, &runtime);
 }
+
+/// The same servers with stream management (XEP-0198): a session cut by a blackhole is
+/// found dead by the link check and resumed; counted from the new connection's TCP accept
+/// to `<resumed/>` back, wall time to `Resumed`.
+fn resumptions(args: &Args, runtime: &tokio::runtime::Runtime) {
+    let targets: [(&str, ResumeStart); 3] = [
+        ("prosody", || {
+            Prosody::start_with_smacks(ACCOUNTS, Duration::from_secs(60), false)
+                .map(|s| Box::new(s) as Box<dyn RealServer>)
+        }),
+        ("prosody-sasl2", || {
+            Prosody::start_with_smacks(ACCOUNTS, Duration::from_secs(60), true)
+                .map(|s| Box::new(s) as Box<dyn RealServer>)
+        }),
+        ("ejabberd", || {
+            Ejabberd::start_with_stream_mgmt(ACCOUNTS, Duration::from_secs(60))
+                .map(|s| Box::new(s) as Box<dyn RealServer>)
+        }),
+    ];
+    for (name, start) in targets {
+        if args.only.as_deref().is_some_and(|only| only != name) {
+            continue;
+        }
+        let server = start().unwrap_or_else(|e| panic!("starting {name} with SM: {e}"));
+        let server = server.as_ref();
+        for (tls, expected) in [
+            (Tls::StartTls, STARTTLS_RESUME),
+            (Tls::Direct, DIRECT_TLS_RESUME),
+        ] {
+            let p = proxy(server, tls, args.delay);
+            let (_, resume) = runtime.block_on(tokio_login_and_resume(
+                server,
+                &p,
+                tls,
+                alice(),
+                Duration::from_secs(1),
+            ));
+            report(args, name, expected, "herald-tokio", &p, &resume);
+        }
+    }
+}
+
+type ResumeStart = fn() -> Result<Box<dyn RealServer>, String>;
 
 fn report(
     args: &Args,
