@@ -352,3 +352,61 @@ fn a_clean_close_leaves_nothing_to_resume() {
     assert!(pair.server.profile.sm_store.get(&id).is_none());
     assert!(next_config(&pair).resumption.is_none());
 }
+
+/// `<resumed h/>` claiming more than the client sent: the stream error XEP-0198 names, and
+/// the stanzas that were waiting are reported, not dropped.
+#[test]
+fn a_resumed_h_beyond_what_was_sent_is_a_stream_error() {
+    let mut pair = cut_with_traffic();
+    let mut next = pair.reconnect_with(next_config(&pair));
+    next.server.profile.sm_h_too_high = Some(7);
+    next.connect();
+    assert!(
+        matches!(
+            next.ended(),
+            DisconnectReason::PeerMisbehaved(
+                herald_core::PeerMisbehaved::HandledCountTooHigh { .. }
+            )
+        ),
+        "{:?}",
+        next.ended()
+    );
+    let sent = next.client_sent_since(0);
+    assert!(
+        sent.contains("<handled-count-too-high xmlns='urn:xmpp:sm:3'"),
+        "{sent}"
+    );
+    assert_eq!(
+        lost(&next.events),
+        [(2, vec!["m1".to_string(), "m2".to_string()])]
+    );
+    assert!(next.client().resumption().is_none());
+}
+
+/// The cache says the server resumes, but it dropped stream management: the early
+/// `<resume/>` cannot be answered with `<resumed/>`, and nothing is lost in silence.
+#[test]
+fn a_stale_cache_resume_to_a_server_without_sm_reports_and_recovers() {
+    let mut pair = cut_with_traffic();
+    let mut next = pair.reconnect_with(next_config(&pair));
+    next.server.profile.sm = false;
+    next.connect();
+    // The server's answer is a stream error for an element it does not know.
+    assert!(
+        matches!(next.ended(), DisconnectReason::StreamError { .. }),
+        "{:?}",
+        next.ended()
+    );
+    assert_eq!(
+        lost(&next.events),
+        [(2, vec!["m1".to_string(), "m2".to_string()])]
+    );
+    assert!(next.client().resumption().is_none());
+    // Its features after authentication corrected the cache: the next login sends nothing
+    // of stream management, and gets online.
+    let mut third = next.reconnect_with(next_config(&next));
+    third.connect();
+    sm_common::assert_online(&third);
+    let sent = third.client_sent_since(0);
+    assert_eq!(count(&sent, "urn:xmpp:sm:3"), 0, "{sent}");
+}

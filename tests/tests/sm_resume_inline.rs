@@ -50,6 +50,18 @@ fn resume_goes_inline_in_sasl2_and_resends_what_the_server_lacked() {
         auth.contains(&format!("previd='{id}'")) && auth.contains("<resume xmlns='urn:xmpp:sm:3'"),
         "{auth}"
     );
+    // With the features cached, the <authenticate/> carrying it goes with the header
+    // after TLS: the resumption costs no round trip beyond SCRAM's.
+    let flights = next.flights();
+    let flight = flights
+        .iter()
+        .find(|f| f.from_client && f.bytes.contains("<resume "))
+        .unwrap();
+    assert!(flight.bytes.contains("<stream:stream"), "{flights:#?}");
+    assert_eq!(
+        next.round_trips_to("<resume "),
+        next.round_trips_to("<authenticate ")
+    );
     let sent = next.client_sent_since(0);
     assert_eq!(count(&sent, "<resume "), 1, "{sent}");
     assert_eq!(count(&sent, "<presence"), 0, "{sent}");
