@@ -410,3 +410,72 @@ fn a_stale_cache_resume_to_a_server_without_sm_reports_and_recovers() {
     let sent = third.client_sent_since(0);
     assert_eq!(count(&sent, "urn:xmpp:sm:3"), 0, "{sent}");
 }
+
+/// Past the bound while the link was dead: the oldest were reported when they were pushed
+/// out, the rest are resent on resumption, and each message is either at the server once or
+/// was reported.
+#[test]
+fn the_bound_and_a_resumption_together() {
+    let profile = ServerProfile::stream_management();
+    let mut config = config_for(&profile);
+    config.limits.max_unacked_stanzas = 3;
+    let mut pair = Pair::new(profile, config);
+    pair.connect();
+    pair.advance(Timeouts::default().ack_delay);
+    pair.take_events();
+    pair.cut_silently();
+    send_messages(&mut pair, &["m1", "m2", "m3", "m4", "m5"]);
+    let reported: Vec<String> = lost(&pair.events)
+        .into_iter()
+        .flat_map(|(_, ids)| ids)
+        .collect();
+    assert_eq!(reported, ["m1", "m2"]);
+    pair.eof().drive();
+    let mut config = next_config(&pair);
+    config.limits.max_unacked_stanzas = 3;
+    let mut next = pair.reconnect_with(config);
+    next.connect();
+    sm_common::assert_online(&next);
+    assert_eq!(resumed(&next.events), [3]);
+    let store = &next.server.profile.sm_store;
+    for (id, times) in [("m1", 0), ("m2", 0), ("m3", 1), ("m4", 1), ("m5", 1)] {
+        assert_eq!(store.from_client_with_id(id).len(), times, "{id}");
+    }
+    assert!(
+        next.server.violations.is_empty(),
+        "{:?}",
+        next.server.violations
+    );
+}
+
+/// The application closes while the `<resume/>` is unanswered: a clean end, nothing left to
+/// resume, and the stanzas that were not resent reported.
+#[test]
+fn a_close_while_resuming_reports_and_leaves_nothing() {
+    let mut pair = cut_with_traffic();
+    let mut next = pair.reconnect_with(next_config(&pair));
+    next.start();
+    assert!(next.step_until(|c| c.state() == SessionState::Resuming));
+    next.command(|c, now| c.close(now)).unwrap();
+    next.drive();
+    assert_eq!(next.ended(), DisconnectReason::LocalClose);
+    assert!(next.client().resumption().is_none());
+    let reported: usize = lost(&next.events).iter().map(|(n, _)| n).sum();
+    assert!(reported <= 2, "{:#?}", next.events);
+    // Whatever the server resumed and then saw closed, no message arrived twice, and each
+    // arrived or was reported.
+    let store = &next.server.profile.sm_store;
+    let ids: Vec<String> = lost(&next.events)
+        .into_iter()
+        .flat_map(|(_, ids)| ids)
+        .collect();
+    for id in ["m1", "m2"] {
+        let arrived = store.from_client_with_id(id).len();
+        assert!(arrived <= 1, "{id}");
+        assert!(
+            arrived == 1 || ids.iter().any(|i| i == id),
+            "{id}: {:#?}",
+            next.events
+        );
+    }
+}
