@@ -232,3 +232,25 @@ fn a_cut_in_every_state_after_a_refused_resume() {
         assert!(moves < 50, "the login does not end");
     }
 }
+
+/// An old server that requires the RFC 3921 session, ejabberd-like otherwise: the session
+/// step is cut too.
+#[test]
+fn a_cut_in_every_state_of_a_login_with_a_required_session() {
+    let profile = ServerProfile {
+        session: herald_testkit::SessionFeature::Required,
+        sm: true,
+        sm_resume: true,
+        ..ServerProfile::ejabberd_like()
+    };
+    let states = every_cut_of_a_fresh_login(profile);
+    for expected in [
+        "connecting",
+        "authenticating",
+        "binding",
+        "session",
+        "online",
+    ] {
+        assert!(states.contains(expected), "{expected}: {states:?}");
+    }
+}

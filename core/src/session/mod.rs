@@ -605,10 +605,13 @@ impl Session {
             None => None,
         })
         .map(Box::new);
-        // What this session sent and nobody will resend may not have arrived (a stream
-        // error, a cut with no resumption allowed). Not after a clean close: the server
-        // read everything before our `</stream:stream>`.
+        // What the application sent on this session and nobody will resend may not have
+        // arrived (a stream error, a cut with no resumption allowed). Not after a clean
+        // close: the server read everything before our `</stream:stream>`; nor during the
+        // login: its own requests and presence are sent again by the next one.
+        let was_online = matches!(self.state, State::Online(_) | State::Closing(_));
         if let Some(acks) = cx.out.acks.take()
+            && was_online
             && reason != DisconnectReason::LocalClose
         {
             online::sm::report_lost(*acks, None, cx);
