@@ -2,10 +2,14 @@
 //! split at random points give identical transmits, actions and events, including when the
 //! server ends in garbage or breaks a limit; and whichever way the login went (RFC 6120 or
 //! SASL2 with Bind2, a FAST token used, rotated or refused, a feature cache current or
-//! stale, pipelining on or off).
+//! stale, pipelining on or off); and with stream management through acknowledgements, a
+//! cut and a resumption (granted or refused).
 
+use std::time::Duration;
+
+use herald_core::minidom::Element;
 use herald_core::{Action, Event, Presence, SessionState};
-use herald_testkit::{Chunking, Pair};
+use herald_testkit::{Chunking, Pair, ServerProfile, config_for};
 use proptest::prelude::*;
 
 mod login_paths;
@@ -132,5 +136,131 @@ proptest! {
         prop_assert_eq!(ends, 1);
         let last_is_disconnected = matches!(whole.events.last(), Some(Event::Disconnected { .. }));
         prop_assert!(last_is_disconnected, "the last event is Disconnected");
+    }
+}
+
+/// What the server does once online in an SM run, by index: stanzas counted by SM, its own
+/// `<r/>` and `<a/>`, whitespace.
+fn sm_server_move(pair: &mut Pair, what: usize, n: usize) {
+    match what % 5 {
+        0 => pair.server.send_stanza(format!(
+            "<message from='bob@localhost/x' id='b{n}'><body>caf\u{e9} {n}</body></message>"
+        )),
+        1 => pair.server.send_stanza(format!(
+            "<presence from='bob@localhost/x'><status>{n}</status></presence>"
+        )),
+        2 => pair.server.sm_request_ack(),
+        3 => pair.server.sm_send_ack(),
+        _ => pair.server.send_raw(" \n"),
+    }
+}
+
+fn sm_transcript(pair: &Pair) -> Transcript {
+    Transcript {
+        client_bytes: pair.server.received_bytes.clone(),
+        events: pair.events.clone(),
+        actions: pair.actions.clone(),
+        mechanisms: Vec::new(),
+    }
+}
+
+/// With stream management: a login, the server's moves of `script` as one batch with the
+/// client's messages between them, a silent cut found by the link check, and the next
+/// connection resuming (or refused, when `refuse`). Both connections' transcripts.
+fn run_sm(chunking: Chunking, script: &[usize], refuse: bool) -> (Transcript, Transcript) {
+    let profile = ServerProfile {
+        iterations: 4096,
+        sm_ack_every: Some(3),
+        ..ServerProfile::stream_management()
+    };
+    let mut pair = Pair::new(profile.clone(), config_for(&profile));
+    pair.chunking = chunking;
+    pair.connect();
+    assert_eq!(pair.client().state(), SessionState::Online);
+    for (n, &what) in script.iter().enumerate() {
+        sm_server_move(&mut pair, what, n);
+    }
+    pair.drive();
+    for n in 0..6 {
+        let msg: Element = format!(
+            "<message xmlns='jabber:client' to='bob@localhost' id='m{n}'><body>{n}</body></message>"
+        )
+        .parse()
+        .unwrap();
+        pair.command(|c, now| c.send(now, &msg)).unwrap();
+        if n == 2 {
+            pair.drive();
+        }
+    }
+    pair.drive();
+    pair.advance(Duration::from_secs(2));
+    pair.cut_silently();
+    pair.server
+        .send_stanza("<message from='bob@localhost/x' id='late'/>");
+    // Written into the dead link: resent on resumption, reported lost on refusal.
+    let msg: Element = "<message xmlns='jabber:client' to='bob@localhost' id='m6'/>"
+        .parse()
+        .unwrap();
+    pair.command(|c, now| c.send(now, &msg)).unwrap();
+    for _ in 0..10 {
+        if pair.client().is_closed() || !pair.fire_next_timeout() {
+            break;
+        }
+    }
+    let first = sm_transcript(&pair);
+
+    let mut config = config_for(&profile);
+    config.scram_cache = pair.client().scram_cache().clone();
+    config.feature_cache = pair.client().feature_cache().cloned();
+    config.resumption = pair.client().resumption().cloned();
+    config.presence = Presence::Away;
+    let mut next = pair.reconnect_with(config);
+    next.server.profile.sm_refuse_resume = refuse;
+    next.connect();
+    assert_eq!(next.client().state(), SessionState::Online);
+    next.command(|c, now| c.close(now)).unwrap();
+    next.drive();
+    (first, sm_transcript(&next))
+}
+
+#[test]
+fn stream_management_is_identical_whole_byte_at_a_time_and_cut_at_random() {
+    let script = [0, 2, 1, 3, 0, 0, 4, 2];
+    for refuse in [false, true] {
+        let whole = run_sm(Chunking::Whole, &script, refuse);
+        assert_eq!(whole, run_sm(Chunking::ByteAtATime, &script, refuse));
+        assert_eq!(whole, run_sm(Chunking::Random(11), &script, refuse));
+        let resumed = whole.1.count(|e| matches!(e, Event::Resumed { .. }));
+        let lost = whole.1.count(|e| matches!(e, Event::StanzasLost { .. }));
+        assert_eq!((resumed, lost), if refuse { (0, 1) } else { (1, 0) });
+        let expected = if refuse {
+            Event::StanzasLost {
+                count: 1,
+                ids: vec!["m6".into()],
+            }
+        } else {
+            Event::Resumed { resent: 1 }
+        };
+        assert!(whole.1.events.contains(&expected), "{:#?}", whole.1.events);
+        // bob's late message arrives once when resumed.
+        let late = whole
+            .1
+            .count(|e| matches!(e, Event::Stanza(s) if s.attr("id") == Some("late")));
+        assert_eq!(late, usize::from(!refuse));
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, .. ProptestConfig::default() })]
+
+    #[test]
+    fn any_split_gives_the_same_sm_transcript(
+        seed in any::<u64>(),
+        script in proptest::collection::vec(0..5usize, 0..10),
+        refuse in any::<bool>(),
+    ) {
+        let whole = run_sm(Chunking::Whole, &script, refuse);
+        prop_assert_eq!(&whole, &run_sm(Chunking::Random(seed), &script, refuse));
+        prop_assert_eq!(&whole, &run_sm(Chunking::ByteAtATime, &script, refuse));
     }
 }

@@ -5,7 +5,8 @@
 //! checked step by step against a small reference model of what the client must do.
 //!
 //! Runs go with and without pipelining (the initial presence leaves with the bind request,
-//! right after SASL success).
+//! right after SASL success), and with stream management (XEP-0198), where a cut while online
+//! is followed by a new connection that resumes the session.
 //!
 //! Invariants:
 //! - exactly one initial presence per session, carrying the model's values at that moment:
@@ -17,7 +18,10 @@
 //! - nothing (bytes, actions, events) after the terminal event, which comes once, with the
 //!   reason the model predicts;
 //! - no credential in the clear unless the insecure option is on;
-//! - chunking never changes the outcome (whole, one byte at a time, random cuts).
+//! - chunking never changes the outcome (whole, one byte at a time, random cuts);
+//! - a cut while online under a resumable session: the next connection resumes it, with no
+//!   initial presence and nothing resent (the server had everything); the presence on the
+//!   wire is still the model's. A cut anywhere else ends the session with `Eof`.
 
 use herald_core::minidom::Element;
 use herald_core::{
@@ -43,6 +47,8 @@ enum Setup {
     NoStartTls,
     /// No STARTTLS offered, `TlsPolicy::InsecurePlaintext`: SCRAM in the clear is allowed.
     InsecurePlaintext,
+    /// Prosody-like with stream management and resumption.
+    StreamManagement,
 }
 
 /// One step of a run.
@@ -61,6 +67,9 @@ enum Op {
     Eof,
     /// The client's next timer fires.
     Timeout,
+    /// The connection is cut (the client sees end of file). Online under a resumable
+    /// session, the next connection resumes it at once, and the run goes on there.
+    CutAndResume,
 }
 
 const STATUSES: &[&str] = &["", "lunch", "caf\u{e9} & <cr\u{e8}me>", "bad\u{1}text"];
@@ -87,6 +96,7 @@ fn op_strategy() -> impl Strategy<Value = Op> {
         1 => prop::sample::select(vec!["system-shutdown", "conflict"]).prop_map(Op::StreamError),
         1 => Just(Op::Eof),
         1 => Just(Op::Timeout),
+        1 => Just(Op::CutAndResume),
     ]
 }
 
@@ -126,6 +136,8 @@ fn setup_strategy() -> impl Strategy<Value = Setup> {
         Setup::BindError,
         Setup::NoStartTls,
         Setup::InsecurePlaintext,
+        Setup::StreamManagement,
+        Setup::StreamManagement,
     ])
 }
 
@@ -138,6 +150,7 @@ fn pair_for(
 ) -> Pair {
     let base = match setup {
         Setup::Ejabberd => ServerProfile::ejabberd_like(),
+        Setup::StreamManagement => ServerProfile::stream_management(),
         _ => ServerProfile::prosody_like(),
     };
     let profile = ServerProfile {
@@ -240,6 +253,10 @@ fn run(
     };
     pair.start();
     pair.drive();
+    // The connections a cut left behind, oldest first.
+    let mut earlier: Vec<Transcript> = Vec::new();
+    // The account's last broadcast presence on the wire, across connections.
+    let mut on_wire: Option<(Presence, String)> = None;
     for op in ops {
         let before_state = pair.client().state();
         let direct = header_delivered(&pair);
@@ -249,7 +266,22 @@ fn run(
             pair.events.len(),
             pair.actions.len(),
         );
-        let result = apply(&mut pair, op);
+        let (result, resumed) = match op {
+            Op::CutAndResume => cut_and_resume(&mut pair, pipelining),
+            _ => (apply(&mut pair, op), None),
+        };
+        let resumed = match resumed {
+            Some(cut) => {
+                earlier.push(cut);
+                true
+            }
+            None => false,
+        };
+        let (elements, bytes, events, actions) = if resumed {
+            (0, 0, 0, 0)
+        } else {
+            (elements, bytes, events, actions)
+        };
 
         let new_events = pair.events[events..].to_vec();
         let new_own: Vec<(Presence, String)> = pair.server.received[elements..]
@@ -258,6 +290,9 @@ fn run(
             .collect();
         let sent_now = String::from_utf8_lossy(&pair.server.received_bytes[bytes..]).into_owned();
         let context = format!("{op:?} in {before_state:?}: sent {sent_now:?}, {new_events:#?}");
+        if let Some(last) = new_own.last() {
+            on_wire = Some(last.clone());
+        }
 
         // Nothing after the terminal event.
         if let Some(reason) = &model.ended {
@@ -304,6 +339,23 @@ fn run(
         }
         assert_eq!(pair.client().presence(), model.presence, "{context}");
         assert_eq!(pair.client().status(), model.status, "{context}");
+
+        if resumed {
+            // Online again without a login's presence: contacts saw nothing.
+            let resent: Vec<usize> = new_events
+                .iter()
+                .filter_map(|e| match e {
+                    Event::Resumed { resent } => Some(*resent),
+                    _ => None,
+                })
+                .collect();
+            assert_eq!(resent, [0], "resumed, nothing to resend: {context}");
+            assert!(new_own.is_empty(), "no presence on resumption: {context}");
+            assert_eq!(pair.client().state(), SessionState::Online, "{context}");
+            let model_values = (model.presence, model.status.clone());
+            assert_eq!(on_wire, Some(model_values), "{context}");
+            continue;
+        }
 
         // Presence on the wire.
         let went_online = new_events.iter().any(|e| matches!(e, Event::Online { .. }));
@@ -353,10 +405,9 @@ fn run(
             assert!(new_own.is_empty(), "{context}");
         }
         if pair.client().state() == SessionState::Online {
-            let last = pair.server.received.iter().rev().find_map(own_presence);
             let model_values = (model.presence, model.status.clone());
             assert_eq!(
-                last,
+                on_wire,
                 Some(model_values),
                 "the wire matches the model: {context}"
             );
@@ -402,7 +453,7 @@ fn run(
         } else {
             assert!(!pair.client().is_closed(), "{context}");
             assert!(
-                !matches!(op, Op::StreamError(_) | Op::Eof),
+                !matches!(op, Op::StreamError(_) | Op::Eof | Op::CutAndResume),
                 "a terminal server event did not end the session: {context}"
             );
         }
@@ -422,11 +473,55 @@ fn run(
             _ => assert!(tls.is_some_and(|t| t < auth), "auth before TLS: {wire}"),
         }
     }
-    Transcript {
+    earlier.push(Transcript {
         client_bytes: pair.server.received_bytes.clone(),
         events: pair.events.clone(),
         actions: pair.actions.clone(),
+    });
+    Transcript {
+        client_bytes: earlier
+            .iter()
+            .flat_map(|t| t.client_bytes.clone())
+            .collect(),
+        events: earlier.iter().flat_map(|t| t.events.clone()).collect(),
+        actions: earlier.iter().flat_map(|t| t.actions.clone()).collect(),
     }
+}
+
+/// Cuts the connection. When that leaves a session to resume (online under stream
+/// management), the next connection resumes it, logged in whole, and replaces the pair;
+/// the cut one's transcript is returned.
+fn cut_and_resume(
+    pair: &mut Pair,
+    pipelining: bool,
+) -> (Result<(), UsageError>, Option<Transcript>) {
+    let ended_before = pair.client().is_closed();
+    pair.cut();
+    pair.drive();
+    if ended_before {
+        return (Ok(()), None);
+    }
+    let Some(resumption) = pair.client().resumption().cloned() else {
+        return (Ok(()), None);
+    };
+    let last = pair.client();
+    let mut config = config_for(&pair.server.profile);
+    config.presence = last.presence();
+    config.status = last.status().to_string();
+    config.scram_cache = last.scram_cache().clone();
+    config.feature_cache = last.feature_cache().cloned();
+    config.pipelining = pipelining;
+    config.resumption = Some(resumption);
+    let mut next = pair.reconnect_with(config);
+    next.connect();
+    next.hold = true;
+    let cut = std::mem::replace(pair, next);
+    let transcript = Transcript {
+        client_bytes: cut.server.received_bytes.clone(),
+        events: cut.events.clone(),
+        actions: cut.actions.clone(),
+    };
+    (Ok(()), Some(transcript))
 }
 
 /// Applies an accepted presence command to the model; true when the values changed.
@@ -449,8 +544,8 @@ fn predicted(setup: Setup, op: &Op, state: &SessionState) -> Vec<DisconnectReaso
             condition: (*condition).into(),
             text: None,
         }],
-        Op::Eof if closing => vec![DisconnectReason::LocalClose],
-        Op::Eof => vec![DisconnectReason::Eof],
+        Op::Eof | Op::CutAndResume if closing => vec![DisconnectReason::LocalClose],
+        Op::Eof | Op::CutAndResume => vec![DisconnectReason::Eof],
         Op::Timeout if closing => vec![DisconnectReason::LocalClose],
         // Online, the timer may be the deadline of a link check the server (holding what
         // it has) did not answer.
@@ -500,7 +595,13 @@ fn apply(pair: &mut Pair, op: &Op) -> Result<(), UsageError> {
         Op::PresenceError => {
             if pair.client().state() == SessionState::Online {
                 let error = replies::presence_error("localhost", "modify", "not-acceptable", None);
-                pair.inject(error.as_bytes());
+                if pair.server.sm_id().is_some() {
+                    // Counted by the server's stream management, as the client counts it.
+                    pair.server.send_stanza(error);
+                    pair.deliver();
+                } else {
+                    pair.inject(error.as_bytes());
+                }
             }
             Ok(())
         }
@@ -520,6 +621,7 @@ fn apply(pair: &mut Pair, op: &Op) -> Result<(), UsageError> {
             pair.eof();
             Ok(())
         }
+        Op::CutAndResume => unreachable!("run cuts and resumes itself"),
         Op::Timeout => {
             pair.fire_next_timeout();
             Ok(())
@@ -589,6 +691,44 @@ fn a_scripted_run_goes_online_changes_and_closes() {
     }
 }
 
+/// With stream management a cut online is followed by a resumption, twice, and the
+/// presence changed between them is on the wire once; the close still ends it all.
+#[test]
+fn a_scripted_run_cuts_and_resumes() {
+    let mut ops = vec![Op::SetStatus("lunch")];
+    ops.extend(std::iter::repeat_n(Op::Deliver, 10));
+    ops.extend([
+        Op::SetPresence(Presence::Away),
+        Op::CutAndResume,
+        Op::SetStatus("back"),
+        Op::Deliver,
+        Op::CutAndResume,
+        Op::Timeout,
+        Op::Close,
+        Op::Deliver,
+    ]);
+    for pipelining in [false, true] {
+        let t = run(
+            Setup::StreamManagement,
+            pipelining,
+            Presence::Chat,
+            "",
+            &ops,
+            Chunking::Whole,
+        );
+        let resumed = t
+            .events
+            .iter()
+            .filter(|e| matches!(e, Event::Resumed { .. }))
+            .count();
+        assert_eq!(resumed, 2, "{:#?}", t.events);
+        let wire = String::from_utf8_lossy(&t.client_bytes);
+        assert_eq!(wire.matches("<status>back</status>").count(), 1, "{wire}");
+        let reason = DisconnectReason::LocalClose;
+        assert_eq!(t.events.last(), Some(&Event::Disconnected { reason }));
+    }
+}
+
 /// The generator reaches deep states often enough for the property to mean something: a
 /// good share of the random runs go online and then change presence while online.
 #[test]
@@ -597,7 +737,7 @@ fn random_runs_often_go_online_and_act_there() {
     use proptest::test_runner::TestRunner;
     let mut runner = TestRunner::deterministic();
     let strategy = (setup_strategy(), any::<bool>(), ops_strategy());
-    let (mut online, mut acted) = (0, 0);
+    let (mut online, mut acted, mut resumed) = (0, 0, 0);
     let runs = 200;
     for _ in 0..runs {
         let (setup, pipelining, ops) = strategy.new_tree(&mut runner).expect("tree").current();
@@ -610,13 +750,15 @@ fn random_runs_often_go_online_and_act_there() {
             continue;
         };
         online += 1;
+        resumed += usize::from(t.events.iter().any(|e| matches!(e, Event::Resumed { .. })));
         let sent = t.events[at..]
             .iter()
             .filter(|e| matches!(e, Event::PresenceSent { .. }))
             .count();
         acted += usize::from(sent > 1);
     }
-    eprintln!("{online}/{runs} online, {acted} changed presence online");
+    eprintln!("{online}/{runs} online, {acted} changed presence online, {resumed} resumed");
+    assert!(resumed > 0, "no random run resumed a session");
     assert!(online * 4 >= runs, "only {online}/{runs} runs went online");
     assert!(acted * 8 >= runs, "only {acted}/{runs} runs acted online");
 }

@@ -594,8 +594,28 @@ impl Session {
             State::Online(online) if lost => online.data.resumption(&online.jid, cx),
             _ => None,
         }
-        .or_else(|| cx.resumption.take().filter(|_| lost))
+        .or_else(|| match cx.resumption.take() {
+            Some(given) if lost => Some(given),
+            Some(given) => {
+                // Ended for good before the resumption was settled: what it had not seen
+                // acknowledged may be lost, and the application hears so.
+                online::sm::report_lost(given.acks, None, cx);
+                None
+            }
+            None => None,
+        })
         .map(Box::new);
+        // What the application sent on this session and nobody will resend may not have
+        // arrived (a stream error, a cut with no resumption allowed). Not after a clean
+        // close: the server read everything before our `</stream:stream>`; nor during the
+        // login: its own requests and presence are sent again by the next one.
+        let was_online = matches!(self.state, State::Online(_) | State::Closing(_));
+        if let Some(acks) = cx.out.acks.take()
+            && was_online
+            && reason != DisconnectReason::LocalClose
+        {
+            online::sm::report_lost(*acks, None, cx);
+        }
         let roster = match self.state.data_mut() {
             Some(data) => std::mem::take(&mut data.roster),
             None => Roster::default(),

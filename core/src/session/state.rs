@@ -55,6 +55,11 @@ impl Stream {
     fn is_after_auth(&self) -> bool {
         matches!(self.phase, Phase::AfterAuth)
     }
+
+    /// Our `<resume/>` went out with the header: the stream is resuming, not binding.
+    fn is_resuming(&self) -> bool {
+        matches!(self.early, Early::Resume)
+    }
 }
 
 /// `close` was called: our `</stream:stream>` is out, the server's is awaited. What the
@@ -98,6 +103,9 @@ impl State {
     pub(crate) fn public(&self) -> SessionState {
         match self {
             State::Disconnected => SessionState::Disconnected,
+            State::ExpectHeader(s) | State::ExpectFeatures(s) if s.is_resuming() => {
+                SessionState::Resuming
+            }
             State::ExpectHeader(s) | State::ExpectFeatures(s) if s.is_after_auth() => {
                 SessionState::Binding
             }
@@ -122,6 +130,9 @@ impl State {
     /// The step the step timer guards in this state.
     pub(crate) fn step(&self) -> Option<Step> {
         match self {
+            State::ExpectHeader(s) | State::ExpectFeatures(s) if s.is_resuming() => {
+                Some(Step::Resumption)
+            }
             State::ExpectHeader(s) | State::ExpectFeatures(s) if s.is_after_auth() => {
                 Some(Step::Binding)
             }

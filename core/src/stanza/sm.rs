@@ -195,3 +195,70 @@ impl fmt::Debug for Resumption {
             .finish_non_exhaustive()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Acks;
+
+    fn sent_from(start: u32, n: usize) -> Acks {
+        let mut acks = Acks {
+            sent: start,
+            acked: start,
+            ..Acks::default()
+        };
+        for i in 0..n {
+            acks.record(Some(&format!("m{i}")), b"<message/>", 100);
+        }
+        acks
+    }
+
+    /// The counts wrap at 2^32 (XEP-0198 section 4): an `h` past the wrap acknowledges what
+    /// was sent across it, and one beyond what was sent is still refused.
+    #[test]
+    fn acknowledgements_count_across_the_wrap() {
+        let mut acks = sent_from(u32::MAX - 1, 4);
+        assert_eq!(acks.sent, 2);
+        assert_eq!(acks.outstanding(), 4);
+        assert_eq!(acks.acknowledge(u32::MAX), Ok(()));
+        assert_eq!(acks.unacked.len(), 3);
+        assert_eq!(acks.acknowledge(1), Ok(()));
+        let left: Vec<_> = acks.unacked.iter().map(|u| u.id.as_deref()).collect();
+        assert_eq!(left, [Some("m3")]);
+        assert_eq!(acks.acknowledge(3), Err(2));
+        assert_eq!(acks.acknowledge(2), Ok(()));
+        assert!(acks.unacked.is_empty());
+        assert_eq!(acks.take_lost(), None);
+    }
+
+    /// An `h` just below the last one (a server counting backwards) is far too high modulo
+    /// 2^32, and refused.
+    #[test]
+    fn an_h_behind_the_last_acknowledgement_is_refused() {
+        let mut acks = sent_from(5, 3);
+        assert_eq!(acks.acknowledge(7), Ok(()));
+        assert_eq!(acks.acknowledge(6), Err(8));
+        assert_eq!(acks.unacked.len(), 1);
+    }
+
+    /// Past the bound the oldest go, across the wrap as anywhere, and an acknowledgement
+    /// that covers them as well counts them right.
+    #[test]
+    fn the_bound_and_the_wrap_together() {
+        let mut acks = Acks {
+            sent: u32::MAX,
+            acked: u32::MAX,
+            ..Acks::default()
+        };
+        for i in 0..5 {
+            acks.record(Some(&format!("m{i}")), b"<message/>", 2);
+        }
+        assert_eq!(
+            acks.take_lost(),
+            Some((3, vec!["m0".into(), "m1".into(), "m2".into()]))
+        );
+        // h=3 covers m0..m3: of the queue, only m3 goes.
+        assert_eq!(acks.acknowledge(3), Ok(()));
+        let left: Vec<_> = acks.unacked.iter().map(|u| u.id.as_deref()).collect();
+        assert_eq!(left, [Some("m4")]);
+    }
+}

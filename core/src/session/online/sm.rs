@@ -209,7 +209,11 @@ fn request_ack(state: &mut Sm, cx: &mut Context) {
 /// The acknowledgements a resumed session starts from: the server's `h` applied, the rest
 /// written again (they keep their numbers: the server counts them anew from its `h`).
 pub(crate) fn resend(mut acks: Acks, h: u32, cx: &mut Context) -> Result<usize, Failure> {
-    acks.acknowledge(h).map_err(|sent| too_high(h, sent))?;
+    if let Err(sent) = acks.acknowledge(h) {
+        // The session ends here: what was waiting will not be resent.
+        report_lost(acks, None, cx);
+        return Err(too_high(h, sent));
+    }
     for stanza in &acks.unacked {
         cx.out.write_raw(&stanza.bytes);
     }
