@@ -56,9 +56,14 @@ pub(crate) struct Args {
     #[arg(long, value_enum)]
     pub(crate) tls: Option<TlsArg>,
 
-    /// Trust the CA certificates in this PEM file (in addition to the web PKI roots).
+    /// Trust the CA certificates in this PEM file (in addition to --roots).
     #[arg(long, value_name = "PEM")]
     pub(crate) ca_file: Option<PathBuf>,
+
+    /// Which roots to trust besides --ca-file: the web PKI roots built in, the platform's
+    /// (SSL_CERT_FILE / SSL_CERT_DIR, else the system store), or none (only --ca-file).
+    #[arg(long, value_enum, value_name = "ROOTS", default_value = "webpki")]
+    pub(crate) roots: RootsArg,
 
     /// The initial availability: chat, away, xa, dnd, offline (or 0-4).
     #[arg(long, value_name = "VALUE", default_value = "chat", value_parser = parse_presence)]
@@ -117,6 +122,17 @@ pub(crate) enum TlsArg {
     Starttls,
     /// TLS from the first byte (XEP-0368).
     Direct,
+}
+
+/// The certificate authorities trusted besides --ca-file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum RootsArg {
+    /// The Mozilla roots built in.
+    Webpki,
+    /// The platform's certificate store.
+    Platform,
+    /// None: only --ca-file.
+    None,
 }
 
 /// The answer to subscription requests nobody answered in time.

@@ -15,9 +15,9 @@ use std::time::Duration;
 
 use clap::Parser;
 use herald_core::{Config, TlsPolicy};
-use herald_std::{ConnectOptions, Error, Session, TlsMode};
+use herald_std::{ConnectOptions, Error, Roots, Session, TlsMode};
 
-use args::{Args, TlsArg};
+use args::{Args, RootsArg, TlsArg};
 
 const EXIT_USAGE: u8 = 2;
 const EXIT_TLS: u8 = 3;
@@ -61,7 +61,18 @@ fn options(args: &Args) -> Result<ConnectOptions, String> {
             .ok_or_else(|| format!("--server {server:?}: expected HOST or HOST:PORT"))?;
         options.server = Some(target);
     }
-    options.ca_file = args.ca_file.clone();
+    match (args.roots, &args.ca_file) {
+        (RootsArg::Webpki, file) => {
+            options.roots = Roots::WebPki;
+            options.ca_file = file.clone();
+        }
+        (RootsArg::Platform, file) => {
+            options.roots = Roots::Platform;
+            options.ca_file = file.clone();
+        }
+        (RootsArg::None, Some(file)) => options.roots = Roots::CaFileOnly(file.clone()),
+        (RootsArg::None, None) => return Err("--roots none needs --ca-file".into()),
+    }
     options.trace = args.trace;
     Ok(options)
 }

@@ -28,6 +28,11 @@ fn bad_usage_exits_with_2() {
         .args(["--jid", "not a jid@@", "--server", "127.0.0.1:1"])
         .env("HERALD_PASSWORD", "x"));
     assert_eq!(code, 2);
+    let (code, _, err) = run(herald()
+        .args(["--jid", "alice@localhost", "--roots", "none"])
+        .env("HERALD_PASSWORD", "x"));
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--ca-file"), "{err}");
 }
 
 #[test]

@@ -24,7 +24,8 @@ fn cut_and_resume(server: &dyn RealServer, resumed_marker: &str) {
         server,
         proxy.port(),
         "alice",
-        &["--link-check", "2", "--status", "here"],
+        // Only the test CA trusted (--ca-file), not the web PKI roots.
+        &["--link-check", "2", "--status", "here", "--roots", "none"],
     );
     alice.expect(server, "presence_sent", |_| true);
     bob.expect(server, "presence", |v| {

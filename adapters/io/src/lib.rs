@@ -15,8 +15,10 @@ pub mod options;
 pub mod supervisor;
 pub mod target;
 pub mod tls;
+mod tls_config;
 pub mod trace;
 
 pub use command::Command;
 pub use options::{ConnectOptions, TlsMode};
 pub use supervisor::{EndReason, Next, Retry, Supervisor};
+pub use tls::{Roots, TlsConfigs};

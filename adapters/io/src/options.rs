@@ -4,6 +4,8 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::tls::{Roots, TlsConfigs, TlsSetupError};
+
 /// How TLS starts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
@@ -41,9 +43,19 @@ pub struct ConnectOptions {
     pub server: Option<(String, u16)>,
     /// STARTTLS, direct TLS, or what SRV says ([`TlsMode::Auto`], the default).
     pub tls: TlsMode,
-    /// A PEM file of CA certificates to trust in addition to the built-in web PKI roots.
-    /// Read once, when the session starts.
+    /// A PEM file of CA certificates to trust in addition to [`roots`](Self::roots). Read
+    /// once, when the session starts. Ignored with [`tls_config`](Self::tls_config).
     pub ca_file: Option<PathBuf>,
+    /// Which certificate authorities to trust: the web PKI roots compiled in (default), the
+    /// platform's, or only `CaFileOnly`'s file. Ignored with
+    /// [`tls_config`](Self::tls_config).
+    pub roots: Roots,
+    /// TLS configurations built once ([`TlsConfigs::new`], or
+    /// [`TlsConfigs::from_config`] for a provider or verifier of your own) and shared by
+    /// every session given a clone: many sessions then hold one rustls configuration
+    /// instead of one pair each, and nothing is read from disk per session. Default: none
+    /// (each session builds its own from `roots` and `ca_file`).
+    pub tls_config: Option<TlsConfigs>,
     /// Reconnect after a connection loss (default `true`). Never after an authentication
     /// failure, a TLS or certificate failure, or a local close.
     pub reconnect: bool,
@@ -67,11 +79,25 @@ impl Default for ConnectOptions {
             server: None,
             tls: TlsMode::Auto,
             ca_file: None,
+            roots: Roots::WebPki,
+            tls_config: None,
             reconnect: true,
             reconnect_initial: Duration::from_secs(1),
             reconnect_max: Duration::from_secs(60),
             trace: false,
             event_capacity: 256,
+        }
+    }
+}
+
+impl ConnectOptions {
+    /// The TLS configurations a session with these options uses: the shared
+    /// [`tls_config`](Self::tls_config), else built from `roots` and `ca_file` (blocking
+    /// file I/O: an async adapter calls this off its runtime's workers).
+    pub fn tls_configs(&self) -> Result<TlsConfigs, TlsSetupError> {
+        match &self.tls_config {
+            Some(shared) => Ok(shared.clone()),
+            None => TlsConfigs::new(&self.roots, self.ca_file.as_deref()),
         }
     }
 }

@@ -1,97 +1,13 @@
 //! rustls client setup and the channel-binding data SCRAM `-PLUS` needs.
 
-use std::path::Path;
-use std::sync::Arc;
-
 use herald_core::ChannelBinding;
-use rustls::pki_types::CertificateDer;
-use rustls::pki_types::pem::PemObject;
-use rustls::{ClientConfig, ClientConnection, ProtocolVersion, RootCertStore};
+use rustls::{ClientConnection, ProtocolVersion};
 use sha2::{Digest, Sha256, Sha384, Sha512};
 
 /// ALPN protocol id for XMPP client connections over direct TLS (XEP-0368).
 pub const ALPN_XMPP_CLIENT: &[u8] = b"xmpp-client";
 
-/// The TLS configuration cannot be built.
-#[derive(Debug, thiserror::Error)]
-pub enum TlsSetupError {
-    /// The CA file cannot be read or holds no certificate.
-    #[error("CA file {path}: {message}")]
-    CaFile {
-        /// The file.
-        path: String,
-        /// What went wrong.
-        message: String,
-    },
-    /// rustls refused the configuration.
-    #[error("TLS configuration: {0}")]
-    Rustls(#[from] rustls::Error),
-}
-
-/// A client configuration: TLS 1.2 and 1.3 with the ring provider, the webpki roots plus
-/// the certificates in `ca_file` (PEM), and `alpn` (set `xmpp-client` for direct TLS).
-pub fn client_config(
-    ca_file: Option<&Path>,
-    alpn: bool,
-) -> Result<Arc<ClientConfig>, TlsSetupError> {
-    let mut roots = RootCertStore::empty();
-    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-    if let Some(path) = ca_file {
-        let ca_error = |message: String| TlsSetupError::CaFile {
-            path: path.display().to_string(),
-            message,
-        };
-        let certs = CertificateDer::pem_file_iter(path)
-            .map_err(|e| ca_error(e.to_string()))?
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| ca_error(e.to_string()))?;
-        if certs.is_empty() {
-            return Err(ca_error("no certificate in the file".into()));
-        }
-        for cert in certs {
-            roots.add(cert).map_err(|e| ca_error(e.to_string()))?;
-        }
-    }
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let mut config = ClientConfig::builder_with_provider(provider)
-        .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    if alpn {
-        config.alpn_protocols = vec![ALPN_XMPP_CLIENT.to_vec()];
-    }
-    Ok(Arc::new(config))
-}
-
-/// The two client configurations a session needs, built once per session (the CA file is
-/// read once): STARTTLS, and direct TLS with ALPN `xmpp-client` (XEP-0368).
-#[derive(Debug, Clone)]
-pub struct TlsConfigs {
-    /// For the STARTTLS upgrade.
-    pub starttls: Arc<ClientConfig>,
-    /// For TLS from the first byte.
-    pub direct: Arc<ClientConfig>,
-}
-
-impl TlsConfigs {
-    /// Both configurations, trusting the web PKI roots plus `ca_file` (read here: blocking
-    /// file I/O, so an async adapter calls this off its runtime's workers).
-    pub fn load(ca_file: Option<&Path>) -> Result<TlsConfigs, TlsSetupError> {
-        Ok(TlsConfigs {
-            starttls: client_config(ca_file, false)?,
-            direct: client_config(ca_file, true)?,
-        })
-    }
-
-    /// The configuration for a connection that starts with TLS (`direct`) or upgrades.
-    pub fn for_mode(&self, direct_tls: bool) -> Arc<ClientConfig> {
-        if direct_tls {
-            self.direct.clone()
-        } else {
-            self.starttls.clone()
-        }
-    }
-}
+pub use crate::tls_config::{Roots, TlsConfigs, TlsSetupError, client_config};
 
 /// Sorts a failed handshake: `Some(message)` when TLS itself failed (certificate, alert,
 /// protocol: rustls errors, which the stream wrappers report as `InvalidData`), which
@@ -226,12 +142,5 @@ mod tests {
         assert_eq!(end_point_hash(&[]), None);
         assert_eq!(end_point_hash(&[0x30, 0x82, 0xff]), None);
         assert_eq!(end_point_hash(&[0x04, 0x00]), None);
-    }
-
-    #[test]
-    fn ca_file_errors_are_clear() {
-        let err = client_config(Some(Path::new("/nonexistent/ca.pem")), false).unwrap_err();
-        assert!(err.to_string().contains("/nonexistent/ca.pem"), "{err}");
-        assert!(client_config(None, true).is_ok());
     }
 }

@@ -88,7 +88,7 @@ use std::time::Duration;
 
 pub use error::Error;
 pub use handle::Handle;
-pub use herald_io::{Command, ConnectOptions, TlsMode};
+pub use herald_io::{Command, ConnectOptions, Roots, TlsConfigs, TlsMode};
 pub use session::Session;
 
 /// What [`Session::pump`] hands out.

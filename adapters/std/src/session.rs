@@ -65,8 +65,10 @@ impl Session {
     /// first attempt), [`Error::Tls`] when a direct TLS handshake fails, and
     /// [`Error::Config`] for a bad CA file or configuration.
     pub fn connect(config: Config, options: ConnectOptions) -> Result<Session, Error> {
-        let tls = TlsConfigs::load(options.ca_file.as_deref()).map_err(|e| match e {
-            TlsSetupError::CaFile { .. } => Error::Config(e.to_string()),
+        let tls = options.tls_configs().map_err(|e| match e {
+            TlsSetupError::CaFile { .. } | TlsSetupError::Platform(_) => {
+                Error::Config(e.to_string())
+            }
             other => Error::Tls(other.to_string()),
         })?;
         let mut sup = Supervisor::new(config, &options, OsEntropy);

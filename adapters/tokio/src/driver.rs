@@ -54,14 +54,19 @@ impl Driver {
     }
 
     async fn attempts(&mut self) -> EndReason {
-        // The CA file is read once, off the runtime's workers.
-        let ca_file = self.options.ca_file.clone();
-        let tls =
-            match tokio::task::spawn_blocking(move || TlsConfigs::load(ca_file.as_deref())).await {
-                Ok(Ok(tls)) => tls,
-                Ok(Err(e)) => return EndReason::Config(e.to_string()),
-                Err(e) => return EndReason::Config(format!("loading the TLS configuration: {e}")),
-            };
+        // Shared, or built once per session off the runtime's workers (file I/O).
+        let tls = match &self.options.tls_config {
+            Some(shared) => Ok(Ok(shared.clone())),
+            None => {
+                let options = self.options.clone();
+                tokio::task::spawn_blocking(move || options.tls_configs()).await
+            }
+        };
+        let tls = match tls {
+            Ok(Ok(tls)) => tls,
+            Ok(Err(e)) => return EndReason::Config(e.to_string()),
+            Err(e) => return EndReason::Config(format!("loading the TLS configuration: {e}")),
+        };
         let mut redirect = None;
         loop {
             match self.attempt(&tls, redirect.take()).await {

@@ -73,7 +73,7 @@ pub use error::Error;
 pub use events::{Event, Events};
 pub use handle::Handle;
 pub use herald_io::supervisor::EndReason;
-pub use herald_io::{Command, ConnectOptions, TlsMode};
+pub use herald_io::{Command, ConnectOptions, Roots, TlsConfigs, TlsMode};
 
 /// How many commands may wait for the task before a handle's call waits to queue.
 const COMMAND_QUEUE: usize = 64;

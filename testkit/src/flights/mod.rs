@@ -56,12 +56,12 @@
 //! [`expected`] holds the counts per login path: what the client takes today and what
 //! issue 12 aims for.
 
+#[cfg(test)]
+mod blackhole_tests;
 pub mod expected;
 mod login;
 mod pump;
 mod record;
-#[cfg(test)]
-mod blackhole_tests;
 #[cfg(test)]
 mod tests;
 
