@@ -112,6 +112,37 @@ impl Conn {
     }
 }
 
+impl Conn {
+    /// Waits until the socket has something to read (bytes or an end) without holding a
+    /// buffer, so that an idle session costs none. Spurious: the read that follows may
+    /// find only part of a TLS record, and return [`Poll::Pending`].
+    pub(crate) async fn readable(&self) -> io::Result<()> {
+        match self {
+            Conn::Plain(s) => s.readable().await,
+            Conn::Tls(s) => s.get_ref().0.readable().await,
+            Conn::Gone => std::future::pending().await,
+        }
+    }
+
+    /// Reads what is there now into a buffer of `chunk` bytes made for it; `None` when
+    /// nothing is (the next [`readable`](Conn::readable) waits for more). `Some(Ok(empty))`
+    /// is the end of the stream.
+    pub(crate) fn read_now(&mut self, chunk: usize) -> Option<io::Result<Vec<u8>>> {
+        let mut buf = vec![0u8; chunk];
+        let mut read = ReadBuf::new(&mut buf);
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        match Pin::new(self).poll_read(&mut cx, &mut read) {
+            Poll::Pending => None,
+            Poll::Ready(Err(e)) => Some(Err(e)),
+            Poll::Ready(Ok(())) => {
+                let n = read.filled().len();
+                buf.truncate(n);
+                Some(Ok(buf))
+            }
+        }
+    }
+}
+
 impl AsyncRead for Conn {
     fn poll_read(
         self: Pin<&mut Self>,

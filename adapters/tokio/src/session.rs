@@ -8,7 +8,7 @@ use herald_core::{Action, Client, DisconnectReason, Event as CoreEvent, SessionS
 use herald_io::supervisor::{EndReason, Next};
 use herald_io::tls::{TlsConfigs, handshake_failure};
 use herald_io::trace::{DRIVER_TARGET, SESSION_TARGET, XmlTrace};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 
 use crate::connect::Conn;
 use crate::driver::Driver;
@@ -24,9 +24,12 @@ enum Delivery {
     Ended(DisconnectReason),
 }
 
+/// The most one read takes from the socket: a TLS record's plaintext.
+const READ_CHUNK: usize = 16 * 1024;
+
 /// What ended one wait.
 enum Wake {
-    Read(std::io::Result<usize>),
+    Readable(std::io::Result<()>),
     Request(Option<crate::handle::Request>),
     Timer,
     Room,
@@ -48,7 +51,10 @@ impl Driver {
         }
         let mut trace = XmlTrace::new(self.options.trace);
         let mut out = Vec::new();
-        let mut buf = vec![0u8; 16 * 1024];
+        // No read buffer is kept: one is made when the socket has bytes (an idle session
+        // holds none), and after a read the next tries again at once, since TLS may hold
+        // decrypted bytes the socket no longer signals.
+        let mut more = false;
         let sleep = tokio::time::sleep(std::time::Duration::from_secs(3600));
         tokio::pin!(sleep);
         loop {
@@ -57,6 +63,8 @@ impl Driver {
                 trace.sent(&out);
                 let written = conn.write_all(&out).await;
                 out.clear();
+                // The login's large writes leave no large buffer to an idle session.
+                out.shrink_to(1024);
                 if written.is_err() {
                     client.handle_eof(Instant::now());
                 }
@@ -98,20 +106,30 @@ impl Driver {
             tracing::trace!(target: DRIVER_TARGET, blocked, "waiting");
             let wake = tokio::select! {
                 _ = self.outbox.room(), if blocked => Wake::Room,
-                read = conn.read(&mut buf), if !blocked => Wake::Read(read),
+                ready = async { if more { Ok(()) } else { conn.readable().await } }, if !blocked => {
+                    Wake::Readable(ready)
+                }
                 request = self.requests.recv(), if self.requests_open => Wake::Request(request),
                 _ = &mut sleep, if deadline.is_some() => Wake::Timer,
             };
             match wake {
                 Wake::Room => {}
-                Wake::Read(Ok(0) | Err(_)) => client.handle_eof(Instant::now()),
-                Wake::Read(Ok(n)) => {
-                    trace.received(&buf[..n]);
-                    client = match feed(client, &buf[..n]).await {
-                        Some(client) => client,
-                        None => return Next::End(EndReason::Session(DisconnectReason::LocalClose)),
-                    };
-                }
+                Wake::Readable(Err(_)) => client.handle_eof(Instant::now()),
+                Wake::Readable(Ok(())) => match conn.read_now(READ_CHUNK) {
+                    None => more = false,
+                    Some(Err(_)) => client.handle_eof(Instant::now()),
+                    Some(Ok(buf)) if buf.is_empty() => client.handle_eof(Instant::now()),
+                    Some(Ok(buf)) => {
+                        more = true;
+                        trace.received(&buf);
+                        client = match feed(client, &buf).await {
+                            Some(client) => client,
+                            None => {
+                                return Next::End(EndReason::Session(DisconnectReason::LocalClose));
+                            }
+                        };
+                    }
+                },
                 Wake::Request(request) => self.on_request(&mut client, request),
                 Wake::Timer => client.handle_timeout(Instant::now()),
             }

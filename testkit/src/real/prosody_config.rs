@@ -26,6 +26,8 @@ pub(crate) struct Layout {
     /// Stream management (`mod_smacks`) with this resumption window in seconds, and debug
     /// logging.
     pub(crate) smacks: Option<u64>,
+    /// Accounts in `internal_plain` storage (written by the test, for scale runs).
+    pub(crate) plain: bool,
 }
 
 impl Layout {
@@ -99,7 +101,7 @@ s2s_ports = {{}}
 modules_enabled = {{ "roster", "saslauth", "tls", "disco", "ping"{extra_modules}{smacks_modules} }}
 modules_disabled = {{ "s2s", "s2s_auth_certs", "offline" }}
 
-authentication = "internal_hashed"
+authentication = "{authentication}"
 storage = "internal"
 c2s_require_encryption = true
 allow_registration = false
@@ -111,6 +113,11 @@ VirtualHost "{DOMAIN}"
         data = lua_str(&root.join("data")),
         root_dir = lua_str(root),
         log = lua_str(&root.join("prosody.log")),
+        authentication = if layout.plain {
+            "internal_plain"
+        } else {
+            "internal_hashed"
+        },
         port = layout.port,
         direct = layout.direct_tls_port,
         cert = lua_str(&certs.cert_pem),
