@@ -122,18 +122,24 @@ async fn herald_sessions(server: &Prosody, n: usize) -> (Measure, Vec<herald_tok
     let mut logins = Vec::new();
     for i in 1..=n {
         let permit = gate.clone().acquire_owned().await.expect("semaphore");
-        let mut config =
-            herald_core::Config::new(&format!("{PREFIX}{i}@localhost/scale"), format!("{PREFIX}-pw"))
-                .expect("config");
+        let mut config = herald_core::Config::new(
+            &format!("{PREFIX}{i}@localhost/scale"),
+            format!("{PREFIX}-pw"),
+        )
+        .expect("config");
         config.fetch_roster = false;
         let (handle, mut events) = herald_tokio::connect(config, options.clone());
         logins.push(tokio::spawn(async move {
             loop {
                 match events.recv().await {
-                    Some(herald_tokio::Event::Core(herald_core::Event::PresenceSent { .. })) => {
+                    Some(herald_tokio::Event::Core(herald_core::Event::PresenceSent {
+                        ..
+                    })) => {
                         break;
                     }
-                    Some(herald_tokio::Event::Ended { reason }) => panic!("session {i}: {reason:?}"),
+                    Some(herald_tokio::Event::Ended { reason }) => {
+                        panic!("session {i}: {reason:?}")
+                    }
                     None => panic!("session {i}: events ended"),
                     Some(_) => {}
                 }
@@ -213,7 +219,9 @@ async fn tokio_xmpp_sessions(server: &Prosody, n: usize) -> (Measure, Vec<tokio_
 
 fn main() {
     let mut args = std::env::args().skip(1);
-    let n: usize = args.next().map_or(1000, |a| a.parse().expect("N, a number"));
+    let n: usize = args
+        .next()
+        .map_or(1000, |a| a.parse().expect("N, a number"));
     let which = args.next().unwrap_or_else(|| "both".into());
     let started = Instant::now();
     let server = Prosody::start_with_many(PREFIX, n).expect("Prosody");

@@ -9,7 +9,13 @@ use crate::pair::{Pair, config_for};
 use crate::profile::{CLOCK_START, ServerProfile};
 
 fn online(profile: ServerProfile) -> Pair {
-    let mut pair = Pair::with_profile(profile);
+    let config = crate::pair::config_for(&profile);
+    online_with(profile, config)
+}
+
+/// A pair on `profile` with a client made from `config`, connected and online.
+fn online_with(profile: ServerProfile, config: herald_core::Config) -> Pair {
+    let mut pair = Pair::new(profile, config);
     pair.connect();
     assert!(
         pair.events
@@ -132,15 +138,7 @@ fn a_client_without_sm_logs_in_to_the_sm_presets() {
     ] {
         let mut config = crate::pair::config_for(&profile);
         config.stream_management = false;
-        let mut pair = Pair::new(profile, config);
-        pair.connect();
-        assert!(
-            pair.events
-                .iter()
-                .any(|e| matches!(e, Event::Online { .. })),
-            "{:?}",
-            pair.events
-        );
+        let pair = online_with(profile, config);
         assert!(
             pair.server.violations.is_empty(),
             "{:?}",

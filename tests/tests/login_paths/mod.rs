@@ -2,7 +2,8 @@
 //! configuration and a transport, with the mechanisms the server must see authenticate (so
 //! that a test over all of them knows each went the way its name says).
 
-use herald_core::{Config, FastToken, FeatureCache, Sasl2Offer, Transport, UserAgent};
+use herald_core::{Config, FastToken, Transport, UserAgent};
+use herald_testkit::fuzz::modes::fast_login_features;
 use herald_testkit::profile::{CLOCK_START, FastRotation, FastSlots, FastToken as IssuedToken};
 use herald_testkit::{ServerProfile, config_for};
 
@@ -103,14 +104,14 @@ impl LoginPath {
             LoginPath::FastToken => config.fast_token = token(TOKEN),
             LoginPath::FastTokenEarly | LoginPath::FastWithdrawn => {
                 config.fast_token = token(TOKEN);
-                config.feature_cache = Some(fast_login_cache());
+                config.feature_cache = Some(fast_login_features());
             }
             LoginPath::RefusedToken => config.fast_token = token("secret-token:forged"),
-            LoginPath::StaleCache => config.feature_cache = Some(fast_login_cache()),
+            LoginPath::StaleCache => config.feature_cache = Some(fast_login_features()),
             LoginPath::PipeliningOff => config.pipelining = false,
             LoginPath::FastPipeliningOff => {
                 config.fast_token = token(TOKEN);
-                config.feature_cache = Some(fast_login_cache());
+                config.feature_cache = Some(fast_login_features());
                 config.pipelining = false;
             }
             _ => {}
@@ -153,21 +154,4 @@ fn token_server() -> ServerProfile {
     };
     profile.fast_tokens.insert(AGENT.into(), slots);
     profile
-}
-
-/// What [`ServerProfile::fast_login`] offers, as a login there leaves it in the cache.
-fn fast_login_cache() -> FeatureCache {
-    let mechanisms: Vec<String> = ["SCRAM-SHA-256", "SCRAM-SHA-1", "PLAIN"]
-        .map(String::from)
-        .to_vec();
-    let mut cache = FeatureCache::default();
-    cache.mechanisms = mechanisms.clone();
-    cache.sasl2 = Some(Sasl2Offer {
-        mechanisms,
-        bind2: true,
-        fast: vec![HT.into()],
-        ..Default::default()
-    });
-    cache.roster_versioning = true;
-    cache
 }
