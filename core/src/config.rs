@@ -296,6 +296,14 @@ impl Config {
         Ok(config)
     }
 
+    /// Whether [`Client::new`](crate::Client::new) would accept this configuration (the
+    /// same checks, nothing built): for an adapter that starts the client later and wants
+    /// to report a bad setting at once.
+    pub fn check(&self) -> Result<(), ConfigError> {
+        self.validate()?;
+        self.credentials().map(drop)
+    }
+
     /// What [`Client::new`](crate::Client::new) refuses, credentials aside.
     pub(crate) fn validate(&self) -> Result<(), ConfigError> {
         if self.limits.max_stanza_bytes > Limits::MAX_STANZA_BYTES {

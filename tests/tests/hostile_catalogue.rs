@@ -620,6 +620,9 @@ fn a_stanza_limit_above_the_supported_maximum_is_a_config_error() {
         err,
         herald_core::ConfigError::StanzaLimitTooLarge(Limits::MAX_STANZA_BYTES + 1)
     );
+    // `Config::check` (what adapters call before they start) says the same.
+    assert_eq!(config.check(), Err(err));
     config.limits.max_stanza_bytes = Limits::MAX_STANZA_BYTES;
+    assert_eq!(config.check(), Ok(()));
     assert!(Client::new(config, SeededEntropy::new(1)).is_ok());
 }

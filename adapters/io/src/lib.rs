@@ -12,6 +12,7 @@
 pub mod backoff;
 pub mod command;
 pub mod options;
+mod options_builder;
 pub mod supervisor;
 pub mod target;
 pub mod tls;
@@ -20,5 +21,6 @@ pub mod trace;
 
 pub use command::Command;
 pub use options::{ConnectOptions, TlsMode};
+pub use options_builder::OptionsError;
 pub use supervisor::{EndReason, Next, Retry, Supervisor};
 pub use tls::{Roots, TlsConfigs};

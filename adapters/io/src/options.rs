@@ -33,8 +33,10 @@ impl TlsMode {
 
 /// Transport and reconnect options, shared by `herald-tokio` and `herald-std`.
 ///
-/// Build with [`ConnectOptions::default`] and adjust the fields. The rules they feed are in
-/// the [`supervisor`](crate::supervisor) docs.
+/// Build with [`ConnectOptions::new`] and its setters (or take the default and assign the
+/// fields; a struct literal does not compile, so that new options never break callers).
+/// [`check`](Self::check) tells what cannot work before anything connects. The rules they
+/// feed are in the [`supervisor`](crate::supervisor) docs.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct ConnectOptions {
@@ -68,7 +70,7 @@ pub struct ConnectOptions {
     /// SASL payloads redacted. Default false.
     pub trace: bool,
     /// How many events `herald-tokio` buffers for the application before it stops reading
-    /// the socket (back-pressure). Default 256, at least 1. `herald-std` hands events out
+    /// the socket (back-pressure). Default 256; 0 is refused by [`check`](Self::check). `herald-std` hands events out
     /// from `pump` and reads nothing between two calls, so it needs no such bound.
     pub event_capacity: usize,
 }

@@ -68,19 +68,24 @@ use crate::command::Command;
 use crate::options::ConnectOptions;
 use crate::target::{Target, redirect};
 
-/// Why a session stopped for good.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Why a session stopped for good. Its `Display` is a sentence for a person:
+/// `authentication failed: not-authorized`, `no server could be reached: ...`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum EndReason {
     /// The last connection ended for this reason and trying again would not help (or
     /// reconnect is off, or the application closed).
+    #[error("{0}")]
     Session(DisconnectReason),
     /// No server could be reached on the first attempt (or on a redirect with reconnect
     /// off).
+    #[error("no server could be reached: {0}")]
     Unreachable(String),
     /// TLS failed (for example the certificate did not verify): never retried.
+    #[error("TLS failed: {0}")]
     Tls(String),
     /// The configuration cannot be used (for example a bad CA file).
+    #[error("the configuration cannot be used: {0}")]
     Config(String),
 }
 

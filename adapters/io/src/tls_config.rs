@@ -14,7 +14,7 @@ use rustls::{ClientConfig, RootCertStore};
 use crate::tls::ALPN_XMPP_CLIENT;
 
 /// The TLS configuration cannot be built.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum TlsSetupError {
     /// The CA file cannot be read or holds no certificate.
     #[error("CA file {path}: {message}")]
