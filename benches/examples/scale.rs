@@ -128,7 +128,7 @@ async fn herald_sessions(server: &Prosody, n: usize) -> (Measure, Vec<herald_tok
         )
         .expect("config");
         config.fetch_roster = false;
-        let (handle, mut events) = herald_tokio::connect(config, options.clone());
+        let (handle, mut events) = herald_tokio::connect(config, options.clone()).expect("connect");
         logins.push(tokio::spawn(async move {
             loop {
                 match events.recv().await {

@@ -31,7 +31,7 @@ async fn login(server: &dyn RealServer, user: &str) -> (Handle, Events) {
     let mut options = ConnectOptions::default();
     options.server = Some(("127.0.0.1".into(), server.port()));
     options.ca_file = Some(server.ca_pem_path().to_path_buf());
-    let (handle, mut events) = herald_tokio::connect(config, options);
+    let (handle, mut events) = herald_tokio::connect(config, options).expect("connect");
     until(&mut events, &format!("{user} online"), |e| {
         matches!(e, CoreEvent::Online { .. })
     })

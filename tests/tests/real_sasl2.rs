@@ -24,7 +24,7 @@ fn connect(server: &dyn RealServer, config: Config) -> (Handle, Events) {
     let mut options = ConnectOptions::default();
     options.server = Some(("127.0.0.1".into(), server.port()));
     options.ca_file = Some(server.ca_pem_path().to_path_buf());
-    herald_tokio::connect(config, options)
+    herald_tokio::connect(config, options).expect("connect")
 }
 
 fn online_jid(seen: &[Event]) -> String {

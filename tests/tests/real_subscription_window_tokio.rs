@@ -45,7 +45,7 @@ impl Account {
         let mut options = ConnectOptions::default();
         options.server = Some(("127.0.0.1".into(), server.port()));
         options.ca_file = Some(server.ca_pem_path().to_path_buf());
-        let (handle, events) = herald_tokio::connect(config, options);
+        let (handle, events) = herald_tokio::connect(config, options).expect("connect");
         let mut account = Account {
             who,
             handle,

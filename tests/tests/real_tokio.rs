@@ -52,7 +52,8 @@ async fn online(
     let mut config = config(jid, pw);
     config.presence = p;
     config.status = s.into();
-    let (handle, mut events) = herald_tokio::connect(config, options(server, true));
+    let (handle, mut events) =
+        herald_tokio::connect(config, options(server, true)).expect("connect");
     until(&mut events, &format!("{jid} online"), |e| {
         matches!(e, Event::Core(CoreEvent::Online { .. }))
     })
@@ -110,7 +111,8 @@ async fn wrong_password_fails_once(server: &dyn RealServer) {
     let (_handle, mut events) = herald_tokio::connect(
         config("alice@localhost/x", "not-the-password"),
         options(server, true),
-    );
+    )
+    .expect("connect");
     let seen = until(&mut events, "end after auth failure", |e| {
         matches!(e, Event::Ended { .. })
     })
@@ -136,7 +138,8 @@ async fn unknown_ca_fails_before_credentials(server: &dyn RealServer) {
     let (_handle, mut events) = herald_tokio::connect(
         config("alice@localhost/x", "alice-pw"),
         options(server, false),
-    );
+    )
+    .expect("connect");
     let seen = until(&mut events, "end after TLS failure", |e| {
         matches!(e, Event::Ended { .. })
     })

@@ -67,7 +67,7 @@ async fn scripted_direct_tls_fast_token_reconnect_tokio() {
     options.reconnect_initial = Duration::from_millis(100);
     let mut config = config_for(&profile);
     config.user_agent = Some(UserAgent::new("d4565fa7-4d72-4749-b3d3-740edbf87770"));
-    let (handle, mut events) = herald_tokio::connect(config, options);
+    let (handle, mut events) = herald_tokio::connect(config, options).expect("connect");
 
     let seen = presence_seen(&mut events, "the first login").await;
     let first = tokio::task::block_in_place(|| proxy.login_seen_at(seen));
@@ -105,7 +105,7 @@ async fn scripted_direct_tls_fast_inline_resume_tokio() {
     config.user_agent = Some(UserAgent::new("d4565fa7-4d72-4749-b3d3-740edbf87770"));
     config.timeouts.link_check = Some(Duration::from_secs(1));
     config.timeouts.link_answer = Duration::from_secs(1);
-    let (handle, mut events) = herald_tokio::connect(config, options);
+    let (handle, mut events) = herald_tokio::connect(config, options).expect("connect");
     presence_seen(&mut events, "the first login").await;
     assert!(handle.fast_token().await.expect("live").is_some());
     // Acknowledgements settle (the client asks after a second): nothing to resend.

@@ -37,7 +37,8 @@ async fn starttls_login_initial_presence_change_and_close() {
     let mut config = config_for(&ServerProfile::prosody_like());
     config.presence = Presence::Away;
     config.status = "lunch".into();
-    let (handle, mut events) = herald_tokio::connect(config, options(&server, true));
+    let (handle, mut events) =
+        herald_tokio::connect(config, options(&server, true)).expect("connect");
     until(&mut events, is_online).await;
     handle
         .change_presence(Presence::DoNotDisturb, "meeting")
@@ -77,7 +78,8 @@ async fn starttls_login_initial_presence_change_and_close() {
 async fn an_unknown_ca_fails_before_any_credential_and_is_not_retried() {
     let server = LoopbackServer::scripted(ServerProfile::prosody_like(), false);
     let config = config_for(&ServerProfile::prosody_like());
-    let (_handle, mut events) = herald_tokio::connect(config, options(&server, false));
+    let (_handle, mut events) =
+        herald_tokio::connect(config, options(&server, false)).expect("connect");
     let seen = until(&mut events, is_ended).await;
     match seen.last() {
         Some(Event::Ended {
@@ -97,7 +99,8 @@ async fn an_unknown_ca_fails_before_any_credential_and_is_not_retried() {
 async fn reconnects_with_the_current_presence_after_the_server_drops() {
     let server = LoopbackServer::scripted(ServerProfile::prosody_like(), true);
     let config = config_for(&ServerProfile::prosody_like());
-    let (handle, mut events) = herald_tokio::connect(config, options(&server, true));
+    let (handle, mut events) =
+        herald_tokio::connect(config, options(&server, true)).expect("connect");
     until(&mut events, is_online).await;
     // The server cuts the first connection after the initial presence; a change made
     // now, online or between connections, must be the next session's initial presence.

@@ -7,14 +7,13 @@
 //!
 //! ```no_run
 //! use std::time::Duration;
-//! use herald_core::{Config, Event as CoreEvent, Presence};
-//! use herald_std::{ConnectOptions, Event, Session};
+//! use herald_std::{Config, ConnectOptions, CoreEvent, Event, Presence, Session};
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let mut config = Config::new("alice@example.org/desk", "secret")?;
 //! config.presence = Presence::Away;
 //! config.status = "lunch".into();
-//! let mut session = Session::connect(config, ConnectOptions::default())?;
+//! let mut session = Session::connect(config, ConnectOptions::new().server("127.0.0.1", 5222))?;
 //! loop {
 //!     for event in session.pump(Duration::from_secs(1))? {
 //!         match event {
@@ -88,7 +87,13 @@ use std::time::Duration;
 
 pub use error::Error;
 pub use handle::Handle;
-pub use herald_io::{Command, ConnectOptions, Roots, TlsConfigs, TlsMode};
+pub use herald_core;
+pub use herald_core::jid::{BareJid, FullJid, Jid};
+pub use herald_core::{
+    Config, ConfigError, DisconnectReason, Event as CoreEvent, Presence, Roster, SessionState,
+    UsageError,
+};
+pub use herald_io::{Command, ConnectOptions, OptionsError, Roots, TlsConfigs, TlsMode};
 pub use session::Session;
 
 /// What [`Session::pump`] hands out.

@@ -65,6 +65,7 @@ impl Session {
     /// first attempt), [`Error::Tls`] when a direct TLS handshake fails, and
     /// [`Error::Config`] for a bad CA file or configuration.
     pub fn connect(config: Config, options: ConnectOptions) -> Result<Session, Error> {
+        options.check().map_err(|e| Error::Config(e.to_string()))?;
         let tls = options.tls_configs().map_err(|e| match e {
             TlsSetupError::CaFile { .. } | TlsSetupError::Platform(_) => {
                 Error::Config(e.to_string())

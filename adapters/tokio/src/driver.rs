@@ -21,23 +21,32 @@ pub(crate) struct Driver {
     pub(crate) options: ConnectOptions,
     pub(crate) sup: Supervisor,
     pub(crate) requests: mpsc::Receiver<Request>,
-    /// False once every handle is gone: `recv` would return `None` at once, for ever.
+    /// False once every handle is gone: `recv` would return `None` at once, for ever. The
+    /// session goes on (the application still reads its events).
     pub(crate) requests_open: bool,
+    /// True once the application dropped its `Events` and the session was told to close
+    /// (the channel's `closed()` is ready for ever after).
+    pub(crate) unheard: bool,
     pub(crate) outbox: Outbox,
+    /// Built (or shared) by `connect`, used by every attempt.
+    tls: TlsConfigs,
 }
 
 impl Driver {
     pub(crate) fn new(
         config: herald_core::Config,
         options: ConnectOptions,
+        tls: TlsConfigs,
         requests: mpsc::Receiver<Request>,
         events: mpsc::Sender<Event>,
     ) -> Self {
         Driver {
+            tls,
             sup: Supervisor::new(config, &options, OsEntropy),
             options,
             requests,
             requests_open: true,
+            unheard: false,
             outbox: Outbox::new(events),
         }
     }
@@ -54,21 +63,13 @@ impl Driver {
     }
 
     async fn attempts(&mut self) -> EndReason {
-        // Shared, or built once per session off the runtime's workers (file I/O).
-        let tls = match &self.options.tls_config {
-            Some(shared) => Ok(Ok(shared.clone())),
-            None => {
-                let options = self.options.clone();
-                tokio::task::spawn_blocking(move || options.tls_configs()).await
-            }
-        };
-        let tls = match tls {
-            Ok(Ok(tls)) => tls,
-            Ok(Err(e)) => return EndReason::Config(e.to_string()),
-            Err(e) => return EndReason::Config(format!("loading the TLS configuration: {e}")),
-        };
+        let tls = self.tls.clone();
         let mut redirect = None;
         loop {
+            if self.outbox.is_unheard() {
+                // Nobody reads the events (dropped, or never kept): do not connect.
+                return EndReason::Session(DisconnectReason::LocalClose);
+            }
             match self.attempt(&tls, redirect.take()).await {
                 Next::End(reason) => return reason,
                 Next::Retry(retry) => {
@@ -147,12 +148,14 @@ impl Driver {
             tokio::select! {
                 _ = &mut sleep, if !slept => slept = true,
                 _ = self.outbox.room(), if !flushed => {}
+                // Nobody reads the events any more: the session closes.
+                _ = self.outbox.unheard() => {
+                    self.unheard = true;
+                    return Some(EndReason::Session(DisconnectReason::LocalClose));
+                }
                 request = self.requests.recv(), if self.requests_open => match request {
-                    // Every handle is gone: nobody can close later, so this is the end.
-                    None => {
-                        self.requests_open = false;
-                        return Some(EndReason::Session(DisconnectReason::LocalClose));
-                    }
+                    // Every handle is gone: the session goes on, its events still read.
+                    None => self.requests_open = false,
                     Some(Request::Command { command, reply }) => {
                         match self.sup.apply_between(command) {
                             Ok(end) => {
@@ -177,6 +180,13 @@ impl Driver {
         }
     }
 
+    /// The application dropped its `Events`: the live session closes, once.
+    pub(crate) fn on_unheard(&mut self, client: &mut herald_core::Client) {
+        self.unheard = true;
+        tracing::debug!(target: SESSION_TARGET, "the events receiver was dropped: closing");
+        let _ = self.sup.apply_live(client, Instant::now(), Command::Close);
+    }
+
     /// A request during a connection: applied to the live client.
     pub(crate) fn on_request(
         &mut self,
@@ -185,11 +195,8 @@ impl Driver {
     ) {
         let now = Instant::now();
         match request {
-            // Every handle is gone: nobody can close later, so close now.
-            None => {
-                self.requests_open = false;
-                let _ = self.sup.apply_live(client, now, Command::Close);
-            }
+            // Every handle is gone: the session goes on, its events still read.
+            None => self.requests_open = false,
             Some(Request::Command { command, reply }) => {
                 let result = self.sup.apply_live(client, now, command);
                 let _ = reply.send(result.map_err(Error::Usage));

@@ -9,11 +9,15 @@
 //! queue is delivered.
 
 use std::collections::VecDeque;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
+use herald_core::jid::FullJid;
 use tokio::sync::mpsc::{self, error::TrySendError};
 
 use crate::EndReason;
+use crate::error::Error;
 
 /// What the adapter reports.
 #[derive(Debug, Clone, PartialEq)]
@@ -51,35 +55,100 @@ pub enum Event {
     },
 }
 
-/// The stream of [`Event`]s: a bounded channel (see *Back-pressure* in the [crate docs](crate)).
+/// The session's [`Event`]s: a bounded channel (see *Back-pressure* in the [crate docs](crate)),
+/// read with [`recv`](Self::recv) or as a [`Stream`](futures_core::Stream).
+///
+/// Dropping it closes the session (unavailable presence, stream close), as
+/// [`Handle::close`](crate::Handle::close) would: nobody would see what happens next.
+/// Dropping every [`Handle`](crate::Handle) does not.
 #[derive(Debug)]
 pub struct Events {
     rx: mpsc::Receiver<Event>,
+    /// What [`wait_online`](Self::wait_online) read past, handed out first.
+    held: VecDeque<Event>,
 }
 
 impl Events {
     pub(crate) fn new(rx: mpsc::Receiver<Event>) -> Self {
-        Events { rx }
+        Events {
+            rx,
+            held: VecDeque::new(),
+        }
     }
 
     /// The next event; `None` after [`Event::Ended`].
     pub async fn recv(&mut self) -> Option<Event> {
+        if let Some(event) = self.held.pop_front() {
+            return Some(event);
+        }
         self.rx.recv().await
     }
 
-    /// How many events wait to be received (never more than [`bound`](Self::bound)).
+    /// The next event, for a hand-written future or poll loop; `Ready(None)` after
+    /// [`Event::Ended`].
+    pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<Event>> {
+        if let Some(event) = self.held.pop_front() {
+            return Poll::Ready(Some(event));
+        }
+        self.rx.poll_recv(cx)
+    }
+
+    /// Waits until the session is online and returns the bound JID; the events read on the
+    /// way (state changes, the roster...) are kept and come out of the next
+    /// [`recv`](Self::recv)s, in order, with the `Online` event itself. Fails with
+    /// [`Error::EndedWith`] when the session ends first (wrong password, unreachable
+    /// server, certificate...).
+    ///
+    /// Only the login's events are read past (contacts' presence comes after `Online`), so
+    /// what is kept is a handful. Call it again after a reconnect to wait for the next
+    /// `Online`.
+    pub async fn wait_online(&mut self) -> Result<FullJid, Error> {
+        loop {
+            let Some(event) = self.rx.recv().await else {
+                return Err(Error::Ended);
+            };
+            let online = match &event {
+                Event::Core(herald_core::Event::Online { jid }) => Some(jid.clone()),
+                Event::Ended { reason } => {
+                    let reason = reason.clone();
+                    self.held.push_back(event);
+                    return Err(Error::EndedWith(reason));
+                }
+                _ => None,
+            };
+            self.held.push_back(event);
+            if let Some(jid) = online {
+                return Ok(jid);
+            }
+        }
+    }
+
+    /// How many events wait to be received (at most [`bound`](Self::bound), plus what
+    /// [`wait_online`](Self::wait_online) kept).
     pub fn len(&self) -> usize {
-        self.rx.len()
+        self.rx.len() + self.held.len()
     }
 
     /// Whether no event waits.
     pub fn is_empty(&self) -> bool {
-        self.rx.is_empty()
+        self.len() == 0
     }
 
-    /// The most events that can wait: the channel's capacity.
+    /// The most events that can wait in the channel: its capacity.
     pub fn bound(&self) -> usize {
         self.rx.max_capacity()
+    }
+}
+
+impl futures_core::Stream for Events {
+    type Item = Event;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Event>> {
+        self.get_mut().poll_recv(cx)
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.len(), None)
     }
 }
 
@@ -128,6 +197,16 @@ impl Outbox {
     pub(crate) async fn room(&self) {
         // The permit is given back at once: the loop that waited sends next.
         let _ = self.tx.reserve().await;
+    }
+
+    /// Waits until the application has dropped its [`Events`].
+    pub(crate) async fn unheard(&self) {
+        self.tx.closed().await
+    }
+
+    /// Whether the application has dropped its [`Events`].
+    pub(crate) fn is_unheard(&self) -> bool {
+        self.tx.is_closed()
     }
 
     /// Delivers everything queued, waiting for room as long as someone listens.

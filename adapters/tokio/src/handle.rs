@@ -30,8 +30,9 @@ pub(crate) enum Request {
 ///
 /// Each call returns once the task has applied the command (not once the server answered).
 /// Presence and status changes made between connections are kept and become the next
-/// connection's initial presence. When every handle is dropped the session closes, as if
-/// [`close`](Self::close) had been called.
+/// connection's initial presence. Dropping every handle does not end the session (its
+/// events keep coming); [`close`](Self::close) does, and so does dropping the
+/// [`Events`](crate::Events) receiver.
 #[derive(Debug, Clone)]
 pub struct Handle {
     tx: mpsc::Sender<Request>,

@@ -7,33 +7,50 @@
 //! session, what carries over) is `herald_io::supervisor`'s rules table, the same as
 //! `herald-std`'s.
 //!
-//! [`connect`] spawns one task that owns the core and the socket (no shared lock around
-//! the state machine) and returns a cloneable [`Handle`] for commands and an [`Events`]
-//! receiver.
+//! [`connect`] checks the configuration and options, builds the TLS configuration, spawns
+//! one task that owns the core and the socket (no shared lock around the state machine) and
+//! returns a cloneable [`Handle`] for commands and an [`Events`] receiver. One dependency is
+//! enough: the core's types are re-exported here ([`Config`], [`Presence`], [`CoreEvent`]...,
+//! and the whole core as [`herald_core`]).
 //!
 //! ```no_run
-//! use herald_core::{Config, Event as CoreEvent, Presence};
-//! use herald_tokio::{ConnectOptions, Event};
+//! use herald_tokio::{Config, ConnectOptions, CoreEvent, Event, Presence};
 //!
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
 //! let mut config = Config::new("alice@example.org/desk", "secret")?;
 //! config.presence = Presence::Away;
 //! config.status = "lunch".into();
-//! let (handle, mut events) = herald_tokio::connect(config, ConnectOptions::default());
+//! let options = ConnectOptions::new().server("127.0.0.1", 5222).ca_file("ca.pem");
+//! let (handle, mut events) = herald_tokio::connect(config, options)?;
+//! let jid = events.wait_online().await?;
+//! println!("online as {jid}");
+//! handle.change_presence(Presence::DoNotDisturb, "meeting").await?;
 //! while let Some(event) = events.recv().await {
 //!     match event {
-//!         Event::Core(CoreEvent::Online { jid }) => {
-//!             println!("online as {jid}");
-//!             handle.change_presence(Presence::DoNotDisturb, "meeting").await?;
-//!             handle.close().await?;
-//!         }
-//!         Event::Ended { .. } => break,
-//!         other => println!("{other:?}"),
+//!         Event::Core(CoreEvent::Presence(p)) => println!("{} is {}", p.from, p.availability),
+//!         Event::Ended { reason } => println!("ended: {reason}"),
+//!         _ => {}
 //!     }
 //! }
 //! # Ok(()) }
 //! ```
 //!
+//! ## How long a session lives
+//!
+//! Until [`Handle::close`], until the session ends on its own ([`Event::Ended`]: a wrong
+//! password, a certificate failure, reconnect off...), or until the [`Events`] receiver is
+//! dropped: nobody would see what happens next, so the session closes as `close()` would
+//! (`let (handle, _) = connect(..)` connects nothing). Dropping every [`Handle`] does not
+//! end it: the events keep coming, only commands are no longer possible.
+//!
+//! ## Many sessions, one task
+//!
+//! [`Events`] is a [`Stream`](futures_core::Stream): merge many with
+//! `futures::stream::select_all` (or `tokio_stream::StreamMap`) and drive them all from one
+//! task; `examples/many_sessions.rs` does. Give every session a clone of one
+//! [`TlsConfigs`] ([`ConnectOptions::tls_config`](herald_io::ConnectOptions::tls_config))
+//! so they share one rustls configuration.
+
 //! ## Back-pressure
 //!
 //! [`Events`] is a bounded channel of
@@ -45,7 +62,7 @@
 //!
 //! ## Work off the runtime
 //!
-//! The CA file is read once per session on tokio's blocking pool. The SCRAM key derivation
+//! The SCRAM key derivation
 //! (PBKDF2, up to `Config::scram_iterations.max` rounds) happens inside the core when it
 //! reads the server's challenge: while the core is `Authenticating`, the task hands the
 //! server's bytes to the core inside `spawn_blocking` (the client moves there and back),
@@ -72,20 +89,45 @@ mod session;
 pub use error::Error;
 pub use events::{Event, Events};
 pub use handle::Handle;
+pub use herald_core;
+pub use herald_core::jid::{BareJid, FullJid, Jid};
+pub use herald_core::{
+    Config, ConfigError, DisconnectReason, Event as CoreEvent, Presence, Roster, SessionState,
+    UsageError,
+};
 pub use herald_io::supervisor::EndReason;
-pub use herald_io::{Command, ConnectOptions, Roots, TlsConfigs, TlsMode};
+pub use herald_io::tls::TlsSetupError;
+pub use herald_io::{Command, ConnectOptions, OptionsError, Roots, TlsConfigs, TlsMode};
+
+/// The README's tokio snippet, compiled as a doc test so that it stays pasteable.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+struct ReadmeSnippets;
 
 /// How many commands may wait for the task before a handle's call waits to queue.
 const COMMAND_QUEUE: usize = 64;
 
-/// Starts a session for `config`: resolves, connects and logs in in a spawned task.
+/// Starts a session for `config`: checks `config` and `options`, builds the TLS
+/// configuration (or takes [`ConnectOptions::tls_config`](herald_io::ConnectOptions::tls_config)),
+/// then resolves, connects and logs in in a spawned task.
 ///
-/// Must be called inside a tokio runtime. Commands go through the returned [`Handle`];
-/// everything that happens comes out of [`Events`], ending with [`Event::Ended`].
-pub fn connect(config: herald_core::Config, options: ConnectOptions) -> (Handle, Events) {
+/// Fails at once, with nothing started, when the core would refuse `config`
+/// ([`Error::Config`]), `options` cannot work ([`Error::Options`]), the CA file or platform
+/// store cannot be loaded ([`Error::TlsSetup`]: it is read here, on the calling thread; a
+/// process with many sessions builds one [`TlsConfigs`] and shares it), or there is no tokio
+/// runtime ([`Error::NoRuntime`]). Everything after that (DNS, TCP, TLS, the login) comes
+/// out of [`Events`], ending with [`Event::Ended`].
+pub fn connect(
+    config: herald_core::Config,
+    options: ConnectOptions,
+) -> Result<(Handle, Events), Error> {
+    config.check()?;
+    options.check()?;
+    let runtime = tokio::runtime::Handle::try_current().map_err(|_| Error::NoRuntime)?;
+    let tls = options.tls_configs()?;
     let (requests_tx, requests_rx) = tokio::sync::mpsc::channel(COMMAND_QUEUE);
-    let (events_tx, events_rx) = tokio::sync::mpsc::channel(options.event_capacity.max(1));
-    let driver = driver::Driver::new(config, options, requests_rx, events_tx);
-    tokio::spawn(driver.run());
-    (Handle::new(requests_tx), Events::new(events_rx))
+    let (events_tx, events_rx) = tokio::sync::mpsc::channel(options.event_capacity);
+    let driver = driver::Driver::new(config, options, tls, requests_rx, events_tx);
+    runtime.spawn(driver.run());
+    Ok((Handle::new(requests_tx), Events::new(events_rx)))
 }

@@ -33,6 +33,8 @@ enum Wake {
     Request(Option<crate::handle::Request>),
     Timer,
     Room,
+    /// The application dropped its `Events`.
+    Unheard,
 }
 
 impl Driver {
@@ -110,6 +112,7 @@ impl Driver {
                     Wake::Readable(ready)
                 }
                 request = self.requests.recv(), if self.requests_open => Wake::Request(request),
+                _ = self.outbox.unheard(), if !self.unheard => Wake::Unheard,
                 _ = &mut sleep, if deadline.is_some() => Wake::Timer,
             };
             match wake {
@@ -131,6 +134,7 @@ impl Driver {
                     }
                 },
                 Wake::Request(request) => self.on_request(&mut client, request),
+                Wake::Unheard => self.on_unheard(&mut client),
                 Wake::Timer => client.handle_timeout(Instant::now()),
             }
         }

@@ -22,7 +22,8 @@ async fn a_slow_consumer_stops_the_reading_and_the_channel_stays_bounded() {
     let server = PlainServer::start(profile.clone(), AfterOnline::Flood(FLOOD));
     let mut options = common::options(server.port);
     options.event_capacity = BOUND;
-    let (handle, mut events) = herald_tokio::connect(plain_config(&profile), options);
+    let (handle, mut events) =
+        herald_tokio::connect(plain_config(&profile), options).expect("connect");
     assert_eq!(events.bound(), BOUND);
     let mut presences = 0usize;
     let online = Instant::now() + Duration::from_secs(20);

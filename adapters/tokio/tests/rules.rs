@@ -32,7 +32,7 @@ async fn a_first_attempt_that_reaches_no_server_ends_the_session() {
     drop(listener);
     let profile = plain_profile();
     let (_handle, mut events) =
-        herald_tokio::connect(plain_config(&profile), common::options(port));
+        herald_tokio::connect(plain_config(&profile), common::options(port)).expect("connect");
     let seen = until(&mut events, |e| matches!(e, Event::Ended { .. })).await;
     assert!(
         matches!(seen.last(), Some(Event::Ended { reason: EndReason::Unreachable(m) })
@@ -54,7 +54,8 @@ async fn see_other_host_is_followed_at_once_and_presence_carries_over() {
     let mut config = plain_config(&profile);
     config.presence = Presence::Away;
     config.status = "lunch".into();
-    let (handle, mut events) = herald_tokio::connect(config, common::options(first));
+    let (handle, mut events) =
+        herald_tokio::connect(config, common::options(first)).expect("connect");
     let seen = until(&mut events, |e| {
         matches!(e, Event::Core(CoreEvent::PresenceSent { .. }))
     })
@@ -96,7 +97,8 @@ async fn between_connections_presence_is_kept_and_sending_is_refused() {
     // Time to give commands while the task waits to reconnect.
     options.reconnect_initial = Duration::from_secs(3);
     options.reconnect_max = Duration::from_secs(3);
-    let (handle, mut events) = herald_tokio::connect(plain_config(&profile), options);
+    let (handle, mut events) =
+        herald_tokio::connect(plain_config(&profile), options).expect("connect");
     let seen = until(&mut events, |e| matches!(e, Event::Reconnecting { .. })).await;
     assert!(
         seen.iter()

@@ -43,7 +43,8 @@ async fn scram_input_is_handled_on_the_blocking_pool() {
     let profile = plain_profile();
     let server = PlainServer::start(profile.clone(), AfterOnline::Nothing);
     let (handle, mut events) =
-        herald_tokio::connect(plain_config(&profile), common::options(server.port));
+        herald_tokio::connect(plain_config(&profile), common::options(server.port))
+            .expect("connect");
     loop {
         let event = tokio::time::timeout(Duration::from_secs(20), events.recv())
             .await

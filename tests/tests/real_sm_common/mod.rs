@@ -77,7 +77,8 @@ fn tokio_alice(config: Config, options: ConnectOptions) -> Alice {
         .enable_all()
         .build()
         .expect("tokio runtime");
-    let (handle, mut events) = rt.block_on(async { herald_tokio::connect(config, options) });
+    let (handle, mut events) =
+        rt.block_on(async { herald_tokio::connect(config, options).expect("connect") });
     let (tx, rx) = mpsc::channel();
     let stop = Arc::new(AtomicBool::new(false));
     let (stop2, rt_handle, close) = (stop.clone(), rt.handle().clone(), handle.clone());

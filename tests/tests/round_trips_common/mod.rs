@@ -110,7 +110,8 @@ pub async fn tokio_login_with(
     config: Config,
 ) -> Login {
     let what = format!("{} {} herald-tokio", server.name(), tls.name());
-    let (handle, mut events) = herald_tokio::connect(config, options(server, proxy, tls));
+    let (handle, mut events) =
+        herald_tokio::connect(config, options(server, proxy, tls)).expect("connect");
     let seen = tokio_presence_seen(&mut events, &what).await;
     // Counted while the session is still up: nothing it does afterwards can blur the count.
     let login = tokio::task::block_in_place(|| proxy.login_seen_at(seen));
@@ -126,7 +127,8 @@ pub async fn tokio_login_and_reconnect(
     tls: Tls,
 ) -> (Login, Login) {
     let what = format!("{} {} herald-tokio reconnect", server.name(), tls.name());
-    let (handle, mut events) = herald_tokio::connect(alice(), options(server, proxy, tls));
+    let (handle, mut events) =
+        herald_tokio::connect(alice(), options(server, proxy, tls)).expect("connect");
     let first_seen = tokio_presence_seen(&mut events, &what).await;
     let first = tokio::task::block_in_place(|| proxy.login_seen_at(first_seen));
     proxy.cut();
@@ -151,7 +153,8 @@ pub async fn tokio_login_and_resume(
     let what = format!("{} {} herald-tokio resume", server.name(), tls.name());
     config.timeouts.link_check = Some(link_check);
     config.timeouts.link_answer = link_check;
-    let (handle, mut events) = herald_tokio::connect(config, options(server, proxy, tls));
+    let (handle, mut events) =
+        herald_tokio::connect(config, options(server, proxy, tls)).expect("connect");
     let first_seen = tokio_presence_seen(&mut events, &what).await;
     let first = tokio::task::block_in_place(|| proxy.login_seen_at(first_seen));
     // The client asks for an ack after `ack_delay` (1 s): nothing left to resend.

@@ -16,11 +16,9 @@ pub use herald_testkit::loopback::{
 
 /// Options for `port` on 127.0.0.1 with short reconnect delays.
 pub fn options(port: u16) -> ConnectOptions {
-    let mut options = ConnectOptions::default();
-    options.server = Some(("127.0.0.1".into(), port));
-    options.reconnect_initial = Duration::from_millis(50);
-    options.reconnect_max = Duration::from_millis(200);
-    options
+    ConnectOptions::new()
+        .server("127.0.0.1", port)
+        .reconnect_delays(Duration::from_millis(50), Duration::from_millis(200))
 }
 
 /// Counts the driver's waits (target [`DRIVER_TARGET`]).
