@@ -28,6 +28,16 @@ pub enum Transport {
     Plain,
     /// TLS from the first byte (XEP-0368), with the channel-binding data the handshake gave.
     DirectTls(Option<ChannelBinding>),
+    /// A WebSocket (RFC 7395): `wss:` when `secure` (its TLS is the stream's; no channel
+    /// binding), `ws:` otherwise (no STARTTLS exists there, so only with
+    /// [`TlsPolicy::InsecurePlaintext`](crate::TlsPolicy::InsecurePlaintext), as on
+    /// loopback). Input goes in one message per
+    /// [`handle_message`](Client::handle_message), output comes out one message per
+    /// [`poll_message`](Client::poll_message).
+    WebSocket {
+        /// Whether the WebSocket runs over TLS (`wss:`).
+        secure: bool,
+    },
 }
 
 /// A sans-IO XMPP client session. See the [crate docs](crate) for the contract.
@@ -42,8 +52,8 @@ pub enum Transport {
 ///   [`roster`](Self::roster),
 ///   [`contact_presences`](Self::contact_presences),
 ///   [`best_presence`](Self::best_presence).
-/// - **(B) inputs**, each taking `now`: [`handle_input`](Self::handle_input),
-///   [`handle_eof`](Self::handle_eof), [`handle_timeout`](Self::handle_timeout),
+/// - **(B) inputs**, each taking `now`: [`handle_input`](Self::handle_input) (or
+///   [`handle_message`](Self::handle_message) on a WebSocket), [`handle_eof`](Self::handle_eof), [`handle_timeout`](Self::handle_timeout),
 ///   [`tls_established`](Self::tls_established), [`tls_failed`](Self::tls_failed).
 /// - **(C) commands**, each taking `now`; misuse returns a [`UsageError`] and changes
 ///   nothing:
@@ -57,7 +67,8 @@ pub enum Transport {
 ///   - subscriptions: [`subscribe`](Self::subscribe), [`unsubscribe`](Self::unsubscribe),
 ///     [`approve`](Self::approve), [`deny`](Self::deny), [`cancel`](Self::cancel),
 ///     [`probe`](Self::probe).
-/// - **(D) outputs**: [`poll_transmit`](Self::poll_transmit),
+/// - **(D) outputs**: [`poll_transmit`](Self::poll_transmit) (or
+///   [`poll_message`](Self::poll_message) on a WebSocket),
 ///   [`poll_action`](Self::poll_action), [`poll_event`](Self::poll_event),
 ///   [`poll_timeout`](Self::poll_timeout).
 ///
@@ -208,12 +219,33 @@ impl Client {
 
     // ----- (B) inputs -----
 
-    /// Feeds bytes read from the transport (any chunk of the stream).
+    /// Feeds bytes read from the transport (any chunk of the stream). On a WebSocket
+    /// transport each call is one whole message, as [`handle_message`](Self::handle_message).
     ///
     /// Input before [`connect`](Self::connect) or after the session ended is ignored.
     pub fn handle_input(&mut self, now: Instant, data: &[u8]) {
+        if self.cx.out.is_websocket() {
+            self.session.handle_message(now, data, &mut self.cx);
+            self.session.settle(now, &mut self.cx);
+            return;
+        }
         self.session.handle_input(now, data, &mut self.cx);
         self.session.settle(now, &mut self.cx);
+    }
+
+    /// One WebSocket message from the server (RFC 7395), whole: the transport says where
+    /// messages begin and end, the core never guesses. A message that is not exactly one
+    /// complete element ends the session with a `bad-format` stream error. Refused with
+    /// [`UsageError::NotWebSocket`] on a TCP transport (use
+    /// [`handle_input`](Self::handle_input) there); on a WebSocket, `handle_input` takes
+    /// one message per call too.
+    pub fn handle_message(&mut self, now: Instant, message: &[u8]) -> Result<(), UsageError> {
+        if !self.cx.out.is_websocket() {
+            return Err(UsageError::NotWebSocket);
+        }
+        self.session.handle_message(now, message, &mut self.cx);
+        self.session.settle(now, &mut self.cx);
+        Ok(())
     }
 
     /// The transport reached end of file.
@@ -258,6 +290,15 @@ impl Client {
         let link = match transport {
             Transport::Plain => Link::default(),
             Transport::DirectTls(binding) => Link { tls: true, binding },
+            Transport::WebSocket { secure } => {
+                if self.session.public() == SessionState::Disconnected {
+                    self.cx.out.use_websocket_framing();
+                }
+                Link {
+                    tls: secure,
+                    binding: None,
+                }
+            }
         };
         self.command(now, |s, cx| s.connect(now, link, cx))
     }
@@ -389,10 +430,19 @@ impl Client {
 
     // ----- (D) outputs -----
 
-    /// Appends the bytes to write to `buf`; returns how many were appended.
+    /// Appends the bytes to write to `buf`; returns how many were appended. On a WebSocket
+    /// transport, one message per call (see [`poll_message`](Self::poll_message)).
     #[must_use]
     pub fn poll_transmit(&mut self, buf: &mut Vec<u8>) -> usize {
         self.cx.out.poll_transmit(buf)
+    }
+
+    /// The next WebSocket message to send, appended to `buf`; returns its length, 0 when
+    /// none waits. Call it until it returns 0, sending each as one message (`buf` cleared
+    /// in between). On TCP it gives all the bytes, as [`poll_transmit`](Self::poll_transmit)
+    /// does, which on a WebSocket gives one message per call.
+    pub fn poll_message(&mut self, buf: &mut Vec<u8>) -> usize {
+        self.cx.out.poll_message(buf)
     }
 
     /// The next action for the transport.

@@ -35,8 +35,9 @@
 //!   [`contact_presences`](Client::contact_presences),
 //!   [`best_presence`](Client::best_presence).
 //! - **(B) inputs**, each taking `now`: [`handle_input`](Client::handle_input) (any chunk
-//!   of the byte stream; chunking never changes the outcome),
-//!   [`handle_eof`](Client::handle_eof), [`handle_timeout`](Client::handle_timeout)
+//!   of the byte stream; chunking never changes the outcome) or, on a WebSocket
+//!   ([`Transport::WebSocket`], RFC 7395), [`handle_message`](Client::handle_message) (one
+//!   whole message per call), [`handle_eof`](Client::handle_eof), [`handle_timeout`](Client::handle_timeout)
 //!   (harmless when early), [`tls_established`](Client::tls_established) and
 //!   [`tls_failed`](Client::tls_failed).
 //! - **(C) commands**, each taking `now`; misuse returns a [`UsageError`] at once and
@@ -55,8 +56,9 @@
 //!     incoming request waits [`Timeouts::subscription_window`] (30 s) for `approve` or
 //!     `deny`; then the [`SubscriptionPolicy`] answers.
 //! - **(D) outputs**, all `#[must_use]`: [`poll_transmit`](Client::poll_transmit) (bytes
-//!   to write), [`poll_action`](Client::poll_action), [`poll_event`](Client::poll_event),
-//!   [`poll_timeout`](Client::poll_timeout).
+//!   to write) or, on a WebSocket, [`poll_message`](Client::poll_message) (one message per
+//!   call, until it returns 0), [`poll_action`](Client::poll_action),
+//!   [`poll_event`](Client::poll_event), [`poll_timeout`](Client::poll_timeout).
 //!
 //! Failures are not `Err` from the inputs: the session ends once, with
 //! [`Event::Disconnected`] carrying a [`DisconnectReason`] (a misbehaving server is one

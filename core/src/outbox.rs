@@ -32,6 +32,9 @@ pub(crate) struct Outbox {
     /// counted and kept until acknowledged.
     pub(crate) acks: Option<Box<Acks>>,
     max_unacked: usize,
+    /// On a WebSocket transport (RFC 7395): where each message queued in `transmit` ends.
+    /// `None` on TCP, where the bytes are one stream.
+    messages: Option<VecDeque<usize>>,
 }
 
 impl Outbox {
@@ -50,15 +53,47 @@ impl Outbox {
             new_stream: false,
             acks: None,
             max_unacked,
+            messages: None,
         }
     }
 
     // ----- what handlers do -----
 
-    /// Queues raw bytes (stream header, footer, keepalive, SASL elements).
+    /// From now on every write is one WebSocket message (RFC 7395).
+    pub(crate) fn use_websocket_framing(&mut self) {
+        self.messages = Some(VecDeque::new());
+    }
+
+    /// Whether the transport is a WebSocket.
+    pub(crate) fn is_websocket(&self) -> bool {
+        self.messages.is_some()
+    }
+
+    /// Queues raw bytes: one complete element (SASL, stream management...), the stream
+    /// header or footer.
     pub(crate) fn write_raw(&mut self, bytes: &[u8]) {
+        let start = self.transmit.len();
         self.transmit.extend_from_slice(bytes);
+        self.end_message(start);
         self.wrote = true;
+    }
+
+    /// On a WebSocket, what was written from `start` on is one message: it gets its own
+    /// namespace declaration and its end is noted.
+    fn end_message(&mut self, start: usize) {
+        if let Some(ends) = self.messages.as_mut() {
+            xml::framing::declare_namespace(&mut self.transmit, start);
+            ends.push_back(self.transmit.len());
+        }
+    }
+
+    /// Closes our stream: `</stream:stream>`, or `<close/>` on a WebSocket.
+    pub(crate) fn close_stream(&mut self) {
+        if self.is_websocket() {
+            self.write_raw(xml::framing::CLOSE);
+        } else {
+            self.write_raw(xml::stream_footer());
+        }
     }
 
     /// Queues bytes that carry a credential; the buffer is wiped once they are drained.
@@ -97,6 +132,7 @@ impl Outbox {
 
     /// A stanza went into the buffer from `start` on: counted for stream management.
     fn stanza_written(&mut self, start: usize, id: Option<&str>) {
+        self.end_message(start);
         self.wrote = true;
         if let Some(acks) = self.acks.as_mut() {
             acks.record(id, &self.transmit[start..], self.max_unacked);
@@ -106,7 +142,11 @@ impl Outbox {
     /// Begins a new XML stream: our header goes out and the reader starts afresh (at
     /// connect, after TLS, after SASL).
     pub(crate) fn open_stream(&mut self, domain: &str, from: Option<&str>) {
-        self.write_raw(&xml::stream_header(domain, from));
+        if self.is_websocket() {
+            self.write_raw(&xml::framing::open(domain, from));
+        } else {
+            self.write_raw(&xml::stream_header(domain, from));
+        }
         self.new_stream = true;
     }
 
@@ -143,9 +183,47 @@ impl Outbox {
 
     // ----- what the client drains -----
 
-    /// Appends the queued bytes to `buf`; returns how many.
+    /// The next WebSocket message, appended to `buf`; returns its length, 0 when none is
+    /// queued. On TCP, the same as [`poll_transmit`](Self::poll_transmit).
+    pub(crate) fn poll_message(&mut self, buf: &mut Vec<u8>) -> usize {
+        let Some(ends) = self.messages.as_mut() else {
+            return self.poll_transmit_all(buf);
+        };
+        let Some(end) = ends.pop_front() else {
+            return 0;
+        };
+        if ends.is_empty() {
+            // The last one: the whole buffer, handed over as on TCP.
+            return self.poll_transmit_all(buf);
+        }
+        for later in ends.iter_mut() {
+            *later -= end;
+        }
+        buf.extend(self.transmit.drain(..end));
+        if self.secret {
+            // The bytes left behind were moved down over the message's; wipe the rest.
+            let len = self.transmit.len();
+            let spare = self.transmit.spare_capacity_mut().len();
+            self.transmit.resize(len + spare, 0);
+            self.transmit.truncate(len);
+        }
+        end
+    }
+
+    /// Appends the queued bytes to `buf`; returns how many. On a WebSocket, one message
+    /// ([`poll_message`](Self::poll_message)).
     pub(crate) fn poll_transmit(&mut self, buf: &mut Vec<u8>) -> usize {
+        if self.is_websocket() {
+            return self.poll_message(buf);
+        }
+        self.poll_transmit_all(buf)
+    }
+
+    fn poll_transmit_all(&mut self, buf: &mut Vec<u8>) -> usize {
         let n = self.transmit.len();
+        if let Some(ends) = self.messages.as_mut() {
+            ends.clear();
+        }
         if buf.is_empty() {
             // Hand over our buffer instead of copying it (secret bytes included: nothing of
             // them stays here); we keep the caller's empty one, so an idle client holds no

@@ -38,6 +38,7 @@ pub mod round_trips;
 pub mod scram_server;
 pub mod server;
 pub mod sm_store;
+pub mod websocket;
 pub mod xml_in;
 
 pub use contract::{Contract, Drained};

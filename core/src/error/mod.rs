@@ -48,6 +48,10 @@ pub enum UsageError {
     /// `tls_established` or `tls_failed` when no TLS handshake was requested.
     #[error("no TLS handshake is in progress")]
     NoTlsHandshake,
+    /// `handle_message` on a connection that is not a WebSocket
+    /// ([`Transport::WebSocket`](crate::Transport::WebSocket)).
+    #[error("handle_message is for WebSocket transports; use handle_input on TCP")]
+    NotWebSocket,
 }
 
 /// Checks that `text` can be carried by XML 1.0 (no control characters but tab, newline

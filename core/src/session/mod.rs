@@ -147,12 +147,52 @@ impl Session {
                     self.on_stream_event(now, event, cx);
                     // After <proceed/> or <success/> the rest belongs to a new stream.
                     if cx.out.take_new_stream() {
-                        self.reader = StreamReader::new(cx.config.limits);
+                        self.reader = fresh_reader(cx);
                     }
                 }
                 Ok(None) => return,
                 Err(e) => return self.fail_xml(now, e, cx),
             }
+        }
+    }
+
+    /// One WebSocket message (RFC 7395): exactly one complete element, read like a
+    /// top-level element of a TCP stream (`<open/>` as the header, `<close/>` as the close).
+    /// Anything else ends the session with a `bad-format` stream error.
+    pub(crate) fn handle_message(&mut self, now: Instant, message: &[u8], cx: &mut Context) {
+        if !message.is_empty() && matches!(self.state, State::Online(_)) {
+            arm_link_check(now, cx);
+        }
+        let mut rest = message;
+        let mut elements = 0;
+        loop {
+            if matches!(self.state, State::Disconnected | State::Closed(_)) {
+                return;
+            }
+            let event = match self.reader.next(&mut rest) {
+                Ok(Some(event)) => event,
+                Ok(None) => break,
+                Err(e) => return self.fail_xml(now, e, cx),
+            };
+            elements += 1;
+            let event = match xml::framing::unframe(event) {
+                Ok(event) if elements == 1 => event,
+                Ok(_) => {
+                    let e = XmlError::BadFormat("a WebSocket message holds more than one element");
+                    return self.fail_xml(now, e, cx);
+                }
+                Err(e) => return self.fail_xml(now, e, cx),
+            };
+            self.on_stream_event(now, event, cx);
+            if cx.out.take_new_stream() {
+                self.reader = fresh_reader(cx);
+            }
+        }
+        if !self.reader.between_elements()
+            && !matches!(self.state, State::Disconnected | State::Closed(_))
+        {
+            let e = XmlError::BadFormat("a WebSocket message ended inside an element");
+            self.fail_xml(now, e, cx);
         }
     }
 
@@ -198,8 +238,11 @@ impl Session {
             // The check went out: no whitespace keepalive is needed now.
             arm_keepalive(now, cx);
         }
+        // RFC 7395 has no whitespace keepalive: over a WebSocket the link check (and the
+        // adapter's WebSocket pings) keep the path alive.
         if cx.out.timers.take_expired(Timer::Keepalive, now)
             && matches!(self.state, State::Online(_))
+            && !cx.out.is_websocket()
         {
             cx.out.write_raw(b" ");
         }
@@ -253,7 +296,7 @@ impl Session {
     /// written while online re-arms the keepalive.
     pub(crate) fn settle(&mut self, now: Instant, cx: &mut Context) {
         if cx.out.take_new_stream() {
-            self.reader = StreamReader::new(cx.config.limits);
+            self.reader = fresh_reader(cx);
         }
         let can_write = !matches!(self.state, State::Closing(_));
         if let Some(data) = self.state.data_mut() {
@@ -304,7 +347,7 @@ impl Session {
             cx.out
                 .write_with(|out| write_own_presence(Presence::Offline, "", priority, out));
         }
-        cx.out.write_raw(xml::stream_footer());
+        cx.out.close_stream();
         self.advance(now, cx, |state, _| {
             let (jid, data) = match state {
                 State::Online(s) => (Some(s.jid), s.data),
@@ -570,7 +613,7 @@ impl Session {
         };
         match farewell {
             Farewell::Silent => {}
-            Farewell::CloseStream => cx.out.write_raw(xml::stream_footer()),
+            Farewell::CloseStream => cx.out.close_stream(),
             Farewell::StreamError(condition) => {
                 write_stream_error(&condition, "", cx);
             }
@@ -630,6 +673,15 @@ impl Session {
     }
 }
 
+/// A reader for the stream that begins: the server's bytes, or its WebSocket messages.
+fn fresh_reader(cx: &Context) -> StreamReader {
+    if cx.out.is_websocket() {
+        StreamReader::for_websocket(cx.config.limits)
+    } else {
+        StreamReader::new(cx.config.limits)
+    }
+}
+
 /// `<stream:error/>` with `condition` and an application condition (`detail`, serialised),
 /// then our `</stream:stream>`.
 fn write_stream_error(condition: &StreamErrorCondition, detail: &str, cx: &mut Context) {
@@ -638,7 +690,7 @@ fn write_stream_error(condition: &StreamErrorCondition, detail: &str, cx: &mut C
         condition.as_str()
     );
     cx.out.write_raw(error.as_bytes());
-    cx.out.write_raw(xml::stream_footer());
+    cx.out.close_stream();
 }
 
 /// Nothing came from the server for [`Timeouts::link_check`](crate::Timeouts::link_check):

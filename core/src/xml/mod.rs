@@ -1,6 +1,7 @@
 //! The XML stream: a limit-enforcing reader over rxml and a validating writer.
 
 mod fast;
+pub(crate) mod framing;
 mod limits;
 mod reader;
 pub(crate) mod tree;

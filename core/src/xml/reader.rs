@@ -244,6 +244,12 @@ impl StreamReader {
         }
     }
 
+    /// Whether the reader holds no part of an element: between two top-level elements (or
+    /// after the close). A WebSocket message must leave it so.
+    pub(crate) fn between_elements(&self) -> bool {
+        matches!(self.phase, Phase::Between | Phase::Closed) && self.pending.is_empty()
+    }
+
     /// Parses from `input` until one [`StreamEvent`] is complete (returns `Ok(Some)`, with
     /// `input` advanced exactly past the event's last byte) or input is exhausted (`Ok(None)`,
     /// all of `input` consumed into the parser).

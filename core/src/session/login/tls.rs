@@ -56,7 +56,8 @@ pub(crate) fn open_first_stream(link: Link, cx: &mut Context) -> State {
     cx.open_stream(link.tls);
     let early = if link.tls {
         auth::early(&link, cx)
-    } else if cx.config.tls == TlsPolicy::Required && cx.config.pipelining {
+    } else if cx.config.tls == TlsPolicy::Required && cx.config.pipelining && !cx.out.is_websocket()
+    {
         cx.out
             .write_raw(b"<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>");
         Early::StartTls
