@@ -18,9 +18,11 @@ pub mod target;
 pub mod tls;
 mod tls_config;
 pub mod trace;
+mod websocket_url;
 
 pub use command::Command;
 pub use options::{ConnectOptions, TlsMode};
 pub use options_builder::OptionsError;
 pub use supervisor::{EndReason, Next, Retry, Supervisor};
 pub use tls::{Roots, TlsConfigs};
+pub use websocket_url::WsUrl;

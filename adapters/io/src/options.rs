@@ -45,6 +45,13 @@ pub struct ConnectOptions {
     pub server: Option<(String, u16)>,
     /// STARTTLS, direct TLS, or what SRV says ([`TlsMode::Auto`], the default).
     pub tls: TlsMode,
+    /// XMPP over WebSocket (RFC 7395) to this `ws://` or `wss://` URL (for example
+    /// `wss://example.org/xmpp-websocket`) instead of TCP: `server`, `tls` and SRV are not
+    /// used; the roots and CA file are, for `wss:`. `herald-tokio` only (`herald-std`
+    /// refuses it). A `ws:` URL carries no TLS, so the core's
+    /// [`TlsPolicy`](herald_core::TlsPolicy) must allow plaintext (loopback only). Default:
+    /// none.
+    pub websocket: Option<String>,
     /// A PEM file of CA certificates to trust in addition to [`roots`](Self::roots). Read
     /// once, when the session starts. Ignored with [`tls_config`](Self::tls_config).
     pub ca_file: Option<PathBuf>,
@@ -80,6 +87,7 @@ impl Default for ConnectOptions {
         ConnectOptions {
             server: None,
             tls: TlsMode::Auto,
+            websocket: None,
             ca_file: None,
             roots: Roots::WebPki,
             tls_config: None,

@@ -36,6 +36,9 @@ pub enum OptionsError {
     /// [`ConnectOptions::event_capacity`] is zero.
     #[error("the event capacity is zero")]
     ZeroEventCapacity,
+    /// [`ConnectOptions::websocket`] is not a usable `ws://` or `wss://` URL.
+    #[error("WebSocket URL {0}")]
+    WebSocketUrl(String),
 }
 
 impl ConnectOptions {
@@ -118,6 +121,14 @@ impl ConnectOptions {
         self
     }
 
+    /// Connects over XMPP-over-WebSocket (RFC 7395) to this `ws://` or `wss://` URL
+    /// instead of TCP (herald-tokio).
+    #[must_use]
+    pub fn websocket(mut self, url: impl Into<String>) -> Self {
+        self.websocket = Some(url.into());
+        self
+    }
+
     /// What can be told wrong without connecting (the TLS configuration is checked when it
     /// is built: [`tls_configs`](Self::tls_configs)).
     pub fn check(&self) -> Result<(), OptionsError> {
@@ -140,6 +151,9 @@ impl ConnectOptions {
         }
         if self.event_capacity == 0 {
             return Err(OptionsError::ZeroEventCapacity);
+        }
+        if let Some(url) = &self.websocket {
+            crate::WsUrl::parse(url)?;
         }
         Ok(())
     }

@@ -66,6 +66,11 @@ impl Session {
     /// [`Error::Config`] for a bad CA file or configuration.
     pub fn connect(config: Config, options: ConnectOptions) -> Result<Session, Error> {
         options.check().map_err(|e| Error::Config(e.to_string()))?;
+        if options.websocket.is_some() {
+            return Err(Error::Config(
+                "XMPP over WebSocket needs herald-tokio; herald-std speaks TCP only".into(),
+            ));
+        }
         let tls = options.tls_configs().map_err(|e| match e {
             TlsSetupError::CaFile { .. } | TlsSetupError::Platform(_) => {
                 Error::Config(e.to_string())

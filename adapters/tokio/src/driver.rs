@@ -95,6 +95,9 @@ impl Driver {
             Ok(client) => client,
             Err(e) => return Next::End(EndReason::Config(e.to_string())),
         };
+        if let Some(raw) = self.options.websocket.clone() {
+            return self.attempt_websocket(client, &raw, tls).await;
+        }
         let domain = self.sup.domain().to_string();
         let targets = match redirect {
             Some(target) => vec![target],
@@ -131,6 +134,48 @@ impl Driver {
             }
         }
         self.sup.on_unreachable(&last_error, Instant::now())
+    }
+
+    /// One attempt over a WebSocket: the URL is the only target (a `see-other-host` names
+    /// a TCP host, so a redirect is retried on the URL).
+    async fn attempt_websocket(
+        &mut self,
+        client: herald_core::Client,
+        raw: &str,
+        tls: &TlsConfigs,
+    ) -> Next {
+        let url = match herald_io::WsUrl::parse(raw) {
+            Ok(url) => url,
+            Err(e) => return Next::End(EndReason::Config(e.to_string())),
+        };
+        tracing::debug!(target: SESSION_TARGET, "connecting to {raw}");
+        self.outbox.push(Event::Connecting {
+            host: url.host.clone(),
+            port: url.port,
+            direct_tls: url.secure,
+        });
+        let target = Target {
+            host: url.host.clone(),
+            port: url.port,
+            direct_tls: url.secure,
+        };
+        match crate::websocket::open(raw, &url, tls, self.sup.step_timeout()).await {
+            Ok((ws, transport)) => {
+                self.sup.connected(&target);
+                self.ws_session(client, ws, transport).await
+            }
+            Err(OpenError::Tls(message)) => self.sup.on_tls_failed(&message),
+            Err(OpenError::Unreachable(error)) => {
+                let label = format!("{}:{}", url.host, url.port);
+                tracing::debug!(target: SESSION_TARGET, "{raw}: {error}");
+                self.outbox.push(Event::ConnectFailed {
+                    target: label.clone(),
+                    error: error.clone(),
+                });
+                self.sup
+                    .on_unreachable(&format!("{label}: {error}"), Instant::now())
+            }
+        }
     }
 
     /// Waits until `at` and until the queued events are delivered, taking commands (the

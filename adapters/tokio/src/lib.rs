@@ -85,6 +85,7 @@ mod error;
 mod events;
 mod handle;
 mod session;
+mod websocket;
 
 pub use error::Error;
 pub use events::{Event, Events};

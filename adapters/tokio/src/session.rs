@@ -15,7 +15,7 @@ use crate::driver::Driver;
 use crate::events::Event;
 
 /// How far the core's events got.
-enum Delivery {
+pub(crate) enum Delivery {
     /// All handed on.
     Drained,
     /// The channel is full: stop reading the socket until it has room.
@@ -141,7 +141,7 @@ impl Driver {
     }
 
     /// Moves the core's events to the application while the channel has room.
-    fn deliver(&mut self, client: &mut Client) -> Delivery {
+    pub(crate) fn deliver(&mut self, client: &mut Client) -> Delivery {
         loop {
             if !self.outbox.flush() || !self.outbox.has_room() {
                 return Delivery::Blocked;
@@ -207,7 +207,7 @@ impl Driver {
 /// blocking pool, the client moved there and back, so no runtime worker stalls.
 /// `spawn_blocking` rather than `block_in_place`, which panics on a current-thread
 /// runtime. `None` when the runtime is shutting down.
-async fn feed(mut client: Client, data: &[u8]) -> Option<Client> {
+pub(crate) async fn feed(mut client: Client, data: &[u8]) -> Option<Client> {
     if !matches!(client.state(), SessionState::Authenticating { .. }) {
         client.handle_input(Instant::now(), data);
         return Some(client);

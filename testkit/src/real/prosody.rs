@@ -19,6 +19,8 @@ pub struct Prosody {
     dir: tempfile::TempDir,
     port: u16,
     direct_tls_port: u16,
+    /// HTTP and HTTPS ports of `mod_websocket`, when on.
+    websocket: Option<(u16, u16)>,
     certs: TestCerts,
     config: PathBuf,
     log: PathBuf,
@@ -48,7 +50,7 @@ impl Prosody {
     /// with `internal_plain` storage (SCRAM-SHA-1 is still what a client gets), and
     /// empty rosters. Raise the file-descriptor limit before (Prosody inherits it).
     pub fn start_with_many(prefix: &str, count: usize) -> Result<Prosody, String> {
-        let mut server = Prosody::prepare(false, None, true)?;
+        let mut server = Prosody::prepare(false, None, true, false)?;
         let dir = server
             .dir
             .path()
@@ -98,7 +100,40 @@ impl Prosody {
         sasl2: bool,
         smacks: Option<u64>,
     ) -> Result<Prosody, String> {
-        let server = Prosody::prepare(sasl2, smacks, false)?;
+        Prosody::launch_with(accounts, subscribed, sasl2, smacks, false)
+    }
+
+    /// Like [`start_with`](Prosody::start_with), with XMPP over WebSocket (RFC 7395,
+    /// Prosody's `mod_websocket`) on a loopback HTTP and HTTPS port besides the c2s ports:
+    /// [`websocket_url`](Prosody::websocket_url) gives `ws://` and `wss://` URLs. Prosody
+    /// is told to count `ws://` as secure (it is loopback), and accepts any page's Origin.
+    pub fn start_with_websocket(
+        accounts: &[(&str, &str)],
+        subscribed: bool,
+    ) -> Result<Prosody, String> {
+        Prosody::launch_with(accounts, subscribed, false, None, true)
+    }
+
+    /// The WebSocket endpoint: `ws://127.0.0.1:PORT/xmpp-websocket`, or
+    /// `wss://localhost:PORT/xmpp-websocket` (the certificate names `localhost`). `None`
+    /// unless started with [`start_with_websocket`](Prosody::start_with_websocket).
+    pub fn websocket_url(&self, secure: bool) -> Option<String> {
+        let (http, https) = self.websocket?;
+        Some(if secure {
+            format!("wss://{DOMAIN}:{https}/xmpp-websocket")
+        } else {
+            format!("ws://127.0.0.1:{http}/xmpp-websocket")
+        })
+    }
+
+    fn launch_with(
+        accounts: &[(&str, &str)],
+        subscribed: bool,
+        sasl2: bool,
+        smacks: Option<u64>,
+        websocket: bool,
+    ) -> Result<Prosody, String> {
+        let server = Prosody::prepare(sasl2, smacks, false, websocket)?;
         // prosodyctl writes the account files directly; the daemon reads them at login.
         for (user, password) in accounts {
             server.register(user, password)?;
@@ -116,7 +151,12 @@ impl Prosody {
     }
 
     /// Config, certificates and data directory, not started.
-    fn prepare(sasl2: bool, smacks: Option<u64>, plain: bool) -> Result<Prosody, String> {
+    fn prepare(
+        sasl2: bool,
+        smacks: Option<u64>,
+        plain: bool,
+        websocket: bool,
+    ) -> Result<Prosody, String> {
         let prosody = find_binary("prosody", "prosody")?;
         let prosodyctl = find_binary("prosodyctl", "prosody")?;
         let dir = temp_dir("herald-prosody-")?;
@@ -128,6 +168,18 @@ impl Prosody {
                 break p;
             }
         };
+        let websocket = if websocket {
+            let mut ports = vec![port, direct_tls_port];
+            while ports.len() < 4 {
+                let p = free_port()?;
+                if !ports.contains(&p) {
+                    ports.push(p);
+                }
+            }
+            Some((ports[2], ports[3]))
+        } else {
+            None
+        };
         let layout = Layout {
             root: root.clone(),
             port,
@@ -135,6 +187,7 @@ impl Prosody {
             sasl2,
             smacks,
             plain,
+            websocket,
         };
         if sasl2 {
             install_sasl2_modules(&layout)?;
@@ -150,6 +203,7 @@ impl Prosody {
             dir,
             port,
             direct_tls_port,
+            websocket,
             certs,
             config,
             log,
@@ -203,8 +257,12 @@ impl Prosody {
         cmd.arg("--config").arg(&self.config).arg("-F");
         let mut daemon = Daemon::spawn(cmd, &self.out)?;
         let logs = || self.log_tail();
-        let listening = wait_for_port(self.port, &mut daemon, "prosody", logs).and_then(|took| {
-            wait_for_port(self.direct_tls_port, &mut daemon, "prosody", logs).map(|_| took)
+        let mut ports = vec![self.port, self.direct_tls_port];
+        if let Some((http, https)) = self.websocket {
+            ports.extend([http, https]);
+        }
+        let listening = ports.iter().try_fold(Duration::ZERO, |took, &port| {
+            wait_for_port(port, &mut daemon, "prosody", logs).map(|t| took.max(t))
         });
         match listening {
             Ok(took) => {

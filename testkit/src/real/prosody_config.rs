@@ -28,6 +28,9 @@ pub(crate) struct Layout {
     pub(crate) smacks: Option<u64>,
     /// Accounts in `internal_plain` storage (written by the test, for scale runs).
     pub(crate) plain: bool,
+    /// XMPP over WebSocket (`mod_websocket`, RFC 7395) on these HTTP and HTTPS ports, path
+    /// `/xmpp-websocket`; a `ws:` connection counts as secure (loopback only).
+    pub(crate) websocket: Option<(u16, u16)>,
 }
 
 impl Layout {
@@ -78,6 +81,22 @@ pub(crate) fn config_text(layout: &Layout, certs: &TestCerts) -> String {
         ),
         None => ("", String::new(), "info"),
     };
+    let (websocket_module, websocket_options) = match layout.websocket {
+        Some((http, https)) => (
+            r#", "websocket""#,
+            format!(
+                "http_ports = {{ {http} }}\nhttp_interfaces = {{ \"127.0.0.1\" }}\n\
+                 https_ports = {{ {https} }}\nhttps_interfaces = {{ \"127.0.0.1\" }}\n\
+                 https_ssl = {{ certificate = {cert}, key = {key} }}\n\
+                 http_default_host = \"{DOMAIN}\"\n\
+                 -- ws:// on loopback is as good as wss:// (tests and the demo only).\n\
+                 consider_websocket_secure = true\ncross_domain_websocket = true\n",
+                cert = lua_str(&certs.cert_pem),
+                key = lua_str(&certs.key_pem),
+            ),
+        ),
+        None => ("", String::new()),
+    };
     format!(
         r#"-- Throwaway Prosody config written by herald-testkit.
 -- As root, stay root: every file lives in this temporary directory.
@@ -87,7 +106,7 @@ pidfile = {pid}
 data_path = {data}
 certificates = {root_dir}
 log = {{ {{ levels = {{ min = "{level}" }}, to = "file", filename = {log} }} }}
-{plugin_paths}{smacks_options}
+{plugin_paths}{smacks_options}{websocket_options}
 interfaces = {{ "127.0.0.1" }}
 local_interfaces = {{ "127.0.0.1" }}
 c2s_ports = {{ {port} }}
@@ -97,8 +116,8 @@ c2s_direct_tls_ssl = {{ certificate = {cert}, key = {key} }}
 legacy_ssl_ports = {{}}
 s2s_ports = {{}}
 
--- No s2s, no HTTP, nothing that needs the network.
-modules_enabled = {{ "roster", "saslauth", "tls", "disco", "ping"{extra_modules}{smacks_modules} }}
+-- No s2s, nothing that needs the network; HTTP only for WebSocket, on loopback.
+modules_enabled = {{ "roster", "saslauth", "tls", "disco", "ping"{extra_modules}{smacks_modules}{websocket_module} }}
 modules_disabled = {{ "s2s", "s2s_auth_certs", "offline" }}
 
 authentication = "{authentication}"
