@@ -114,6 +114,10 @@ impl Driver {
                 direct_tls: target.direct_tls,
             });
             match open(&target, &domain, tls, self.sup.step_timeout()).await {
+                // Nobody reads the events any more: no login.
+                Ok(_) if self.outbox.is_unheard() => {
+                    return Next::End(EndReason::Session(DisconnectReason::LocalClose));
+                }
                 Ok((conn, transport)) => {
                     self.sup.connected(&target);
                     return self.session(client, conn, transport, tls).await;
