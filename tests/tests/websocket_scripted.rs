@@ -228,3 +228,108 @@ fn handle_message_on_tcp_is_refused() {
         Err(UsageError::NotWebSocket)
     );
 }
+
+/// Runs a login, then a presence change, then a close, the server's messages handed to
+/// the client in batches of the sizes in `batches` (cycled), the client's output drained
+/// after each batch; returns what the client reported and what the server received.
+fn outcome(batches: &[usize]) -> (Vec<Event>, Vec<String>) {
+    let profile = ServerProfile::prosody_like();
+    let mut client = Client::new(config_for(&profile), SeededEntropy::new(7)).expect("config");
+    let mut ws = WsServer::new(profile);
+    let now = Instant::now();
+    let mut events = Vec::new();
+    let mut sizes = batches.iter().cycle();
+    client
+        .connect(now, Transport::WebSocket { secure: true })
+        .expect("connect");
+    settle(&mut client, &mut ws, &mut sizes, &mut events);
+    client
+        .change_presence(now, Presence::DoNotDisturb, "busy")
+        .expect("change");
+    settle(&mut client, &mut ws, &mut sizes, &mut events);
+    client.close(now).expect("close");
+    settle(&mut client, &mut ws, &mut sizes, &mut events);
+    (events, ws.received.clone())
+}
+
+/// Moves messages until neither side has more, the server's in batches.
+fn settle<'a>(
+    client: &mut Client,
+    ws: &mut WsServer,
+    sizes: &mut impl Iterator<Item = &'a usize>,
+    events: &mut Vec<Event>,
+) {
+    let now = Instant::now();
+    let mut queue = std::collections::VecDeque::new();
+    for _ in 0..400 {
+        let mut message = Vec::new();
+        let mut sent = false;
+        while client.poll_message(&mut message) > 0 {
+            ws.client_message(&message);
+            message.clear();
+            sent = true;
+        }
+        while client.poll_action().is_some() {}
+        events.extend(std::iter::from_fn(|| client.poll_event()));
+        queue.extend(ws.take_messages());
+        if queue.is_empty() && !sent {
+            return;
+        }
+        let n = (*sizes.next().unwrap_or(&1)).clamp(1, queue.len().max(1));
+        for message in queue.drain(..n.min(queue.len())) {
+            client
+                .handle_message(now, &message)
+                .expect("a WebSocket client");
+        }
+    }
+    panic!("the exchange never settled");
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(48))]
+
+    /// However the server's messages are batched between the client's turns, the client
+    /// reports the same events and sends the same messages: message boundaries, not
+    /// timing, decide.
+    #[test]
+    fn batching_of_messages_never_changes_the_outcome(
+        batches in proptest::collection::vec(1usize..6, 1..8)
+    ) {
+        let reference = outcome(&[usize::MAX]);
+        proptest::prop_assert!(is_online(&reference.0));
+        proptest::prop_assert!(reference.1.last().is_some_and(|m| m.starts_with("<close")));
+        let batched = outcome(&batches);
+        proptest::prop_assert_eq!(&batched.0, &reference.0);
+        proptest::prop_assert_eq!(&batched.1, &reference.1);
+    }
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+
+    /// Any bytes as a message after login: no panic, and once the message is handled the
+    /// reader holds nothing of it (a message is never continued by the next one).
+    #[test]
+    fn any_message_is_taken_whole_or_refused(
+        cut in 1usize..60,
+        junk in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..64),
+    ) {
+        let profile = ServerProfile::prosody_like();
+        let (mut client, _ws, _, now) = online(config_for(&profile), true);
+        let stanza = b"<message xmlns='jabber:client' from='bob@localhost/x' type='chat'><body>hello there</body></message>";
+        let cut = cut.min(stanza.len() - 1);
+        let mut message = stanza[..cut].to_vec();
+        message.extend_from_slice(&junk);
+        client.handle_message(now, &message).expect("a WebSocket client");
+        let mut out = Vec::new();
+        while client.poll_message(&mut out) > 0 {
+            out.clear();
+        }
+        proptest::prop_assert_eq!(client.buffered_bytes(), 0);
+        // Half an element never completes with the next message.
+        if !client.is_closed() {
+            client.handle_message(now, &stanza[cut..]).expect("a WebSocket client");
+            proptest::prop_assert!(client.is_closed());
+        }
+    }
+}

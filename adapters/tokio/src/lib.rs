@@ -2,6 +2,7 @@
 //!
 //! Binds the sans-IO [`herald_core::Client`] to tokio: TCP, DNS SRV (`_xmpps-client` and
 //! `_xmpp-client`, RFC 6120 section 3.2 and XEP-0368), STARTTLS or direct TLS with rustls,
+//! or XMPP over WebSocket (RFC 7395, [`ConnectOptions::websocket`](herald_io::ConnectOptions::websocket)),
 //! one reused timer following `poll_timeout`, and reconnects. All protocol logic stays in
 //! the core; what happens between connections (backoff, redirects, which failures end the
 //! session, what carries over) is `herald_io::supervisor`'s rules table, the same as

@@ -179,6 +179,7 @@ impl Session {
                 Ok(event) if elements == 1 => event,
                 Ok(_) => {
                     let e = XmlError::BadFormat("a WebSocket message holds more than one element");
+                    self.reader = fresh_reader(cx);
                     return self.fail_xml(now, e, cx);
                 }
                 Err(e) => return self.fail_xml(now, e, cx),
@@ -192,6 +193,8 @@ impl Session {
             && !matches!(self.state, State::Disconnected | State::Closed(_))
         {
             let e = XmlError::BadFormat("a WebSocket message ended inside an element");
+            // Nothing of the broken message is kept.
+            self.reader = fresh_reader(cx);
             self.fail_xml(now, e, cx);
         }
     }
