@@ -45,6 +45,7 @@ pub enum Transport {
 /// # Methods
 ///
 /// - **(A) getters**: [`state`](Self::state), [`is_closed`](Self::is_closed),
+///   [`is_websocket`](Self::is_websocket),
 ///   [`presence`](Self::presence), [`status`](Self::status),
 ///   [`bound_jid`](Self::bound_jid), [`config`](Self::config),
 ///   [`scram_cache`](Self::scram_cache), [`feature_cache`](Self::feature_cache),
@@ -136,6 +137,13 @@ impl Client {
     /// Whether the session has ended.
     pub fn is_closed(&self) -> bool {
         self.session.is_closed()
+    }
+
+    /// Whether the connection is a WebSocket ([`Transport::WebSocket`]): input and output
+    /// go message by message ([`handle_message`](Self::handle_message),
+    /// [`poll_message`](Self::poll_message)).
+    pub fn is_websocket(&self) -> bool {
+        self.cx.out.is_websocket()
     }
 
     /// The account's current availability (what was last set, sent or not).

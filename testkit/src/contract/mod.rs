@@ -27,8 +27,10 @@ use herald_core::{
 /// What one drain of the client gave, in the order it was drained.
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct Drained {
-    /// Bytes to write.
+    /// Bytes to write (on a WebSocket, the messages one after the other).
     pub transmitted: Vec<u8>,
+    /// On a WebSocket, how many messages `transmitted` holds.
+    pub messages: usize,
     /// Actions for the transport.
     pub actions: Vec<Action>,
     /// Events for the application.
@@ -213,12 +215,26 @@ impl Contract {
     /// Inputs and commands already drain; call this after a call made some other way.
     pub fn drain(&mut self, client: &mut Client) -> Drained {
         let mut drained = Drained::default();
-        let n = client.poll_transmit(&mut drained.transmitted);
-        assert_eq!(
-            n,
-            drained.transmitted.len(),
-            "poll_transmit's count vs the bytes it appended"
-        );
+        if client.is_websocket() {
+            // One message per call, until none is left; never an empty one.
+            let mut message = Vec::new();
+            loop {
+                let n = client.poll_message(&mut message);
+                assert_eq!(n, message.len(), "poll_message's count vs its message");
+                if n == 0 {
+                    break;
+                }
+                drained.messages += 1;
+                drained.transmitted.append(&mut message);
+            }
+        } else {
+            let n = client.poll_transmit(&mut drained.transmitted);
+            assert_eq!(
+                n,
+                drained.transmitted.len(),
+                "poll_transmit's count vs the bytes it appended"
+            );
+        }
         drained
             .actions
             .extend(std::iter::from_fn(|| client.poll_action()));

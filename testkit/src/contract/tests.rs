@@ -17,6 +17,7 @@ fn starting() -> Contract {
 fn drained(bytes: &str, actions: Vec<Action>, events: Vec<Event>) -> Drained {
     Drained {
         transmitted: bytes.as_bytes().to_vec(),
+        messages: 0,
         actions,
         events,
     }

@@ -26,6 +26,7 @@
 pub mod modes;
 pub mod scripted_seeds;
 mod sequence;
+mod websocket;
 
 pub use modes::{FAST_TOKEN, USER_AGENT, raw_config};
 pub use sequence::{command_sequence, command_sequence_trace};
@@ -168,6 +169,9 @@ pub fn online_driver(mode: u8) -> Driver {
     let stream_management = mode & modes::online::STREAM_MANAGEMENT != 0;
     let mut config = config(TlsPolicy::Required);
     config.fetch_roster = fetch_roster;
+    if mode & modes::online::WEBSOCKET != 0 {
+        return websocket::online(config, stream_management);
+    }
     if mode & modes::online::SASL2 != 0 {
         return online_over_sasl2(config);
     }
@@ -248,7 +252,13 @@ pub fn online_bytes(data: &[u8]) {
     };
     let chunk = [1, 3, 16, 64, 256, 1024, 4096, usize::MAX][usize::from(mode) & 7];
     let mut d = online_driver(mode);
-    input_chunked(&mut d, rest, chunk);
+    if mode & modes::online::WEBSOCKET != 0 {
+        for message in rest.split(|&b| b == 0) {
+            input(&mut d, message);
+        }
+    } else {
+        input_chunked(&mut d, rest, chunk);
+    }
     if !d.client().is_closed() {
         let _ = d.command(|c, now| c.set_presence(now, Presence::Away));
         // The timers of the next two minutes, one at a time (each may arm the next).

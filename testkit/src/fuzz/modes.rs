@@ -44,6 +44,10 @@ pub mod online {
     /// The input ends with the connection lost instead of a close: a resumption, if left,
     /// must be of the account.
     pub const LOST: u8 = 1 << 6;
+    /// The login and the input are WebSocket messages (RFC 7395, a secure WebSocket): the
+    /// scripted login as one message per element, then the input cut into messages at
+    /// each NUL byte (which no XML holds); the chunk bits do not count.
+    pub const WEBSOCKET: u8 = 1 << 7;
 }
 
 /// The SASL2 user agent of a client that has one.
