@@ -95,6 +95,7 @@ impl Driver {
             Ok(client) => client,
             Err(e) => return Next::End(EndReason::Config(e.to_string())),
         };
+        #[cfg(feature = "websocket")]
         if let Some(raw) = self.options.websocket.clone() {
             return self.attempt_websocket(client, &raw, tls).await;
         }
@@ -142,6 +143,7 @@ impl Driver {
 
     /// One attempt over a WebSocket: the URL is the only target (a `see-other-host` names
     /// a TCP host, so a redirect is retried on the URL).
+    #[cfg(feature = "websocket")]
     async fn attempt_websocket(
         &mut self,
         client: herald_core::Client,

@@ -86,6 +86,7 @@ mod error;
 mod events;
 mod handle;
 mod session;
+#[cfg(feature = "websocket")]
 mod websocket;
 
 pub use error::Error;
@@ -125,6 +126,11 @@ pub fn connect(
 ) -> Result<(Handle, Events), Error> {
     config.check()?;
     options.check()?;
+    if options.websocket.is_some() && !cfg!(feature = "websocket") {
+        return Err(Error::Options(OptionsError::WebSocketUrl(
+            "given, but herald-tokio was built without its `websocket` feature".into(),
+        )));
+    }
     let runtime = tokio::runtime::Handle::try_current().map_err(|_| Error::NoRuntime)?;
     let tls = options.tls_configs()?;
     let (requests_tx, requests_rx) = tokio::sync::mpsc::channel(COMMAND_QUEUE);
