@@ -42,7 +42,14 @@ impl Driver {
         }
     }
 
-    pub(crate) async fn run(mut self) {
+    /// The session task. Not an `async fn`: that would store the driver twice in the
+    /// task (its argument and the local moved from it, rust-lang/rust#62958), and the task's
+    /// future is what every idle session holds.
+    pub(crate) fn run(mut self) -> impl Future<Output = ()> + Send {
+        async move { self.run_here().await }
+    }
+
+    async fn run_here(&mut self) {
         let reason = self.attempts().await;
         tracing::info!(target: SESSION_TARGET, "session ended: {reason:?}");
         // No command is taken any more: callers get `Error::Ended` now instead of waiting
@@ -90,8 +97,10 @@ impl Driver {
     /// One attempt: a new core client, the targets in order, then the session on the first
     /// that answers.
     async fn attempt(&mut self, tls: &TlsConfigs, redirect: Option<Target>) -> Next {
+        // Boxed: moved into the session and the blocking pool by pointer, never copied
+        // into the futures that hold it (2.6 KB each).
         let client = match self.sup.next_client(OsEntropy) {
-            Ok(client) => client,
+            Ok(client) => Box::new(client),
             Err(e) => return Next::End(EndReason::Config(e.to_string())),
         };
         let domain = self.sup.domain().to_string();
@@ -109,7 +118,8 @@ impl Driver {
                 port: target.port,
                 direct_tls: target.direct_tls,
             });
-            match open(&target, &domain, tls, self.sup.step_timeout()).await {
+            // Boxed: TCP and a direct-TLS handshake, live only while connecting.
+            match Box::pin(open(&target, &domain, tls, self.sup.step_timeout())).await {
                 Ok((conn, transport)) => {
                     self.sup.connected(&target);
                     return self.session(client, conn, transport, tls).await;

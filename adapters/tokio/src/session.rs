@@ -40,7 +40,7 @@ impl Driver {
     /// supervisor's decision.
     pub(crate) async fn session(
         &mut self,
-        mut client: Client,
+        mut client: Box<Client>,
         mut conn: Conn,
         transport: Transport,
         tls: &TlsConfigs,
@@ -169,7 +169,9 @@ impl Driver {
     ) {
         let deadline = self.sup.starttls_deadline(client, Instant::now());
         let plain = std::mem::replace(conn, Conn::Gone);
-        let handshake = plain.upgrade(tls.starttls.clone(), server_name);
+        // Boxed: the handshake's state (a rustls connection inline) lives only while it
+        // runs, instead of widening every idle session's task by its size.
+        let handshake = Box::pin(plain.upgrade(tls.starttls.clone(), server_name));
         match tokio::time::timeout_at(deadline.into(), handshake).await {
             Ok(Ok(upgraded)) => {
                 *conn = upgraded;
@@ -203,7 +205,7 @@ impl Driver {
 /// blocking pool, the client moved there and back, so no runtime worker stalls.
 /// `spawn_blocking` rather than `block_in_place`, which panics on a current-thread
 /// runtime. `None` when the runtime is shutting down.
-async fn feed(mut client: Client, data: &[u8]) -> Option<Client> {
+async fn feed(mut client: Box<Client>, data: &[u8]) -> Option<Box<Client>> {
     if !matches!(client.state(), SessionState::Authenticating { .. }) {
         client.handle_input(Instant::now(), data);
         return Some(client);
