@@ -45,6 +45,7 @@ impl Driver {
     /// The session task. Not an `async fn`: that would store the driver twice in the
     /// task (its argument and the local moved from it, rust-lang/rust#62958), and the task's
     /// future is what every idle session holds.
+    #[allow(clippy::manual_async_fn)] // on purpose: see above
     pub(crate) fn run(mut self) -> impl Future<Output = ()> + Send {
         async move { self.run_here().await }
     }
