@@ -584,15 +584,20 @@ fn an_idle_reader_holds_no_parser_and_one_made_again_reads_the_same() {
         "\t<stream:error><conflict xmlns='urn:ietf:params:xml:ns:xmpp-streams'/></stream:error>",
         "<presence/>",
     ];
-    for ending in [
+    let header_with_more = format!("{HEADER}\n{}", pieces[0]);
+    let endings = [
         "</stream:stream>",
         "</stream:wrong>",
         "<a>&nope;</a>",
         "x",
         "<stream:x/>",
-    ] {
-        let mut chunks = vec![HEADER.as_bytes()];
-        chunks.extend(pieces.iter().map(|p| p.as_bytes()));
+    ];
+    let firsts = [HEADER, header_with_more.as_str()];
+    for (ending, first) in endings.iter().flat_map(|e| firsts.map(|f| (e, f))) {
+        // The header alone, or with more bytes in its chunk (the prolog kept is the header).
+        let mut chunks = vec![first.as_bytes()];
+        let skip = usize::from(first.len() > HEADER.len());
+        chunks.extend(pieces[skip..].iter().map(|p| p.as_bytes()));
         chunks.push(ending.as_bytes());
         let whole: Vec<u8> = chunks.concat();
         for fast_path in [true, false] {
@@ -611,6 +616,9 @@ fn an_idle_reader_holds_no_parser_and_one_made_again_reads_the_same() {
                             break;
                         }
                     }
+                }
+                if i == 0 {
+                    assert_eq!(reader.prolog.as_deref(), Some(HEADER.as_bytes()));
                 }
                 if error.is_none() && i >= 1 && i < chunks.len() - 1 {
                     assert!(reader.parser.is_none(), "a parser held after chunk {i}");
