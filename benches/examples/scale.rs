@@ -9,6 +9,9 @@
 //! ```
 //!
 //! Every session's events are drained by a task of its own, for both clients.
+//!
+//! `SCALE_EXIT_AT_IDLE=1` exits at the idle point with every session live (for
+//! `heaptrack`: its leak report is then the idle sessions' heap by allocation site).
 #![allow(unsafe_code)]
 
 use std::alloc::{GlobalAlloc, Layout, System};
@@ -217,6 +220,22 @@ async fn tokio_xmpp_sessions(server: &Prosody, n: usize) -> (Measure, Vec<tokio_
     (measure, clients)
 }
 
+/// With `SCALE_EXIT_AT_IDLE` set, the process exits at once at the idle point, every
+/// session still live, so that a heap profiler's "leaked" report (`heaptrack`) is the idle
+/// sessions' heap by allocation site. Prosody is stopped a second later by a detached shell.
+fn exit_at_idle(server: &Prosody) {
+    if std::env::var_os("SCALE_EXIT_AT_IDLE").is_none() {
+        return;
+    }
+    if let Some(pid) = server.pid() {
+        let _ = std::process::Command::new("sh")
+            .args(["-c", "(sleep 1; kill -s KILL -- \"-$0\") >/dev/null 2>&1 &"])
+            .arg(pid.to_string())
+            .status();
+    }
+    std::process::exit(0);
+}
+
 fn main() {
     let mut args = std::env::args().skip(1);
     let n: usize = args
@@ -242,6 +261,7 @@ fn main() {
         if which == "herald" || which == "both" {
             let (measure, handles) = herald_sessions(&server, n).await;
             measure.print();
+            exit_at_idle(&server);
             for handle in &handles {
                 let _ = handle.close().await;
             }
@@ -251,6 +271,7 @@ fn main() {
         if which == "tokio-xmpp" || which == "both" {
             let (measure, clients) = tokio_xmpp_sessions(&server, n).await;
             measure.print();
+            exit_at_idle(&server);
             drop(clients);
         }
     });

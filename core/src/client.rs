@@ -118,7 +118,8 @@ impl Client {
                 resumption: config
                     .resumption
                     .clone()
-                    .filter(|_| config.stream_management),
+                    .filter(|_| config.stream_management)
+                    .map(Box::new),
                 credentials,
                 config,
                 entropy,

@@ -122,12 +122,14 @@ pub struct Supervisor {
     status: String,
     scram_cache: ScramCache,
     /// What the server offered, for the next login's pipelined SASL initial response.
-    feature_cache: Option<FeatureCache>,
+    feature_cache: Option<Box<FeatureCache>>,
     /// The FAST token to log in with next (XEP-0484).
     fast_token: Option<FastToken>,
     roster: Option<Roster>,
     /// The session to resume (XEP-0198), left by the last lost connection.
-    resumption: Option<Resumption>,
+    /// Boxed, as the feature cache: most sessions hold none, and the supervisor lives in
+    /// every session's task.
+    resumption: Option<Box<Resumption>>,
     /// The resumption's `location` hint was followed (it is followed once).
     location_followed: bool,
     /// Attempts started (by [`Supervisor::next_client`]).
@@ -164,10 +166,10 @@ impl Supervisor {
             presence: config.presence,
             status: config.status.clone(),
             scram_cache: config.scram_cache.clone(),
-            feature_cache: config.feature_cache.clone(),
+            feature_cache: config.feature_cache.clone().map(Box::new),
             fast_token: config.fast_token.clone(),
             roster: config.roster_cache.clone(),
-            resumption: config.resumption.clone(),
+            resumption: config.resumption.clone().map(Box::new),
             location_followed: false,
             template: config,
             reconnect: options.reconnect,
@@ -247,7 +249,7 @@ impl Supervisor {
 
     /// The session the next attempt resumes, if the last connection left one.
     pub fn resumption(&self) -> Option<&Resumption> {
-        self.resumption.as_ref()
+        self.resumption.as_deref()
     }
 
     /// The configuration of the next attempt: the template with the current presence and
@@ -258,12 +260,12 @@ impl Supervisor {
         config.presence = self.presence;
         config.status = self.status.clone();
         config.scram_cache = self.scram_cache.clone();
-        config.feature_cache = self.feature_cache.clone();
+        config.feature_cache = self.feature_cache.as_deref().cloned();
         config.fast_token = self.fast_token.clone();
         if self.roster.is_some() {
             config.roster_cache = self.roster.clone();
         }
-        config.resumption = self.resumption.clone();
+        config.resumption = self.resumption.as_deref().cloned();
         config
     }
 
@@ -350,13 +352,13 @@ impl Supervisor {
         self.status = last.status().to_string();
         self.scram_cache = last.scram_cache().clone();
         if let Some(features) = last.feature_cache() {
-            self.feature_cache = Some(features.clone());
+            self.feature_cache = Some(Box::new(features.clone()));
         }
         self.fast_token = last.fast_token().cloned();
         if self.got_roster {
             self.roster = Some(last.roster().clone());
         }
-        self.resumption = last.resumption().cloned();
+        self.resumption = last.resumption().cloned().map(Box::new);
         if self.closing || *reason == DisconnectReason::LocalClose {
             self.resumption = None;
             return Next::End(EndReason::Session(reason.clone()));
@@ -390,7 +392,7 @@ impl Supervisor {
             let direct_tls = self.target.as_ref().is_some_and(|t| t.direct_tls);
             let target = self
                 .resumption
-                .as_ref()
+                .as_deref()
                 .and_then(Resumption::location)
                 .filter(|_| !self.location_followed)
                 .and_then(|location| redirect(location, direct_tls));

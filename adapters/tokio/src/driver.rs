@@ -51,7 +51,15 @@ impl Driver {
         }
     }
 
-    pub(crate) async fn run(mut self) {
+    /// The session task. Not an `async fn`: that would store the driver twice in the
+    /// task (its argument and the local moved from it, rust-lang/rust#62958), and the task's
+    /// future is what every idle session holds.
+    #[allow(clippy::manual_async_fn)] // on purpose: see above
+    pub(crate) fn run(mut self) -> impl Future<Output = ()> + Send {
+        async move { self.run_here().await }
+    }
+
+    async fn run_here(&mut self) {
         let reason = self.attempts().await;
         tracing::info!(target: SESSION_TARGET, "session ended: {reason:?}");
         // No command is taken any more: callers get `Error::Ended` now instead of waiting
@@ -91,8 +99,10 @@ impl Driver {
     /// One attempt: a new core client, the targets in order, then the session on the first
     /// that answers.
     async fn attempt(&mut self, tls: &TlsConfigs, redirect: Option<Target>) -> Next {
+        // Boxed: moved into the session and the blocking pool by pointer, never copied
+        // into the futures that hold it (2.6 KB each).
         let client = match self.sup.next_client(OsEntropy) {
-            Ok(client) => client,
+            Ok(client) => Box::new(client),
             Err(e) => return Next::End(EndReason::Config(e.to_string())),
         };
         #[cfg(feature = "websocket")]
@@ -114,7 +124,8 @@ impl Driver {
                 port: target.port,
                 direct_tls: target.direct_tls,
             });
-            match open(&target, &domain, tls, self.sup.step_timeout()).await {
+            // Boxed: TCP and a direct-TLS handshake, live only while connecting.
+            match Box::pin(open(&target, &domain, tls, self.sup.step_timeout())).await {
                 // Nobody reads the events any more: no login.
                 Ok(_) if self.outbox.is_unheard() => {
                     return Next::End(EndReason::Session(DisconnectReason::LocalClose));
@@ -146,7 +157,7 @@ impl Driver {
     #[cfg(feature = "websocket")]
     async fn attempt_websocket(
         &mut self,
-        client: herald_core::Client,
+        client: Box<herald_core::Client>,
         raw: &str,
         tls: &TlsConfigs,
     ) -> Next {
@@ -165,10 +176,21 @@ impl Driver {
             port: url.port,
             direct_tls: url.secure,
         };
-        match crate::websocket::open(raw, &url, tls, self.sup.step_timeout()).await {
+        // Boxed: TCP, TLS and the upgrade, live only while connecting.
+        match Box::pin(crate::websocket::open(
+            raw,
+            &url,
+            tls,
+            self.sup.step_timeout(),
+        ))
+        .await
+        {
+            Ok(_) if self.outbox.is_unheard() => {
+                Next::End(EndReason::Session(DisconnectReason::LocalClose))
+            }
             Ok((ws, transport)) => {
                 self.sup.connected(&target);
-                self.ws_session(client, ws, transport).await
+                Box::pin(self.ws_session(client, ws, transport)).await
             }
             Err(OpenError::Tls(message)) => self.sup.on_tls_failed(&message),
             Err(OpenError::Unreachable(error)) => {

@@ -185,6 +185,10 @@ impl Outbox {
                 Err(TrySendError::Closed(_)) => self.queue.clear(),
             }
         }
+        // The few events of a connection attempt leave no buffer to an idle session.
+        if self.queue.capacity() > 0 {
+            self.queue = VecDeque::new();
+        }
         true
     }
 

@@ -42,7 +42,7 @@ impl Driver {
     /// supervisor's decision.
     pub(crate) async fn session(
         &mut self,
-        mut client: Client,
+        mut client: Box<Client>,
         mut conn: Conn,
         transport: Transport,
         tls: &TlsConfigs,
@@ -64,9 +64,10 @@ impl Driver {
             if client.poll_transmit(&mut out) > 0 {
                 trace.sent(&out);
                 let written = conn.write_all(&out).await;
-                out.clear();
-                // The login's large writes leave no large buffer to an idle session.
-                out.shrink_to(1024);
+                // No write buffer is kept either: the core swaps its queue with this empty
+                // one on the next transmit, so an idle session holds neither (one
+                // allocation per write instead of none).
+                out = Vec::new();
                 if written.is_err() {
                     client.handle_eof(Instant::now());
                 }
@@ -173,7 +174,9 @@ impl Driver {
     ) {
         let deadline = self.sup.starttls_deadline(client, Instant::now());
         let plain = std::mem::replace(conn, Conn::Gone);
-        let handshake = plain.upgrade(tls.starttls.clone(), server_name);
+        // Boxed: the handshake's state (a rustls connection inline) lives only while it
+        // runs, instead of widening every idle session's task by its size.
+        let handshake = Box::pin(plain.upgrade(tls.starttls.clone(), server_name));
         match tokio::time::timeout_at(deadline.into(), handshake).await {
             Ok(Ok(upgraded)) => {
                 *conn = upgraded;
@@ -207,7 +210,7 @@ impl Driver {
 /// blocking pool, the client moved there and back, so no runtime worker stalls.
 /// `spawn_blocking` rather than `block_in_place`, which panics on a current-thread
 /// runtime. `None` when the runtime is shutting down.
-pub(crate) async fn feed(mut client: Client, data: &[u8]) -> Option<Client> {
+pub(crate) async fn feed(mut client: Box<Client>, data: &[u8]) -> Option<Box<Client>> {
     if !matches!(client.state(), SessionState::Authenticating { .. }) {
         client.handle_input(Instant::now(), data);
         return Some(client);

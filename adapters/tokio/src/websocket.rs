@@ -98,7 +98,7 @@ impl Driver {
     /// supervisor's decision. The same drain rule and waits as the TCP loop.
     pub(crate) async fn ws_session(
         &mut self,
-        mut client: Client,
+        mut client: Box<Client>,
         mut ws: Ws,
         transport: Transport,
     ) -> Next {

@@ -20,7 +20,7 @@ pub(crate) struct Context {
     /// The config's cache plus the keys this client's logins verified.
     pub(crate) scram_cache: ScramCache,
     /// The session to resume (the config's), until the server resumed or refused it.
-    pub(crate) resumption: Option<Resumption>,
+    pub(crate) resumption: Option<Box<Resumption>>,
     /// What the server offered: the config's cache until this session's features arrive.
     pub(crate) feature_cache: Option<FeatureCache>,
     /// The FAST token: the config's until the server issues, rotates or refuses one.

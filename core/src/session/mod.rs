@@ -641,7 +641,7 @@ impl Session {
             _ => None,
         }
         .or_else(|| match cx.resumption.take() {
-            Some(given) if lost => Some(given),
+            Some(given) if lost => Some(*given),
             Some(given) => {
                 // Ended for good before the resumption was settled: what it had not seen
                 // acknowledged may be lost, and the application hears so.

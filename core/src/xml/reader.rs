@@ -149,8 +149,9 @@ enum Phase {
 /// Incremental reader of the server's stream. Feed it bytes with [`StreamReader::next`].
 #[derive(Debug)]
 pub(crate) struct StreamReader {
-    /// The rxml push parser.
-    parser: Parser,
+    /// The rxml push parser; `None` while released (see [`StreamReader::release_parser`]).
+    /// Boxed: 552 bytes that an idle client (whose parser is released) does not hold.
+    parser: Option<Box<Parser>>,
     /// The limits enforced.
     limits: Limits,
     /// Where we are.
@@ -165,8 +166,10 @@ pub(crate) struct StreamReader {
     whitespace_run: usize,
     /// The error that poisoned the reader, returned again by every later call.
     error: Option<XmlError>,
-    /// The prolog's bytes (XML declaration, root start tag), kept until the header is
-    /// parsed to learn the root's default namespace; `None` once longer than that needs.
+    /// The prolog's bytes (XML declaration, root start tag): before the header, to learn
+    /// the root's default namespace; after it, to make a released parser again (parsing
+    /// them leaves a new parser where the first was after the header). `None` once longer
+    /// than [`MAX_PROLOG`] (the parser is then never released).
     prolog: Option<Vec<u8>>,
     /// The default namespace the root declared, when plain: what the fast path needs.
     default_ns: Option<String>,
@@ -199,12 +202,8 @@ fn is_xml_space(b: u8) -> bool {
 impl StreamReader {
     /// A reader at the start of a new stream.
     pub(crate) fn new(limits: Limits) -> Self {
-        let options = Options {
-            max_token_length: MAX_TOKEN_LENGTH,
-            ..Options::default()
-        };
         StreamReader {
-            parser: Parser::with_options(options),
+            parser: Some(Box::new(new_parser())),
             limits,
             phase: Phase::Prolog,
             depth: 0,
@@ -265,6 +264,7 @@ impl StreamReader {
                 if self.scratch.capacity_bytes() > 0 {
                     self.scratch = Builder::default();
                 }
+                self.release_parser();
                 Ok(None)
             }
             Ok(ev) => Ok(ev),
@@ -329,7 +329,7 @@ impl StreamReader {
             };
             let whole_window = &input[..window_len];
             let mut window = whole_window;
-            let result = self.parser.parse(&mut window, false);
+            let result = self.parser()?.parse(&mut window, false);
             let consumed = window_len - window.len();
             let last = consumed.checked_sub(1).map(|i| whole_window[i]);
             *input = &input[consumed..];
@@ -454,9 +454,36 @@ impl StreamReader {
         }
     }
 
+    /// Drops the parser when its state is only "inside the root, between two elements",
+    /// which the prolog's bytes make again: an idle reader then holds no token buffer
+    /// (rxml reserves [`MAX_TOKEN_LENGTH`] on its first byte) and no namespace state.
+    /// After rxml finished a top-level element it holds no pending event between elements
+    /// (what the fast path relies on too), and at most whitespace of an unfinished text
+    /// token, which is ignored at depth 1 (its limit is counted here, not by rxml). Called
+    /// when the input runs out, so the events do not depend on where it ran out.
+    fn release_parser(&mut self) {
+        let idle = match self.phase {
+            Phase::Between => self.rxml_settled && self.prolog.is_some(),
+            Phase::Closed => true,
+            Phase::Prolog | Phase::InElement => false,
+        };
+        if idle && self.error.is_none() {
+            self.parser = None;
+        }
+    }
+
+    /// The parser, made again from the prolog's bytes if it was released.
+    fn parser(&mut self) -> Result<&mut Parser, XmlError> {
+        if self.parser.is_none() {
+            let prolog = self.prolog.as_deref().unwrap_or_default();
+            self.parser = Some(Box::new(parser_after(prolog)?));
+        }
+        Ok(self.parser.get_or_insert_with(|| Box::new(new_parser())))
+    }
+
     /// An event the parser still holds from bytes it already consumed, if any.
     fn pending_event(&mut self) -> Result<Option<rxml::Event>, XmlError> {
-        match self.parser.parse(&mut &[][..], false) {
+        match self.parser()?.parse(&mut &[][..], false) {
             Ok(Some(event)) => Ok(Some(event)),
             Err(EndOrError::NeedMoreData) => Ok(None),
             Err(EndOrError::Error(e)) => Err(XmlError::from_rxml(e, None)),
@@ -482,10 +509,13 @@ impl StreamReader {
                     }
                     self.phase = Phase::Between;
                     self.whitespace_run = 0;
+                    if let Some(prolog) = &mut self.prolog {
+                        prolog.shrink_to_fit();
+                    }
                     self.default_ns = self
                         .prolog
-                        .take()
-                        .and_then(|prolog| fast::root_default_namespace(&prolog));
+                        .as_deref()
+                        .and_then(fast::root_default_namespace);
                     return Ok(Some(StreamEvent::Header(header(&attrs))));
                 }
                 let mut el = Element::builder(name.as_str(), String::from(ns)).build();
@@ -527,6 +557,35 @@ impl StreamReader {
                     None => return Err(XmlError::BadFormat("text between top-level elements")),
                 }
                 Ok(None)
+            }
+        }
+    }
+}
+
+/// A parser at the start of a stream.
+fn new_parser() -> Parser {
+    Parser::with_options(Options {
+        max_token_length: MAX_TOKEN_LENGTH,
+        ..Options::default()
+    })
+}
+
+/// A parser that has read `prolog` (the XML declaration, if any, and the root's start
+/// tag, which it read before without error): inside the root, where a released one was.
+fn parser_after(prolog: &[u8]) -> Result<Parser, XmlError> {
+    let mut parser = new_parser();
+    let mut rest = prolog;
+    let mut root = false;
+    loop {
+        match parser.parse(&mut rest, false) {
+            Ok(Some(rxml::Event::XmlDeclaration(..))) if !root => {}
+            Ok(Some(rxml::Event::StartElement(..))) if !root => root = true,
+            Err(EndOrError::NeedMoreData) if root && rest.is_empty() => return Ok(parser),
+            // Not reached: these bytes parsed to exactly this before.
+            _ => {
+                return Err(XmlError::NotWellFormed(
+                    "the stream header did not read the same again".into(),
+                ));
             }
         }
     }

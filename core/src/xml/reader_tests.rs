@@ -569,3 +569,63 @@ fn bytes_after_an_event_stay_in_input() {
     assert_eq!(reader.next(&mut input), Ok(None));
     assert_eq!(input, b"trailing");
 }
+
+/// Between top-level elements, once the input runs out, the reader drops rxml's parser
+/// (its token buffer and namespace state) and makes it again from the stream header when
+/// rxml is next needed; a stream fed one element at a time (a release before each) reads
+/// exactly as when fed whole, to its close or its error, with or without the fast path.
+#[test]
+fn an_idle_reader_holds_no_parser_and_one_made_again_reads_the_same() {
+    let pieces = [
+        "<stream:features><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/></stream:features>",
+        " \n",
+        "<message from='a@b/c'><body>Fish &amp; chips</body></message>",
+        "<iq type='get' id='1'><ping xmlns='urn:xmpp:ping'/></iq>",
+        "\t<stream:error><conflict xmlns='urn:ietf:params:xml:ns:xmpp-streams'/></stream:error>",
+        "<presence/>",
+    ];
+    let header_with_more = format!("{HEADER}\n{}", pieces[0]);
+    let endings = [
+        "</stream:stream>",
+        "</stream:wrong>",
+        "<a>&nope;</a>",
+        "x",
+        "<stream:x/>",
+    ];
+    let firsts = [HEADER, header_with_more.as_str()];
+    for (ending, first) in endings.iter().flat_map(|e| firsts.map(|f| (e, f))) {
+        // The header alone, or with more bytes in its chunk (the prolog kept is the header).
+        let mut chunks = vec![first.as_bytes()];
+        let skip = usize::from(first.len() > HEADER.len());
+        chunks.extend(pieces[skip..].iter().map(|p| p.as_bytes()));
+        chunks.push(ending.as_bytes());
+        let whole: Vec<u8> = chunks.concat();
+        for fast_path in [true, false] {
+            let mut reader = StreamReader::new(Limits::default());
+            reader.fast_path = fast_path;
+            let mut events = Vec::new();
+            let mut error = None;
+            for (i, chunk) in chunks.iter().enumerate() {
+                let mut input = *chunk;
+                loop {
+                    match reader.next(&mut input) {
+                        Ok(Some(ev)) => events.push(ev),
+                        Ok(None) => break,
+                        Err(e) => {
+                            error = Some(e);
+                            break;
+                        }
+                    }
+                }
+                if i == 0 {
+                    assert_eq!(reader.prolog.as_deref(), Some(HEADER.as_bytes()));
+                }
+                if error.is_none() && i >= 1 && i < chunks.len() - 1 {
+                    assert!(reader.parser.is_none(), "a parser held after chunk {i}");
+                }
+            }
+            let expected = run(Limits::default(), fast_path, &[&whole]).0;
+            assert_eq!((events, error), expected, "{ending} fast path {fast_path}");
+        }
+    }
+}

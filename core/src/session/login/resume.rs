@@ -83,7 +83,7 @@ impl ExpectResumed {
 /// `<resumed h=.../>`: the stanzas beyond the server's `h` go out again, and the session is
 /// online with what it knew; a presence changed meanwhile goes out once.
 pub(crate) fn resumed(
-    mut resumption: Resumption,
+    mut resumption: Box<Resumption>,
     h: u32,
     cx: &mut Context,
 ) -> Result<State, Failure> {
@@ -93,7 +93,7 @@ pub(crate) fn resumed(
         jid,
         presence: (presence, status),
         ..
-    } = resumption;
+    } = *resumption;
     let resent = sm::resend(acks, h, cx)?;
     cx.out.push_event(Event::Resumed { resent });
     Ok(online(jid, data, presence, status))
