@@ -38,7 +38,7 @@ impl Driver {
         options: ConnectOptions,
         tls: TlsConfigs,
         requests: mpsc::Receiver<Request>,
-        events: mpsc::Sender<Event>,
+        events: mpsc::Sender<Box<Event>>,
     ) -> Self {
         Driver {
             tls,
@@ -230,7 +230,7 @@ impl Driver {
                     // Every handle is gone: the session goes on, its events still read.
                     None => self.requests_open = false,
                     Some(Request::Command { command, reply }) => {
-                        match self.sup.apply_between(command) {
+                        match self.sup.apply_between(*command) {
                             Ok(end) => {
                                 let _ = reply.send(Ok(()));
                                 if end.is_some() {
@@ -271,7 +271,7 @@ impl Driver {
             // Every handle is gone: the session goes on, its events still read.
             None => self.requests_open = false,
             Some(Request::Command { command, reply }) => {
-                let result = self.sup.apply_live(client, now, command);
+                let result = self.sup.apply_live(client, now, *command);
                 let _ = reply.send(result.map_err(Error::Usage));
             }
             Some(Request::Roster { reply }) => {

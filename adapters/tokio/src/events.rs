@@ -63,13 +63,16 @@ pub enum Event {
 /// Dropping every [`Handle`](crate::Handle) does not.
 #[derive(Debug)]
 pub struct Events {
-    rx: mpsc::Receiver<Event>,
+    /// Boxed in the channel: tokio allocates its first block of 32 slots when the channel
+    /// is made, so 8-byte slots instead of 120-byte events save 3.6 KB per session (one
+    /// allocation per event instead).
+    rx: mpsc::Receiver<Box<Event>>,
     /// What [`wait_online`](Self::wait_online) read past, handed out first.
     held: VecDeque<Event>,
 }
 
 impl Events {
-    pub(crate) fn new(rx: mpsc::Receiver<Event>) -> Self {
+    pub(crate) fn new(rx: mpsc::Receiver<Box<Event>>) -> Self {
         Events {
             rx,
             held: VecDeque::new(),
@@ -81,7 +84,7 @@ impl Events {
         if let Some(event) = self.held.pop_front() {
             return Some(event);
         }
-        self.rx.recv().await
+        self.rx.recv().await.map(|event| *event)
     }
 
     /// The next event, for a hand-written future or poll loop; `Ready(None)` after
@@ -90,7 +93,7 @@ impl Events {
         if let Some(event) = self.held.pop_front() {
             return Poll::Ready(Some(event));
         }
-        self.rx.poll_recv(cx)
+        self.rx.poll_recv(cx).map(|event| event.map(|event| *event))
     }
 
     /// Waits until the session is online and returns the bound JID; the events read on the
@@ -104,7 +107,7 @@ impl Events {
     /// `Online`.
     pub async fn wait_online(&mut self) -> Result<FullJid, Error> {
         loop {
-            let Some(event) = self.rx.recv().await else {
+            let Some(event) = self.rx.recv().await.map(|event| *event) else {
                 return Err(Error::Ended);
             };
             let online = match &event {
@@ -155,12 +158,12 @@ impl futures_core::Stream for Events {
 /// The task's side: the channel, and the few adapter events that wait for room in it.
 #[derive(Debug)]
 pub(crate) struct Outbox {
-    tx: mpsc::Sender<Event>,
+    tx: mpsc::Sender<Box<Event>>,
     queue: VecDeque<Event>,
 }
 
 impl Outbox {
-    pub(crate) fn new(tx: mpsc::Sender<Event>) -> Self {
+    pub(crate) fn new(tx: mpsc::Sender<Box<Event>>) -> Self {
         Outbox {
             tx,
             queue: VecDeque::new(),
@@ -176,10 +179,10 @@ impl Outbox {
     /// Nobody listening is not an error: the events are dropped and the session goes on.
     pub(crate) fn flush(&mut self) -> bool {
         while let Some(event) = self.queue.pop_front() {
-            match self.tx.try_send(event) {
+            match self.tx.try_send(Box::new(event)) {
                 Ok(()) => {}
                 Err(TrySendError::Full(event)) => {
-                    self.queue.push_front(event);
+                    self.queue.push_front(*event);
                     return false;
                 }
                 Err(TrySendError::Closed(_)) => self.queue.clear(),
