@@ -44,8 +44,8 @@ fn main() {
     let mut ws = String::new();
     let server: Box<dyn RealServer> = match kind.as_str() {
         "prosody" if websocket => {
-            let server = Prosody::start_with_websocket(&accounts, subscribed)
-                .unwrap_or_else(|e| fail(&e));
+            let server =
+                Prosody::start_with_websocket(&accounts, subscribed).unwrap_or_else(|e| fail(&e));
             ws = format!(" ws={}", server.websocket_url(false).unwrap_or_default());
             Box::new(server)
         }
