@@ -1,8 +1,8 @@
 //! The [`Client`]: the whole public API of a session in one place, each method a few lines
 //! that hand over to the state machine in `session/`.
 
+use crate::Instant;
 use std::fmt;
-use std::time::Instant;
 
 use jid::{BareJid, FullJid, Jid};
 use minidom::Element;

@@ -3,7 +3,7 @@
 //! This crate contains no networking code and never reads the clock. It takes the bytes
 //! your transport read and the commands your application gives, and hands back the bytes
 //! to write, [`Action`]s for the transport (start TLS, close) and [`Event`]s for the
-//! application. Time comes in as a `now: Instant` argument; randomness (SCRAM nonces,
+//! application. Time comes in as a `now` argument (an [`Instant`]); randomness (SCRAM nonces,
 //! stanza ids) from an [`Entropy`] you inject. Adapters bind it to tokio or blocking
 //! sockets; you can bind it to anything else, fuzz it, or drive it from a test with a
 //! virtual clock.
@@ -187,6 +187,19 @@ pub use stanza::roster::{Roster, RosterItem, Subscription};
 pub use stanza::sm::Resumption;
 pub use xml::tree::{ElementRef, NodeRef, Stanza};
 pub use xml::{Limit, Limits};
+
+/// The instant every `now` argument takes and [`Client::poll_timeout`] returns:
+/// `std::time::Instant` on every target but `wasm32-unknown-unknown`, where std cannot read
+/// a clock (`Instant::now` panics there) and `web_time::Instant` (the browser's
+/// `performance.now()`, the same API) stands in, as in quinn-proto. Name it as
+/// `herald_core::Instant` and one program builds for both.
+#[cfg(not(all(target_arch = "wasm32", target_os = "unknown")))]
+pub use std::time::Instant;
+/// The instant every `now` argument takes and [`Client::poll_timeout`] returns:
+/// `web_time::Instant` here on `wasm32-unknown-unknown` (std cannot read a clock in a
+/// browser), `std::time::Instant` on every other target.
+#[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
+pub use web_time::Instant;
 
 /// Re-exported so applications use the same `minidom` and `jid` as the core.
 pub use {jid, minidom};

@@ -1,6 +1,6 @@
 //! The core's timers: a tiny table keyed by [`Timer`]. `handle_timeout` fires what is due.
 
-use std::time::Instant;
+use crate::Instant;
 
 /// What a timer is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

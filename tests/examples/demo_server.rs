@@ -4,12 +4,14 @@
 //!
 //! ```text
 //! cargo run -p herald-tests --example demo_server -- \
-//!     [prosody|ejabberd] [--empty-rosters] [user:password ...]
+//!     [prosody|ejabberd] [--websocket] [--empty-rosters] [user:password ...]
 //! ```
 //!
 //! Prints one line `port=PORT ca=CA_PEM dir=DIR` on stdout once the server accepts
-//! connections; the server is stopped when stdin reaches end of file (or on SIGTERM/SIGINT,
-//! which stop the whole process group).
+//! connections, with ` ws=URL` after it with `--websocket` (Prosody's mod_websocket on a
+//! loopback HTTP port, `ws://`, for the browser demo `scripts/demo-web`); the server is
+//! stopped when stdin reaches end of file (or on SIGTERM/SIGINT, which stop the whole
+//! process group).
 
 use std::io::{BufRead, Write};
 
@@ -18,6 +20,7 @@ use herald_testkit::real::{Ejabberd, Prosody, RealServer};
 fn main() {
     let mut args = std::env::args().skip(1).peekable();
     let kind = args.next().unwrap_or_else(|| "prosody".to_string());
+    let websocket = args.next_if(|a| a == "--websocket").is_some();
     let subscribed = args.next_if(|a| a == "--empty-rosters").is_none();
     let mut accounts: Vec<(String, String)> = args
         .map(|a| match a.split_once(':') {
@@ -38,7 +41,15 @@ fn main() {
         .iter()
         .map(|(u, p)| (u.as_str(), p.as_str()))
         .collect();
+    let mut ws = String::new();
     let server: Box<dyn RealServer> = match kind.as_str() {
+        "prosody" if websocket => {
+            let server =
+                Prosody::start_with_websocket(&accounts, subscribed).unwrap_or_else(|e| fail(&e));
+            ws = format!(" ws={}", server.websocket_url(false).unwrap_or_default());
+            Box::new(server)
+        }
+        _ if websocket => fail("--websocket needs prosody"),
         "prosody" => {
             Box::new(Prosody::start_with(&accounts, subscribed).unwrap_or_else(|e| fail(&e)))
         }
@@ -53,7 +64,7 @@ fn main() {
         .map(|p| p.display().to_string())
         .unwrap_or_default();
     println!(
-        "port={} ca={} dir={dir}",
+        "port={} ca={} dir={dir}{ws}",
         server.port(),
         server.ca_pem_path().display()
     );

@@ -38,7 +38,7 @@ mod login;
 mod online;
 mod state;
 
-use std::time::Instant;
+use crate::Instant;
 
 use jid::{BareJid, FullJid, Jid};
 use minidom::Element;

@@ -4,7 +4,7 @@
 //! From binding on, the session's data exists (roster, contacts, subscriptions): a stanza
 //! that arrives before our IQ's answer is handled as it would be online.
 
-use std::time::Instant;
+use crate::Instant;
 
 use jid::FullJid;
 use minidom::Element;

@@ -16,8 +16,8 @@ mod subscriptions;
 pub(crate) use roster::request_roster;
 pub(crate) use sm::Sm;
 
+use crate::Instant;
 use std::collections::BTreeMap;
-use std::time::Instant;
 
 use jid::{BareJid, FullJid};
 

@@ -3,7 +3,7 @@
 //! lost connection leaves for resumption. The outbound counter lives in the outbox
 //! ([`Acks`]): every stanza written goes through it.
 
-use std::time::Instant;
+use crate::Instant;
 
 use jid::FullJid;
 

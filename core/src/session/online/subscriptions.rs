@@ -12,8 +12,8 @@
 //!
 //! [`Timeouts::subscription_window`]: crate::Timeouts::subscription_window
 
+use crate::Instant;
 use std::collections::VecDeque;
-use std::time::Instant;
 
 use jid::{BareJid, Jid};
 
