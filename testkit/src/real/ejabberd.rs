@@ -143,11 +143,11 @@ impl Ejabberd {
         };
         server.launch()?;
         for (user, password) in accounts {
-            server.ctl(&["register", user, DOMAIN, password])?;
+            server.ctl_when_ready(&["register", user, DOMAIN, password])?;
         }
         for (user, _) in accounts.iter().filter(|_| subscribed) {
             for (contact, _) in accounts.iter().filter(|(c, _)| c != user) {
-                server.ctl(&[
+                server.ctl_when_ready(&[
                     "add_rosteritem",
                     user,
                     DOMAIN,
@@ -179,6 +179,24 @@ impl Ejabberd {
             .args(args);
         run_command(cmd, &self.dir.path().join("ejabberdctl.out"))
             .map_err(|e| format!("{e}\n{}", self.log_tail()))
+    }
+
+    /// Like [`ctl`](Self::ctl), retried for up to 60 s while the node is still creating its
+    /// tables (`no_exists`: the ports can accept before the `passwd` table exists, seen when
+    /// two ejabberds start at once on a busy machine) or not yet reachable (`nodedown`).
+    fn ctl_when_ready(&self, args: &[&str]) -> Result<String, String> {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            match self.ctl(args) {
+                Err(e)
+                    if (e.contains("no_exists") || e.contains("nodedown"))
+                        && Instant::now() < deadline =>
+                {
+                    sleep(Duration::from_millis(250));
+                }
+                other => return other,
+            }
+        }
     }
 
     fn launch(&mut self) -> Result<(), String> {
