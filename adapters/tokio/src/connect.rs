@@ -36,23 +36,38 @@ pub(crate) async fn open(
     tls: &TlsConfigs,
     step: Duration,
 ) -> Result<(Conn, Transport), OpenError> {
-    let connect = TcpStream::connect((target.host.as_str(), target.port));
-    let tcp = match tokio::time::timeout(step, connect).await {
-        Ok(Ok(tcp)) => tcp,
-        Ok(Err(e)) => return Err(OpenError::Unreachable(e.to_string())),
-        Err(_) => return Err(OpenError::Unreachable("timed out".into())),
-    };
-    // Login is a string of small round trips: Nagle would add a delay to each.
-    let _ = tcp.set_nodelay(true);
-    let conn = Conn::Plain(tcp);
+    let conn = tcp(&target.host, target.port, step).await?;
     if !target.direct_tls {
         return Ok((conn, Transport::Plain));
     }
-    match tokio::time::timeout(step, conn.upgrade(tls.direct.clone(), server_name)).await {
-        Ok(Ok(conn)) => {
-            let binding = conn.channel_binding();
-            Ok((conn, Transport::DirectTls(binding)))
+    let conn = handshake(conn, tls.direct.clone(), server_name, step).await?;
+    let binding = conn.channel_binding();
+    Ok((conn, Transport::DirectTls(binding)))
+}
+
+/// TCP to `host`:`port`, bounded by `step`, Nagle off (a login is a string of small round
+/// trips: Nagle would add a delay to each).
+pub(crate) async fn tcp(host: &str, port: u16, step: Duration) -> Result<Conn, OpenError> {
+    match tokio::time::timeout(step, TcpStream::connect((host, port))).await {
+        Ok(Ok(tcp)) => {
+            let _ = tcp.set_nodelay(true);
+            Ok(Conn::Plain(tcp))
         }
+        Ok(Err(e)) => Err(OpenError::Unreachable(e.to_string())),
+        Err(_) => Err(OpenError::Unreachable("timed out".into())),
+    }
+}
+
+/// The TLS handshake on a plain socket, bounded by `step`: a certificate or alert failure is
+/// [`OpenError::Tls`] (never retried), anything else network trouble.
+pub(crate) async fn handshake(
+    conn: Conn,
+    config: Arc<ClientConfig>,
+    server_name: &str,
+    step: Duration,
+) -> Result<Conn, OpenError> {
+    match tokio::time::timeout(step, conn.upgrade(config, server_name)).await {
+        Ok(Ok(conn)) => Ok(conn),
         Ok(Err(e)) => Err(match handshake_failure(&e) {
             Some(message) => OpenError::Tls(message),
             None => OpenError::Unreachable(format!("TLS handshake: {e}")),

@@ -9,15 +9,14 @@ use futures_util::{SinkExt, StreamExt};
 use herald_core::{Action, Client, DisconnectReason, Transport};
 use herald_io::WsUrl;
 use herald_io::supervisor::{EndReason, Next};
-use herald_io::tls::{TlsConfigs, handshake_failure};
+use herald_io::tls::TlsConfigs;
 use herald_io::trace::{DRIVER_TARGET, SESSION_TARGET, XmlTrace};
-use tokio::net::TcpStream;
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
 
-use crate::connect::{Conn, OpenError};
+use crate::connect::{Conn, OpenError, handshake, tcp};
 use crate::driver::Driver;
 use crate::session::{Delivery, feed};
 
@@ -34,26 +33,9 @@ pub(crate) async fn open(
     tls: &TlsConfigs,
     step: Duration,
 ) -> Result<(Ws, Transport), OpenError> {
-    let connect = TcpStream::connect((url.host.as_str(), url.port));
-    let tcp = match tokio::time::timeout(step, connect).await {
-        Ok(Ok(tcp)) => tcp,
-        Ok(Err(e)) => return Err(OpenError::Unreachable(e.to_string())),
-        Err(_) => return Err(OpenError::Unreachable("timed out".into())),
-    };
-    let _ = tcp.set_nodelay(true);
-    let mut conn = Conn::Plain(tcp);
+    let mut conn = tcp(&url.host, url.port, step).await?;
     if url.secure {
-        let upgrade = conn.upgrade(tls.starttls.clone(), &url.host);
-        conn = match tokio::time::timeout(step, upgrade).await {
-            Ok(Ok(conn)) => conn,
-            Ok(Err(e)) => {
-                return Err(match handshake_failure(&e) {
-                    Some(message) => OpenError::Tls(message),
-                    None => OpenError::Unreachable(format!("TLS handshake: {e}")),
-                });
-            }
-            Err(_) => return Err(OpenError::Unreachable("the TLS handshake timed out".into())),
-        };
+        conn = handshake(conn, tls.starttls.clone(), &url.host, step).await?;
     }
     let mut request = raw
         .into_client_request()
