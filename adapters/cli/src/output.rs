@@ -2,7 +2,7 @@
 
 use std::io::Write;
 
-use herald_core::{DisconnectReason, Event as CoreEvent, Roster, RosterItem};
+use herald_core::DisconnectReason;
 use herald_std::Event;
 use serde_json::{Value, json};
 
@@ -14,15 +14,12 @@ pub(crate) fn emit(value: &Value) {
     let _ = out.flush();
 }
 
-/// An `error` event.
-pub(crate) fn error(message: &str) -> Value {
-    json!({ "event": "error", "message": message })
-}
+pub(crate) use herald_json::{error, roster};
 
 /// The JSON for a session event; `None` for events the interface does not show.
 pub(crate) fn event(event: &Event) -> Option<Value> {
     Some(match event {
-        Event::Core(core) => core_event(core)?,
+        Event::Core(core) => herald_json::event(core)?,
         Event::Reconnecting { attempt, delay } => json!({
             "event": "reconnecting",
             "attempt": attempt,
@@ -31,140 +28,6 @@ pub(crate) fn event(event: &Event) -> Option<Value> {
         Event::CommandFailed { error: e } => error(&e.to_string()),
         _ => return None,
     })
-}
-
-fn core_event(event: &CoreEvent) -> Option<Value> {
-    Some(match event {
-        CoreEvent::StateChanged(state) => json!({ "event": "state", "state": state.name() }),
-        CoreEvent::Online { jid } => json!({ "event": "online", "jid": jid.to_string() }),
-        CoreEvent::PresenceSent { presence, status } => json!({
-            "event": "presence_sent",
-            "presence": presence.name(),
-            "status": status,
-        }),
-        CoreEvent::Presence(p) => json!({
-            "event": "presence",
-            "from": p.from.to_string(),
-            "user": p.user(),
-            "domain": p.domain(),
-            "resource": p.resource(),
-            "availability": p.availability.name(),
-            "show": p.show,
-            "status": p.status,
-            "priority": p.priority,
-        }),
-        CoreEvent::PresenceError {
-            from,
-            condition,
-            text,
-        } => json!({
-            "event": "presence_error",
-            "from": from.as_ref().map(|j| j.to_string()),
-            "condition": condition,
-            "text": text,
-        }),
-        CoreEvent::Roster { roster, .. } => self::roster(roster),
-        CoreEvent::RosterUnavailable { condition } => json!({
-            "event": "roster_unavailable",
-            "condition": condition,
-        }),
-        CoreEvent::RosterPush {
-            change,
-            item,
-            version,
-        } => {
-            let mut value = item_json(item);
-            value["event"] = "roster_push".into();
-            value["change"] = change.as_str().into();
-            value["version"] = json!(version);
-            value
-        }
-        CoreEvent::RosterEditFailed { jid, condition } => json!({
-            "event": "roster_edit_failed",
-            "jid": jid.to_string(),
-            "condition": condition,
-        }),
-        CoreEvent::SubscriptionRequest { from } => {
-            json!({ "event": "subscription_request", "from": from.to_string() })
-        }
-        CoreEvent::SubscriptionAnswered { from, approved } => json!({
-            "event": "subscription_answered",
-            "from": from.to_string(),
-            "approved": approved,
-        }),
-        CoreEvent::SubscriptionLeftPending { from } => {
-            json!({ "event": "subscription_left_pending", "from": from.to_string() })
-        }
-        CoreEvent::FastTokenUpdated => json!({ "event": "fast_token_updated" }),
-        CoreEvent::Resumed { resent } => json!({ "event": "resumed", "resent": resent }),
-        CoreEvent::StanzasLost { count, ids } => {
-            json!({ "event": "stanzas_lost", "count": count, "ids": ids })
-        }
-        CoreEvent::Subscribed { from } => {
-            json!({ "event": "subscribed", "from": from.to_string() })
-        }
-        CoreEvent::Unsubscribed { from } => {
-            json!({ "event": "unsubscribed", "from": from.to_string() })
-        }
-        CoreEvent::ContactUnsubscribed { from } => {
-            json!({ "event": "contact_unsubscribed", "from": from.to_string() })
-        }
-        CoreEvent::Disconnected { reason } => json!({
-            "event": "disconnected",
-            "reason": reason.to_string(),
-            "code": reason_code(reason),
-        }),
-        _ => return None,
-    })
-}
-
-/// A `roster` event: every item, in JID order, and the roster version.
-pub(crate) fn roster(roster: &Roster) -> Value {
-    json!({
-        "event": "roster",
-        "items": roster.items.values().map(item_json).collect::<Vec<_>>(),
-        "version": roster.version,
-    })
-}
-
-/// One roster item: `jid`, `name` (null when unnamed), `groups`, `subscription`
-/// (none|to|from|both, or remove in a removal push), `pending_out` (our request awaits an
-/// answer), `approved` (pre-approved).
-fn item_json(item: &RosterItem) -> Value {
-    json!({
-        "jid": item.jid.to_string(),
-        "name": item.name,
-        "groups": item.groups,
-        "subscription": item.subscription.as_str(),
-        "pending_out": item.pending_out,
-        "approved": item.approved,
-    })
-}
-
-/// A stable machine-readable name for the reason.
-fn reason_code(reason: &DisconnectReason) -> &'static str {
-    match reason {
-        DisconnectReason::LocalClose => "local_close",
-        DisconnectReason::ServerClosed => "server_closed",
-        DisconnectReason::Eof => "eof",
-        DisconnectReason::StreamError { .. } => "stream_error",
-        DisconnectReason::SeeOtherHost { .. } => "see_other_host",
-        DisconnectReason::AuthFailed { .. } => "auth_failed",
-        DisconnectReason::Scram { .. } => "scram_failed",
-        DisconnectReason::NoAcceptableMechanism { .. } => "no_acceptable_mechanism",
-        DisconnectReason::TlsNotOffered => "tls_not_offered",
-        DisconnectReason::StartTlsRefused => "starttls_refused",
-        DisconnectReason::TlsFailed { .. } => "tls_failed",
-        DisconnectReason::TlsInjection => "tls_injection",
-        DisconnectReason::MalformedXml { .. } => "malformed_xml",
-        DisconnectReason::LimitExceeded(_) => "limit_exceeded",
-        DisconnectReason::PeerMisbehaved(_) => "protocol_violation",
-        DisconnectReason::BindFailed { .. } => "bind_failed",
-        DisconnectReason::SessionFailed { .. } => "session_failed",
-        DisconnectReason::Timeout(_) => "timeout",
-        DisconnectReason::LinkDead => "link_dead",
-        _ => "other",
-    }
 }
 
 /// The exit status for a session that ended for `reason`.
@@ -184,7 +47,7 @@ pub(crate) fn exit_code(reason: &DisconnectReason) -> u8 {
 mod tests {
     use super::*;
     use herald_core::jid::BareJid;
-    use herald_core::{RosterChange, Subscription};
+    use herald_core::{Event as CoreEvent, Roster, RosterChange, RosterItem, Subscription};
 
     fn jid(s: &str) -> BareJid {
         BareJid::new(s).unwrap()
