@@ -2,7 +2,6 @@
 
 use std::io::Write;
 
-use herald_core::DisconnectReason;
 use herald_std::Event;
 use serde_json::{Value, json};
 
@@ -30,18 +29,7 @@ pub(crate) fn event(event: &Event) -> Option<Value> {
     })
 }
 
-/// The exit status for a session that ended for `reason`.
-pub(crate) fn exit_code(reason: &DisconnectReason) -> u8 {
-    match reason {
-        DisconnectReason::LocalClose => 0,
-        r if r.is_auth_failure() => 1,
-        DisconnectReason::TlsFailed { .. }
-        | DisconnectReason::TlsInjection
-        | DisconnectReason::TlsNotOffered
-        | DisconnectReason::StartTlsRefused => 3,
-        _ => 4,
-    }
-}
+pub(crate) use herald_json::exit_status as exit_code;
 
 #[cfg(test)]
 mod tests {

@@ -121,6 +121,20 @@ fn item_json(item: &RosterItem) -> Value {
     })
 }
 
+/// The `herald` CLI's exit status for a session that ended for `reason`: 0 closed by us,
+/// 1 authentication failed, 3 TLS (or the certificate) failed, 4 anything else.
+pub fn exit_status(reason: &DisconnectReason) -> u8 {
+    match reason {
+        DisconnectReason::LocalClose => 0,
+        r if r.is_auth_failure() => 1,
+        DisconnectReason::TlsFailed { .. }
+        | DisconnectReason::TlsInjection
+        | DisconnectReason::TlsNotOffered
+        | DisconnectReason::StartTlsRefused => 3,
+        _ => 4,
+    }
+}
+
 /// A stable machine-readable name for the reason.
 pub fn reason_code(reason: &DisconnectReason) -> &'static str {
     match reason {
