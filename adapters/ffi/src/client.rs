@@ -138,7 +138,11 @@ fn config(c: &herald_config) -> Result<(Config, Box<dyn Entropy>)> {
         HERALD_SUBSCRIPTIONS_DENY => SubscriptionPolicy::Deny,
         HERALD_SUBSCRIPTIONS_ACCEPT => SubscriptionPolicy::Accept,
         HERALD_SUBSCRIPTIONS_ASK => SubscriptionPolicy::Ask,
-        other => return Err(Error::invalid(format!("subscriptions {other} is not 0 to 2"))),
+        other => {
+            return Err(Error::invalid(format!(
+                "subscriptions {other} is not 0 to 2"
+            )));
+        }
     };
     config.timeouts.subscription_window = Duration::from_millis(c.subscription_window_ms);
     let entropy: Box<dyn Entropy> = match (c.entropy_source, c.entropy) {
@@ -149,7 +153,11 @@ fn config(c: &herald_config) -> Result<(Config, Box<dyn Entropy>)> {
             ctx: c.entropy_ctx,
         }),
         (HERALD_ENTROPY_CALLBACK, None) => return Err(Error::null("config.entropy")),
-        (other, _) => return Err(Error::invalid(format!("entropy_source {other} is not 0 to 2"))),
+        (other, _) => {
+            return Err(Error::invalid(format!(
+                "entropy_source {other} is not 0 to 2"
+            )));
+        }
     };
     Ok((config, entropy))
 }
@@ -175,8 +183,8 @@ pub extern "C" fn herald_client_new(
         // SAFETY: non-null; the caller promises a readable, initialised herald_config.
         let c = unsafe { &*config };
         let (config, entropy) = self::config(c)?;
-        let core =
-            Client::new(config, entropy).map_err(|e| Error::new(HERALD_ERR_CONFIG, e.to_string()))?;
+        let core = Client::new(config, entropy)
+            .map_err(|e| Error::new(HERALD_ERR_CONFIG, e.to_string()))?;
         let client = Box::new(herald_client {
             core,
             // The one reading of a clock in this library: only to anchor the caller's.
@@ -240,7 +248,11 @@ pub extern "C" fn herald_get_state(client: *mut herald_client, state: *mut i32) 
 #[unsafe(no_mangle)]
 pub extern "C" fn herald_get_presence(client: *mut herald_client, presence: *mut i32) -> i32 {
     with_client(client, |c| {
-        write_out(presence, i32::from(c.core.presence().as_number()), "presence")?;
+        write_out(
+            presence,
+            i32::from(c.core.presence().as_number()),
+            "presence",
+        )?;
         Ok(HERALD_OK)
     })
 }
@@ -270,6 +282,10 @@ pub extern "C" fn herald_get_bound_jid(client: *mut herald_client, jid: *mut her
         let bound = c.core.bound_jid().map(|j| j.to_string());
         let s = herald_client::hand_out(&mut c.getter_text, bound.as_deref().unwrap_or(""));
         write_out(jid, s, "jid")?;
-        Ok(if bound.is_some() { HERALD_READY } else { HERALD_OK })
+        Ok(if bound.is_some() {
+            HERALD_READY
+        } else {
+            HERALD_OK
+        })
     })
 }

@@ -169,7 +169,10 @@ impl EventStore {
                 out.jid = jid(item.jid.as_str());
                 out.code = herald_client::hand_out(&mut self.code, change.as_str());
             }
-            Event::RosterEditFailed { jid: item, condition } => {
+            Event::RosterEditFailed {
+                jid: item,
+                condition,
+            } => {
                 out.kind = HERALD_EVENT_ROSTER_EDIT_FAILED;
                 out.jid = jid(item.as_str());
                 out.code = herald_client::hand_out(&mut self.code, condition);
@@ -214,7 +217,8 @@ impl EventStore {
             }
             Event::Disconnected { reason } => {
                 out.kind = HERALD_EVENT_DISCONNECTED;
-                out.code = herald_client::hand_out(&mut self.code, herald_json::reason_code(reason));
+                out.code =
+                    herald_client::hand_out(&mut self.code, herald_json::reason_code(reason));
                 out.text = herald_client::hand_out(&mut self.text, &reason.to_string());
                 out.end = i32::from(herald_json::exit_status(reason));
                 out.flag = reason.should_reconnect();

@@ -50,9 +50,7 @@ pub extern "C" fn herald_handle_timeout(client: *mut herald_client, now_ms: u64)
 }
 
 /// Reads the caller's channel-binding struct; null means none.
-pub(crate) fn channel_binding(
-    cb: *const herald_channel_binding,
-) -> Result<Option<ChannelBinding>> {
+pub(crate) fn channel_binding(cb: *const herald_channel_binding) -> Result<Option<ChannelBinding>> {
     if cb.is_null() {
         return Ok(None);
     }
@@ -64,7 +62,10 @@ pub(crate) fn channel_binding(
     };
     let binding = ChannelBinding {
         tls_exporter: field(cb.tls_exporter, "channel_binding.tls_exporter")?,
-        tls_server_end_point: field(cb.tls_server_end_point, "channel_binding.tls_server_end_point")?,
+        tls_server_end_point: field(
+            cb.tls_server_end_point,
+            "channel_binding.tls_server_end_point",
+        )?,
         tls_unique: field(cb.tls_unique, "channel_binding.tls_unique")?,
     };
     let any = binding.tls_exporter.is_some()

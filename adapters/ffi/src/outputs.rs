@@ -42,7 +42,10 @@ pub extern "C" fn herald_poll_transmit(
         if capacity == 0 {
             return Err(Error::new(
                 HERALD_ERR_BUFFER_TOO_SMALL,
-                format!("{} bytes wait but the buffer has room for none", waiting.len()),
+                format!(
+                    "{} bytes wait but the buffer has room for none",
+                    waiting.len()
+                ),
             ));
         }
         let n = waiting.len().min(capacity);
@@ -59,7 +62,10 @@ pub extern "C" fn herald_poll_transmit(
 /// The next action for the transport into `*action`: `HERALD_READY` when there was one,
 /// `HERALD_OK` when none. Its string is valid until the next `herald_poll_action`.
 #[unsafe(no_mangle)]
-pub extern "C" fn herald_poll_action(client: *mut herald_client, action: *mut herald_action) -> i32 {
+pub extern "C" fn herald_poll_action(
+    client: *mut herald_client,
+    action: *mut herald_action,
+) -> i32 {
     with_client(client, |c| {
         if action.is_null() {
             return Err(Error::null("action"));
