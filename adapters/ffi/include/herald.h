@@ -297,8 +297,8 @@ typedef struct herald_action {
 typedef struct herald_event {
   // `HERALD_EVENT_*`.
   int32_t kind;
-  // The event as one JSON object, as the `herald` CLI prints it (`{"event":"online",
-  // ...}`); empty for `HERALD_EVENT_STANZA`.
+  // The event as one JSON object, the line the `herald` CLI prints for it (an `"event"`
+  // key names it; keys come in alphabetical order); empty for `HERALD_EVENT_STANZA`.
   struct herald_str json;
   // The JID the event is about (see each kind).
   struct herald_str jid;

@@ -63,8 +63,8 @@ pub const HERALD_EVENT_DISCONNECTED: i32 = 20;
 pub struct herald_event {
     /// `HERALD_EVENT_*`.
     pub kind: i32,
-    /// The event as one JSON object, as the `herald` CLI prints it (`{"event":"online",
-    /// ...}`); empty for `HERALD_EVENT_STANZA`.
+    /// The event as one JSON object, the line the `herald` CLI prints for it (an `"event"`
+    /// key names it; keys come in alphabetical order); empty for `HERALD_EVENT_STANZA`.
     pub json: herald_str,
     /// The JID the event is about (see each kind).
     pub jid: herald_str,
