@@ -11,7 +11,8 @@
 // An event the library has no kind number for yet (its JSON still says what it is).
 #define HERALD_EVENT_OTHER 0
 
-// The session moved to `state` (`code` holds its name, e.g. `"connecting"`).
+// The session moved to `state` (`code` holds its name, e.g. `"connecting"`; for
+// `HERALD_STATE_AUTHENTICATING`, `text` is the SASL mechanism, e.g. `"SCRAM-SHA-1-PLUS"`).
 #define HERALD_EVENT_STATE 1
 
 // Logged in as `jid` (the bound full JID); the initial presence went out.

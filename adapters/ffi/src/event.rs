@@ -4,14 +4,15 @@
 
 #![allow(non_camel_case_types)]
 
-use herald_core::{Event, Presence};
+use herald_core::{Event, Presence, SessionState};
 
 use crate::client::{herald_client, state_number};
 use crate::types::herald_str;
 
 /// An event the library has no kind number for yet (its JSON still says what it is).
 pub const HERALD_EVENT_OTHER: i32 = 0;
-/// The session moved to `state` (`code` holds its name, e.g. `"connecting"`).
+/// The session moved to `state` (`code` holds its name, e.g. `"connecting"`; for
+/// `HERALD_STATE_AUTHENTICATING`, `text` is the SASL mechanism, e.g. `"SCRAM-SHA-1-PLUS"`).
 pub const HERALD_EVENT_STATE: i32 = 1;
 /// Logged in as `jid` (the bound full JID); the initial presence went out.
 pub const HERALD_EVENT_ONLINE: i32 = 2;
@@ -128,6 +129,9 @@ impl EventStore {
                 out.kind = HERALD_EVENT_STATE;
                 out.state = state_number(state);
                 out.code = herald_client::hand_out(&mut self.code, state.name());
+                if let SessionState::Authenticating { mechanism } = state {
+                    out.text = herald_client::hand_out(&mut self.text, mechanism.as_str());
+                }
             }
             Event::Online { jid: bound } => {
                 out.kind = HERALD_EVENT_ONLINE;
