@@ -11,7 +11,8 @@
 // An event the library has no kind number for yet (its JSON still says what it is).
 #define HERALD_EVENT_OTHER 0
 
-// The session moved to `state` (`code` holds its name, e.g. `"connecting"`).
+// The session moved to `state` (`code` holds its name, e.g. `"connecting"`; for
+// `HERALD_STATE_AUTHENTICATING`, `text` is the SASL mechanism, e.g. `"SCRAM-SHA-1-PLUS"`).
 #define HERALD_EVENT_STATE 1
 
 // Logged in as `jid` (the bound full JID); the initial presence went out.
@@ -297,8 +298,8 @@ typedef struct herald_action {
 typedef struct herald_event {
   // `HERALD_EVENT_*`.
   int32_t kind;
-  // The event as one JSON object, as the `herald` CLI prints it (`{"event":"online",
-  // ...}`); empty for `HERALD_EVENT_STANZA`.
+  // The event as one JSON object, the line the `herald` CLI prints for it (an `"event"`
+  // key names it; keys come in alphabetical order); empty for `HERALD_EVENT_STANZA`.
   struct herald_str json;
   // The JID the event is about (see each kind).
   struct herald_str jid;

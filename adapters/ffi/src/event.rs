@@ -4,14 +4,15 @@
 
 #![allow(non_camel_case_types)]
 
-use herald_core::{Event, Presence};
+use herald_core::{Event, Presence, SessionState};
 
 use crate::client::{herald_client, state_number};
 use crate::types::herald_str;
 
 /// An event the library has no kind number for yet (its JSON still says what it is).
 pub const HERALD_EVENT_OTHER: i32 = 0;
-/// The session moved to `state` (`code` holds its name, e.g. `"connecting"`).
+/// The session moved to `state` (`code` holds its name, e.g. `"connecting"`; for
+/// `HERALD_STATE_AUTHENTICATING`, `text` is the SASL mechanism, e.g. `"SCRAM-SHA-1-PLUS"`).
 pub const HERALD_EVENT_STATE: i32 = 1;
 /// Logged in as `jid` (the bound full JID); the initial presence went out.
 pub const HERALD_EVENT_ONLINE: i32 = 2;
@@ -63,8 +64,8 @@ pub const HERALD_EVENT_DISCONNECTED: i32 = 20;
 pub struct herald_event {
     /// `HERALD_EVENT_*`.
     pub kind: i32,
-    /// The event as one JSON object, as the `herald` CLI prints it (`{"event":"online",
-    /// ...}`); empty for `HERALD_EVENT_STANZA`.
+    /// The event as one JSON object, the line the `herald` CLI prints for it (an `"event"`
+    /// key names it; keys come in alphabetical order); empty for `HERALD_EVENT_STANZA`.
     pub json: herald_str,
     /// The JID the event is about (see each kind).
     pub jid: herald_str,
@@ -128,6 +129,9 @@ impl EventStore {
                 out.kind = HERALD_EVENT_STATE;
                 out.state = state_number(state);
                 out.code = herald_client::hand_out(&mut self.code, state.name());
+                if let SessionState::Authenticating { mechanism } = state {
+                    out.text = herald_client::hand_out(&mut self.text, mechanism.as_str());
+                }
             }
             Event::Online { jid: bound } => {
                 out.kind = HERALD_EVENT_ONLINE;

@@ -58,6 +58,12 @@ fn logs_in_and_changes_presence() {
         Some(&(HERALD_STATE_CONNECTING, "connecting".into()))
     );
     assert_eq!(states.last(), Some(&(HERALD_STATE_ONLINE, "online".into())));
+    let authenticating = wire
+        .events
+        .iter()
+        .find(|e| e.state == HERALD_STATE_AUTHENTICATING)
+        .expect("an authenticating state");
+    assert_eq!(authenticating.text, "SCRAM-SHA-1-PLUS");
 
     let mut state = -1;
     assert_eq!(herald_get_state(c, &mut state), HERALD_OK);
