@@ -14,7 +14,10 @@ use crate::event::{Action, Event, SessionState};
 use crate::outbox::Outbox;
 use crate::sasl::{ChannelBinding, FastToken, ScramCache};
 use crate::session::{Context, Link, Session};
+use crate::stanza::caps::Caps;
+use crate::stanza::caps_cache::CapsCache;
 use crate::stanza::features::FeatureCache;
+use crate::stanza::message::MessageType;
 use crate::stanza::presence::{IncomingPresence, Presence};
 use crate::stanza::roster::Roster;
 use crate::stanza::sm::Resumption;
@@ -121,6 +124,8 @@ impl Client {
                     .filter(|_| config.stream_management)
                     .map(Box::new),
                 credentials,
+                own_caps: config.caps(),
+                caps_cache: config.caps_cache.clone(),
                 config,
                 entropy,
                 out: Outbox::new(id_prefix, max_unacked),
@@ -202,6 +207,19 @@ impl Client {
     /// for the next session's [`Config::roster_cache`]).
     pub fn roster(&self) -> &Roster {
         self.session.roster()
+    }
+
+    /// Whether `jid` supports `feature` (a disco feature such as `urn:xmpp:receipts`), from
+    /// the verified capabilities its presence announced: a full JID asks that resource, a
+    /// bare JID any of its online resources. `None` when nothing is known yet.
+    pub fn supports(&self, jid: &Jid, feature: &str) -> Option<bool> {
+        self.session.data()?.supports(jid, feature, &self.cx)
+    }
+
+    /// The capabilities this client verified (and those of the config): persist it and
+    /// pass it in [`Config::caps_cache`](crate::Config::caps_cache) next time.
+    pub fn caps_cache(&self) -> &CapsCache {
+        &self.cx.caps_cache
     }
 
     /// The latest available presence of each resource of `contact` (cleared when a
@@ -363,6 +381,41 @@ impl Client {
     /// an element XML cannot carry is refused with [`UsageError::InvalidElement`].
     pub fn send(&mut self, now: Instant, stanza: &Element) -> Result<(), UsageError> {
         self.command(now, |s, cx| s.send(stanza, cx))
+    }
+
+    // ----- (C) commands: messages (online) -----
+
+    /// Sends `body` to `to` as a message of type `kind`; returns the message's id (which a
+    /// [`Event::Receipt`] or [`Event::MessageError`] names later). A receipt (XEP-0184) is
+    /// requested when [`Config::receipts`](crate::Config::receipts) is on and the contact's
+    /// capabilities say it answers.
+    pub fn send_message(
+        &mut self,
+        now: Instant,
+        to: &Jid,
+        body: &str,
+        kind: MessageType,
+    ) -> Result<String, UsageError> {
+        self.command(now, |s, cx| s.online()?.send_message(to, body, kind, cx))
+    }
+
+    /// Asks `jid` what the capabilities its presence announced stand for (XEP-0115), for
+    /// [`CapsPolicy::OnDemand`](crate::CapsPolicy::OnDemand). Nothing is sent when they are
+    /// cached or already asked, or when `jid` announced none.
+    pub fn query_caps(&mut self, now: Instant, jid: &Jid) -> Result<(), UsageError> {
+        self.command(now, |s, cx| {
+            let data = s.online()?;
+            let announced: Vec<(Jid, Caps)> = data
+                .contact_presences(&jid.to_bare())
+                .into_iter()
+                .filter(|p| jid.resource().is_none() || p.from == *jid)
+                .filter_map(|p| Some((p.from.clone(), p.caps.clone()?)))
+                .collect();
+            for (from, caps) in announced {
+                data.query_caps(&from, &caps, cx);
+            }
+            Ok(())
+        })
     }
 
     // ----- (C) commands: the roster (online) -----

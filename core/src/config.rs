@@ -6,6 +6,8 @@ use jid::{BareJid, FullJid, Jid};
 
 use crate::error::ConfigError;
 use crate::sasl::{Credentials, FastToken, ScramCache, Secret};
+use crate::stanza::caps::{Caps, DiscoInfo, Identity};
+use crate::stanza::caps_cache::{CapsCache, CapsPolicy};
 use crate::stanza::features::FeatureCache;
 use crate::stanza::presence::Presence;
 use crate::stanza::roster::Roster;
@@ -36,6 +38,36 @@ impl UserAgent {
         }
     }
 }
+
+/// The software name and version a client answers XEP-0092 requests with. No operating
+/// system: that would tell anyone who asks what to attack.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SoftwareVersion {
+    /// The software's name.
+    pub name: String,
+    /// Its version.
+    pub version: String,
+}
+
+impl SoftwareVersion {
+    /// A name and a version.
+    pub fn new(name: impl Into<String>, version: impl Into<String>) -> Self {
+        SoftwareVersion {
+            name: name.into(),
+            version: version.into(),
+        }
+    }
+}
+
+/// The features every Herald client has: service discovery, capabilities, and answering
+/// pings (XEP-0199).
+const BASE_FEATURES: [&str; 4] = [
+    crate::stanza::caps::NS_CAPS,
+    crate::stanza::caps::NS_DISCO_INFO,
+    crate::stanza::caps::NS_DISCO_ITEMS,
+    "urn:xmpp:ping",
+];
 
 /// How the transport is protected, as told to the core by the adapter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -254,6 +286,33 @@ pub struct Config {
     /// client asks for one. Pass the previous client's
     /// [`Client::fast_token`](crate::Client::fast_token). Default none.
     pub fast_token: Option<FastToken>,
+    /// What this client is, for service discovery (XEP-0030) and capabilities
+    /// (XEP-0115): category `client`, a type (`pc`, `phone`, `web`, `bot`, `console`...)
+    /// and a name. Default `client/pc` named `Herald`.
+    pub identity: Identity,
+    /// The software's URI in capabilities (the `node` of `<c/>`). Default
+    /// `https://example.invalid/herald`.
+    pub caps_node: String,
+    /// Features the application handles itself, added to those the core derives from
+    /// what is enabled (see [`Config::disco_info`]). Default none.
+    pub extra_features: Vec<String>,
+    /// Answer XEP-0092 software-version requests with this. Default none: the request gets
+    /// `service-unavailable` and nobody learns what runs here.
+    pub software_version: Option<SoftwareVersion>,
+    /// Message receipts (XEP-0184): answer requests, and ask for one with each message to
+    /// a contact whose capabilities say it answers. Default true.
+    pub receipts: bool,
+    /// Ask the server for carbon copies (XEP-0280) once online, so that messages other
+    /// resources of the account send and receive arrive here too, as
+    /// [`Event::Message`](crate::Event::Message) with a
+    /// [`carbon`](crate::IncomingMessage::carbon) direction. Default false (opt-in).
+    pub carbons: bool,
+    /// When to ask contacts what their capabilities stand for. Default
+    /// [`CapsPolicy::Automatic`].
+    pub caps_policy: CapsPolicy,
+    /// Capabilities verified earlier: pass the previous client's
+    /// [`Client::caps_cache`](crate::Client::caps_cache). Default empty.
+    pub caps_cache: CapsCache,
 }
 
 impl Config {
@@ -291,6 +350,14 @@ impl Config {
             subscription_policy: SubscriptionPolicy::Deny,
             max_open_subscription_requests: 1_000,
             max_tracked_presences: 10_000,
+            identity: Identity::new("client", "pc").with_name("Herald"),
+            caps_node: "https://example.invalid/herald".into(),
+            extra_features: Vec::new(),
+            software_version: None,
+            receipts: true,
+            carbons: false,
+            caps_policy: CapsPolicy::Automatic,
+            caps_cache: CapsCache::new(),
         };
         config.credentials()?;
         Ok(config)
@@ -304,8 +371,51 @@ impl Config {
         self.credentials().map(drop)
     }
 
+    /// What the client answers to disco#info (XEP-0030) and announces as capabilities:
+    /// the [`identity`](Self::identity) and the features of what is enabled (disco,
+    /// caps, ping; receipts; software version) plus the
+    /// [`extra_features`](Self::extra_features).
+    pub fn disco_info(&self) -> DiscoInfo {
+        let mut features: Vec<String> = BASE_FEATURES.iter().map(|f| f.to_string()).collect();
+        if self.receipts {
+            features.push(crate::stanza::message::NS_RECEIPTS.into());
+        }
+        if self.software_version.is_some() {
+            features.push(crate::stanza::version::NS_VERSION.into());
+        }
+        for extra in &self.extra_features {
+            if !features.contains(extra) {
+                features.push(extra.clone());
+            }
+        }
+        features.sort();
+        DiscoInfo::new(vec![self.identity.clone()], features, Vec::new())
+    }
+
+    /// The capabilities every available presence carries: [`disco_info`](Self::disco_info)
+    /// hashed under [`caps_node`](Self::caps_node).
+    pub fn caps(&self) -> Caps {
+        Caps::new(self.caps_node.clone(), &self.disco_info())
+    }
+
     /// What [`Client::new`](crate::Client::new) refuses, credentials aside.
     pub(crate) fn validate(&self) -> Result<(), ConfigError> {
+        self.disco_info()
+            .validate()
+            .map_err(|e| ConfigError::InvalidDiscoInfo(e.to_string()))?;
+        let version = self
+            .software_version
+            .iter()
+            .flat_map(|v| [&v.name, &v.version]);
+        if let Some(ch) = std::iter::once(&self.caps_node)
+            .chain(version)
+            .find_map(|t| crate::xml::invalid_char(t))
+        {
+            return Err(ConfigError::InvalidDiscoInfo(format!(
+                "U+{:04X} cannot appear in XML",
+                u32::from(ch)
+            )));
+        }
         if self.limits.max_stanza_bytes > Limits::MAX_STANZA_BYTES {
             return Err(ConfigError::StanzaLimitTooLarge(
                 self.limits.max_stanza_bytes,

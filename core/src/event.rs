@@ -5,6 +5,7 @@ use jid::{BareJid, FullJid, Jid};
 
 use crate::error::DisconnectReason;
 use crate::sasl::Mechanism;
+use crate::stanza::message::IncomingMessage;
 use crate::stanza::presence::{IncomingPresence, Presence};
 use crate::stanza::roster::{Roster, RosterItem};
 use crate::xml::tree::Stanza;
@@ -210,6 +211,42 @@ pub enum Event {
     /// login used. Persist [`Client::fast_token`](crate::Client::fast_token) (a credential)
     /// for the next login.
     FastTokenUpdated,
+    /// A message with a body or a thread (RFC 6121 section 5): chat, normal, headline or
+    /// groupchat; or a carbon copy (XEP-0280) of one another resource of the account
+    /// received or sent. A requested receipt (XEP-0184) was already answered when
+    /// [`Config::receipts`](crate::Config::receipts) is on.
+    Message(IncomingMessage),
+    /// A message came back with `type='error'`: `id` is the one
+    /// [`Client::send_message`](crate::Client::send_message) returned, if the server kept
+    /// it.
+    MessageError {
+        /// Who answered with the error, if stated.
+        from: Option<Jid>,
+        /// The failed message's id, if the error carries it.
+        id: Option<String>,
+        /// The stanza error condition, e.g. `service-unavailable`.
+        condition: String,
+        /// The error text, if any.
+        text: Option<String>,
+    },
+    /// `from` received our message `id` (XEP-0184).
+    Receipt {
+        /// Who confirms.
+        from: Jid,
+        /// The id [`Client::send_message`](crate::Client::send_message) returned.
+        id: String,
+    },
+    /// A contact's capabilities could not be verified: its disco#info answer did not hash
+    /// to the `ver` it announced, or was malformed. Nothing was cached (XEP-0115 section
+    /// 5.4): the contact's features stay unknown.
+    CapsInvalid {
+        /// Who answered.
+        from: Jid,
+        /// The `ver` it announced.
+        ver: String,
+        /// What was wrong.
+        reason: String,
+    },
     /// Any other stanza (message, IQ, probe, unknown top-level element), as a compact
     /// read-only tree; [`Stanza::to_element`] gives the `minidom` element.
     Stanza(Stanza),

@@ -168,7 +168,8 @@ mod xml;
 
 pub use client::{Client, Transport};
 pub use config::{
-    Config, IqPolicy, IterationBounds, SubscriptionPolicy, Timeouts, TlsPolicy, UserAgent,
+    Config, IqPolicy, IterationBounds, SoftwareVersion, SubscriptionPolicy, Timeouts, TlsPolicy,
+    UserAgent,
 };
 #[cfg(feature = "os-entropy")]
 pub use entropy::OsEntropy;
@@ -181,7 +182,10 @@ pub use event::{Action, Event, RosterChange, SessionState};
 pub use sasl::{
     ChannelBinding, ChannelBindingType, FastToken, Mechanism, ScramCache, ScramError, Secret,
 };
+pub use stanza::caps::{Caps, CapsError, DataForm, DiscoInfo, Identity};
+pub use stanza::caps_cache::{CapsCache, CapsPolicy};
 pub use stanza::features::{FeatureCache, Sasl2Offer};
+pub use stanza::message::{CarbonDirection, Delay, IncomingMessage, MessageType};
 pub use stanza::presence::{IncomingPresence, InvalidPresence, Presence};
 pub use stanza::roster::{Roster, RosterItem, Subscription};
 pub use stanza::sm::Resumption;

@@ -121,6 +121,13 @@ impl Outbox {
         self.stanza_written(start, None);
     }
 
+    /// Like [`Self::write_with`] for a stanza with this `id` (reported if it is lost).
+    pub(crate) fn write_with_id(&mut self, id: &str, write: impl FnOnce(&mut Vec<u8>)) {
+        let start = self.transmit.len();
+        write(&mut self.transmit);
+        self.stanza_written(start, Some(id));
+    }
+
     /// Queues an element from the application, refusing what XML cannot carry (nothing is
     /// queued then).
     pub(crate) fn write_checked(&mut self, el: &Element) -> Result<(), InvalidXml> {

@@ -43,7 +43,7 @@ pub mod xml_in;
 
 pub use contract::{Contract, Drained};
 pub use driver::Driver;
-pub use pair::{Chunking, Pair, Tamper, config_for};
+pub use pair::{Chunking, Pair, Tamper, config_for, without_caps};
 pub use profile::{Reply, ScramTamper, ServerProfile, SessionFeature};
 pub use server::{ScriptedServer, ServerPhase};
 pub use sm_store::{SmSession, SmStore};

@@ -360,10 +360,10 @@ impl Pair {
 
     /// Runs a command (`|c, now| c.set_presence(now, p)`) under the contract's usage rules;
     /// what the client writes goes to the server, without driving.
-    pub fn command(
+    pub fn command<T>(
         &mut self,
-        run: impl FnOnce(&mut Client, Instant) -> Result<(), UsageError>,
-    ) -> Result<(), UsageError> {
+        run: impl FnOnce(&mut Client, Instant) -> Result<T, UsageError>,
+    ) -> Result<T, UsageError> {
         let (result, drained) = self.contract.command(&mut self.client, self.now, run);
         self.forward(drained);
         result
@@ -404,8 +404,17 @@ impl Pair {
         self.drive()
     }
 
-    /// What the client sent since byte offset `mark` of its output, as text.
+    /// What the client sent since byte offset `mark` of its output, as text, without the
+    /// XEP-0115 `<c/>` every available presence carries (the presence rules' tests compare
+    /// the rest; `tests/caps.rs` checks the element, [`client_sent_raw`] keeps it).
+    ///
+    /// [`client_sent_raw`]: Pair::client_sent_raw
     pub fn client_sent_since(&self, mark: usize) -> String {
+        without_caps(&self.client_sent_raw(mark))
+    }
+
+    /// What the client sent since byte offset `mark` of its output, as text, untouched.
+    pub fn client_sent_raw(&self, mark: usize) -> String {
         String::from_utf8_lossy(&self.server.received_bytes[mark..]).into_owned()
     }
 
@@ -415,4 +424,29 @@ impl Pair {
     pub fn mark(&self) -> usize {
         self.server.received_bytes.len()
     }
+}
+
+/// `wire` without its XEP-0115 `<c xmlns='http://jabber.org/protocol/caps' .../>` elements; a
+/// presence left with nothing inside becomes `<presence .../>` again.
+pub fn without_caps(wire: &str) -> String {
+    const START: &str = "<c xmlns='http://jabber.org/protocol/caps'";
+    let mut out = String::with_capacity(wire.len());
+    let mut rest = wire;
+    while let Some(at) = rest.find(START) {
+        out.push_str(&rest[..at]);
+        let tail = &rest[at..];
+        let end = tail.find("/>").map_or(tail.len(), |e| e + 2);
+        rest = &tail[end..];
+        // `<presence ...>` + `</presence>` around nothing else: the empty form.
+        if out.ends_with('>') && rest.starts_with("</presence>") {
+            let open = out.rfind("<presence").expect("a presence around the caps");
+            if !out[open..].contains("></") && out[open..].matches('>').count() == 1 {
+                out.pop();
+                out.push_str("/>");
+                rest = &rest["</presence>".len()..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }

@@ -416,7 +416,7 @@ fn incoming_presence_from_contacts_is_read_leniently() {
 }
 
 #[test]
-fn subscription_requests_are_events_and_messages_reach_the_application_as_stanzas() {
+fn subscription_requests_and_messages_are_events() {
     let mut pair = online_pair();
     pair.server_says(
         "<presence from='bob@localhost' type='subscribe'/>\
@@ -429,14 +429,9 @@ fn subscription_requests_are_events_and_messages_reach_the_application_as_stanza
         other => panic!("{other:?}"),
     }
     match &events[1] {
-        Event::Stanza(el) => {
-            assert_eq!(el.name(), "message");
-            assert_eq!(
-                el.get_child("body", "jabber:client")
-                    .map(|b| b.text())
-                    .as_deref(),
-                Some("hi")
-            );
+        Event::Message(m) => {
+            assert_eq!(m.from.as_str(), "bob@localhost/phone");
+            assert_eq!(m.body.as_deref(), Some("hi"));
         }
         other => panic!("{other:?}"),
     }

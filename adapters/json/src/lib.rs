@@ -4,7 +4,7 @@
 
 #![forbid(unsafe_code)]
 
-use herald_core::{DisconnectReason, Event, Roster, RosterItem};
+use herald_core::{CarbonDirection, DisconnectReason, Event, Roster, RosterItem};
 use serde_json::{Value, json};
 
 /// An `error` event: something the session could not do.
@@ -89,6 +89,41 @@ pub fn event(event: &Event) -> Option<Value> {
         Event::ContactUnsubscribed { from } => {
             json!({ "event": "contact_unsubscribed", "from": from.to_string() })
         }
+        Event::Message(m) => json!({
+            "event": "message",
+            "from": m.from.to_string(),
+            "to": m.to.as_ref().map(|j| j.to_string()),
+            "type": m.kind.as_str(),
+            "body": m.body,
+            "id": m.id,
+            "thread": m.thread,
+            "delay": m.delay.as_ref().map(|d| d.stamp.clone()),
+            "carbon": m.carbon.map(|c| match c {
+                CarbonDirection::Sent => "sent",
+                _ => "received",
+            }),
+        }),
+        Event::MessageError {
+            from,
+            id,
+            condition,
+            text,
+        } => json!({
+            "event": "message_error",
+            "from": from.as_ref().map(|j| j.to_string()),
+            "id": id,
+            "condition": condition,
+            "text": text,
+        }),
+        Event::Receipt { from, id } => {
+            json!({ "event": "receipt", "from": from.to_string(), "id": id })
+        }
+        Event::CapsInvalid { from, ver, reason } => json!({
+            "event": "caps_invalid",
+            "from": from.to_string(),
+            "ver": ver,
+            "reason": reason,
+        }),
         Event::Disconnected { reason } => json!({
             "event": "disconnected",
             "reason": reason.to_string(),

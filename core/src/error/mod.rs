@@ -104,6 +104,10 @@ pub enum ConfigError {
         /// The resumption's JID.
         jid: jid::FullJid,
     },
+    /// The identity, features, caps node or software version cannot be announced: a
+    /// duplicate, a `<` (XEP-0115 section 5.1) or a character XML cannot carry.
+    #[error("service discovery information: {0}")]
+    InvalidDiscoInfo(String),
 }
 
 /// The login step a timeout interrupted.

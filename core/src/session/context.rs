@@ -7,6 +7,8 @@ use crate::entropy::Entropy;
 use crate::error::{DisconnectReason, PeerMisbehaved, StreamErrorCondition};
 use crate::outbox::Outbox;
 use crate::sasl::{ChannelBinding, Credentials, FastToken, ScramCache};
+use crate::stanza::caps::Caps;
+use crate::stanza::caps_cache::CapsCache;
 use crate::stanza::features::FeatureCache;
 use crate::stanza::presence::Presence;
 use crate::stanza::sm::Resumption;
@@ -29,6 +31,10 @@ pub(crate) struct Context {
     /// The account's availability and status, as the application last set them.
     pub(crate) presence: Presence,
     pub(crate) status: String,
+    /// The capabilities every available presence carries (from the config).
+    pub(crate) own_caps: Caps,
+    /// The config's capabilities cache plus what this client verified.
+    pub(crate) caps_cache: CapsCache,
     pub(crate) out: Outbox,
 }
 

@@ -110,6 +110,11 @@ impl Session {
             .unwrap_or_default()
     }
 
+    /// The session's data, once bound.
+    pub(crate) fn data(&self) -> Option<&SessionData> {
+        self.state.bound().1
+    }
+
     pub(crate) fn resumption(&self) -> Option<&Resumption> {
         match &self.state {
             State::Closed(closed) => closed.resumption.as_deref(),
@@ -348,7 +353,7 @@ impl Session {
             online.data.answer_open_requests(cx);
             let priority = cx.config.priority;
             cx.out
-                .write_with(|out| write_own_presence(Presence::Offline, "", priority, out));
+                .write_with(|out| write_own_presence(Presence::Offline, "", priority, None, out));
         }
         cx.out.close_stream();
         self.advance(now, cx, |state, _| {

@@ -25,15 +25,15 @@ pub(crate) const NS_DATA: &str = "jabber:x:data";
 pub(crate) const HASH_SHA1: &str = "sha-1";
 
 /// Most identities [`DiscoInfo::from_query`] accepts.
-pub const MAX_IDENTITIES: usize = 256;
+pub(crate) const MAX_IDENTITIES: usize = 256;
 /// Most features [`DiscoInfo::from_query`] accepts.
-pub const MAX_FEATURES: usize = 1024;
+pub(crate) const MAX_FEATURES: usize = 1024;
 /// Most data forms (`<x xmlns='jabber:x:data'/>`, ignored ones included) in a response.
-pub const MAX_FORMS: usize = 64;
+pub(crate) const MAX_FORMS: usize = 64;
 /// Most fields in one data form.
-pub const MAX_FIELDS: usize = 256;
+pub(crate) const MAX_FIELDS: usize = 256;
 /// Most values in one field.
-pub const MAX_VALUES: usize = 64;
+pub(crate) const MAX_VALUES: usize = 64;
 
 /// One identity of an entity (XEP-0030): what it is, e.g. `client/pc`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -472,6 +472,29 @@ pub(crate) fn write_info_request(id: &str, to: &str, node: Option<&str>, out: &m
         attr("node", node, out);
     }
     out.extend_from_slice(b"/></iq>");
+}
+
+/// Appends the answer to a disco#items `request`: no items (a client has none to offer),
+/// with the request's `node` if it named one.
+pub(crate) fn write_items_result(request: &impl Request, node: Option<&str>, out: &mut Vec<u8>) {
+    out.extend_from_slice(b"<iq");
+    attr("id", request.request_attr("id").unwrap_or_default(), out);
+    if let Some(from) = request.request_attr("from") {
+        attr("to", from, out);
+    }
+    out.extend_from_slice(b" type='result'><query xmlns='http://jabber.org/protocol/disco#items'");
+    if let Some(node) = node {
+        attr("node", node, out);
+    }
+    out.extend_from_slice(b"/></iq>");
+}
+
+/// The `<query/>` of a disco#items request (`<iq type='get'>`), to answer.
+pub(crate) fn items_request(el: &Stanza) -> Option<ElementRef<'_>> {
+    if !el.is("iq", crate::stanza::NS_CLIENT) || el.attr("type") != Some("get") {
+        return None;
+    }
+    el.get_child("query", NS_DISCO_ITEMS)
 }
 
 /// The `<query/>` of a disco#info request (`<iq type='get'>`), to answer.

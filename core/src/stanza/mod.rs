@@ -1,15 +1,11 @@
 //! Stanzas the core reads and writes itself.
 
-// Not wired into the session yet (the lead does): unused, the public types not re-exported.
-#[allow(dead_code, unreachable_pub)]
 pub(crate) mod caps;
+pub(crate) mod caps_cache;
 #[cfg(test)]
 mod caps_tests;
 pub(crate) mod features;
 pub(crate) mod iq;
-// The session does not use messages yet (the lead wires them in): until then their items
-// are unused and the public types not re-exported.
-#[allow(dead_code, unreachable_pub)]
 pub(crate) mod message;
 #[cfg(test)]
 mod message_tests;
@@ -18,6 +14,7 @@ pub(crate) mod roster;
 pub(crate) mod sm;
 #[cfg(test)]
 mod sm_tests;
+pub(crate) mod version;
 
 /// The client stream's default namespace.
 pub(crate) const NS_CLIENT: &str = "jabber:client";

@@ -7,6 +7,7 @@ use jid::Jid;
 use minidom::Element;
 
 use crate::jid_util::parse_jid;
+use crate::stanza::caps::Caps;
 use crate::stanza::{NS_CLIENT, NS_STANZAS, attr_name, condition_and_text};
 use crate::xml::tree::Stanza;
 
@@ -155,15 +156,17 @@ pub(crate) fn write_own_presence(
     presence: Presence,
     status: &str,
     priority: i8,
+    caps: Option<&Caps>,
     out: &mut Vec<u8>,
 ) {
     let show = presence.show();
     let priority = (presence.is_available() && priority != 0).then_some(priority);
+    let caps = caps.filter(|_| presence.is_available());
     out.extend_from_slice(b"<presence");
     if presence == Presence::Offline {
         out.extend_from_slice(b" type='unavailable'");
     }
-    if show.is_none() && status.is_empty() && priority.is_none() {
+    if show.is_none() && status.is_empty() && priority.is_none() && caps.is_none() {
         out.extend_from_slice(b"/>");
         return;
     }
@@ -185,6 +188,9 @@ pub(crate) fn write_own_presence(
         let _ = write!(out, "{priority}");
         out.extend_from_slice(b"</priority>");
     }
+    if let Some(caps) = caps {
+        caps.write(out);
+    }
     out.extend_from_slice(b"</presence>");
 }
 
@@ -202,6 +208,9 @@ pub struct IncomingPresence {
     pub status: String,
     /// The priority, 0 when absent; out-of-range values are clamped, unparsable ones are 0.
     pub priority: i8,
+    /// The capabilities it announced (XEP-0115 `<c/>`), if any: ask
+    /// [`Client::supports`](crate::Client::supports) what they stand for.
+    pub caps: Option<Caps>,
 }
 
 impl IncomingPresence {
@@ -283,6 +292,7 @@ pub(crate) fn classify_presence(el: &Stanza, own_domain: &str) -> PresenceKind {
                         _ => parse_priority(&c.text()),
                     })
                     .unwrap_or(0),
+                caps: Caps::from_presence(el.root()),
             })
         }
         Some(_) => PresenceKind::Other,
@@ -346,7 +356,7 @@ mod tests {
                     let el = build_own_presence(presence, status, priority);
                     crate::xml::write_element(&el, &mut built).unwrap();
                     let mut written = b"x".to_vec();
-                    write_own_presence(presence, status, priority, &mut written);
+                    write_own_presence(presence, status, priority, None, &mut written);
                     assert_eq!(
                         String::from_utf8_lossy(&written[1..]),
                         String::from_utf8_lossy(&built),

@@ -170,22 +170,22 @@ impl Contract {
     /// Runs a command (`connect`, `set_presence`, `close`, `send`, a roster command...),
     /// then a drain. Refused, it must change nothing and make no output; after the end, it
     /// must be refused with the reason the session ended with.
-    pub fn command(
+    pub fn command<T>(
         &mut self,
         client: &mut Client,
         now: Instant,
-        run: impl FnOnce(&mut Client, Instant) -> Result<(), UsageError>,
-    ) -> (Result<(), UsageError>, Drained) {
+        run: impl FnOnce(&mut Client, Instant) -> Result<T, UsageError>,
+    ) -> (Result<T, UsageError>, Drained) {
         self.checked(client, now, false, run)
     }
 
-    fn checked(
+    fn checked<T>(
         &mut self,
         client: &mut Client,
         now: Instant,
         ends_handshake: bool,
-        run: impl FnOnce(&mut Client, Instant) -> Result<(), UsageError>,
-    ) -> (Result<(), UsageError>, Drained) {
+        run: impl FnOnce(&mut Client, Instant) -> Result<T, UsageError>,
+    ) -> (Result<T, UsageError>, Drained) {
         let before = Snapshot::of(client);
         let ended_before = self.ended.is_some();
         let result = run(client, now);
@@ -206,7 +206,7 @@ impl Contract {
                     assert_eq!(error, &UsageError::SessionEnded(reason.clone()));
                 }
             }
-            Ok(()) => assert!(!ended_before, "a command succeeded after the end"),
+            Ok(_) => assert!(!ended_before, "a command succeeded after the end"),
         }
         (result, drained)
     }

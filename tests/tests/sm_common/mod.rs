@@ -117,6 +117,7 @@ pub(crate) fn messages_received(events: &[Event]) -> Vec<String> {
         .iter()
         .filter_map(|e| match e {
             Event::Stanza(s) if s.name() == "message" => s.attr("id").map(str::to_string),
+            Event::Message(m) => m.id.clone(),
             _ => None,
         })
         .collect()

@@ -100,9 +100,9 @@ pub(crate) fn roster_and_presence(cx: &mut Context) -> (Option<String>, Initial)
         id
     });
     let (presence, priority) = (cx.presence, cx.config.priority);
-    let status = &cx.status;
+    let (status, caps) = (&cx.status, &cx.own_caps);
     cx.out
-        .write_with(|out| write_own_presence(presence, status, priority, out));
+        .write_with(|out| write_own_presence(presence, status, priority, Some(caps), out));
     let initial = Initial::Sent {
         presence,
         status: cx.status.clone(),

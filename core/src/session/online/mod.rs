@@ -9,6 +9,8 @@
 //! - `sm`: stream management (XEP-0198): counters, acknowledgements, link checks, and what
 //!   a lost connection leaves for resumption.
 
+mod discovery;
+mod messages;
 mod roster;
 pub(crate) mod sm;
 mod subscriptions;
@@ -19,13 +21,15 @@ pub(crate) use sm::Sm;
 use crate::Instant;
 use std::collections::BTreeMap;
 
-use jid::{BareJid, FullJid};
+use jid::{BareJid, FullJid, Jid};
 
 use crate::config::IqPolicy;
 use crate::event::Event;
 use crate::stanza::NS_CLIENT;
+use crate::stanza::caps::Caps;
 use crate::stanza::features::{Features, NS_STREAM};
 use crate::stanza::iq::{is_ping, result_for, service_unavailable_for};
+use crate::stanza::message::write_carbons_enable;
 use crate::stanza::presence::{
     IncomingPresence, Presence, PresenceKind, classify_presence, write_own_presence,
 };
@@ -76,6 +80,15 @@ impl Online {
         cx.out.push_event(Event::Online {
             jid: self.jid.clone(),
         });
+        let resumed = matches!(self.initial, Initial::Resumed { .. });
+        if cx.config.carbons && !resumed && self.data.pending_carbons.is_none() {
+            // The server keeps a resumed session's carbons: enable them on a new one only.
+            let id = cx.out.next_id();
+            cx.out.write_with(|out| {
+                let _ = write_carbons_enable(&id, out); // our own id: XML carries it
+            });
+            self.data.pending_carbons = Some(id);
+        }
         match std::mem::replace(&mut self.initial, Initial::Due) {
             Initial::Due | Initial::Resend => send_own_presence(cx),
             Initial::Sent { presence, status } => {
@@ -110,6 +123,10 @@ pub(crate) struct SessionData {
     pub(crate) sm: Option<Sm>,
     /// The id of our link-check ping, while its answer is due.
     pending_ping: Option<String>,
+    /// Our capability queries awaiting an answer, by IQ id: whom we asked, for what.
+    caps_queries: BTreeMap<String, (Jid, Caps)>,
+    /// The id of our request for carbons (XEP-0280), while its answer is due.
+    pending_carbons: Option<String>,
 }
 
 impl SessionData {
@@ -179,6 +196,9 @@ impl SessionData {
             match classify_presence(&el, cx.config.jid.domain().as_str()) {
                 PresenceKind::Availability(p) => {
                     self.track_contact(&p, cx.config.max_tracked_presences);
+                    if let Some(caps) = p.caps.as_ref().filter(|_| p.availability.is_available()) {
+                        self.on_caps_announced(&p.from, caps, can_reply, cx);
+                    }
                     cx.out.push_event(Event::Presence(p))
                 }
                 PresenceKind::Error {
@@ -192,6 +212,24 @@ impl SessionData {
                 }),
                 PresenceKind::Other => cx.out.push_event(Event::Stanza(el)),
             }
+            return;
+        }
+        if el.is("message", NS_CLIENT) {
+            return self.on_message(el, can_reply, cx);
+        }
+        if self.on_caps_answer(&el, cx) {
+            return;
+        }
+        if el.is("iq", NS_CLIENT)
+            && matches!(el.attr("type"), Some("result") | Some("error"))
+            && self.pending_carbons.is_some()
+            && el.attr("id") == self.pending_carbons.as_deref()
+        {
+            // Best effort: a server without carbons refuses; messages come as before.
+            self.pending_carbons = None;
+            return;
+        }
+        if self.answer_discovery(&el, can_reply, cx) {
             return;
         }
         if el.is("iq", NS_CLIENT)
@@ -261,11 +299,13 @@ impl SessionData {
                 show,
                 status,
                 priority,
+                caps,
             } = p;
             known.availability = *availability;
             known.show.clone_from(show);
             known.status.clone_from(status);
             known.priority = *priority;
+            known.caps.clone_from(caps);
         } else if self.contacts.len() < max {
             self.contacts.insert(key.to_string(), p.clone());
         }
@@ -275,9 +315,9 @@ impl SessionData {
 /// Sends the account's broadcast presence with the current values.
 pub(crate) fn send_own_presence(cx: &mut Context) {
     let (presence, priority) = (cx.presence, cx.config.priority);
-    let status = &cx.status;
+    let (status, caps) = (&cx.status, &cx.own_caps);
     cx.out
-        .write_with(|out| write_own_presence(presence, status, priority, out));
+        .write_with(|out| write_own_presence(presence, status, priority, Some(caps), out));
     cx.out.push_event(Event::PresenceSent {
         presence,
         status: cx.status.clone(),
