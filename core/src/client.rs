@@ -2,6 +2,7 @@
 //! that hand over to the state machine in `session/`.
 
 use crate::Instant;
+use std::collections::BTreeSet;
 use std::fmt;
 
 use jid::{BareJid, FullJid, Jid};
@@ -50,10 +51,11 @@ pub enum Transport {
 /// - **(A) getters**: [`state`](Self::state), [`is_closed`](Self::is_closed),
 ///   [`is_websocket`](Self::is_websocket),
 ///   [`presence`](Self::presence), [`status`](Self::status),
+///   [`client_active`](Self::client_active),
 ///   [`bound_jid`](Self::bound_jid), [`config`](Self::config),
 ///   [`scram_cache`](Self::scram_cache), [`feature_cache`](Self::feature_cache),
 ///   [`fast_token`](Self::fast_token), [`resumption`](Self::resumption),
-///   [`roster`](Self::roster),
+///   [`roster`](Self::roster), [`blocklist`](Self::blocklist),
 ///   [`contact_presences`](Self::contact_presences),
 ///   [`best_presence`](Self::best_presence).
 /// - **(B) inputs**, each taking `now`: [`handle_input`](Self::handle_input) (or
@@ -65,12 +67,15 @@ pub enum Transport {
 ///   - the account's presence: [`set_presence`](Self::set_presence),
 ///     [`set_status`](Self::set_status), [`change_presence`](Self::change_presence),
 ///     [`send_directed_presence`](Self::send_directed_presence);
+///   - the client state (XEP-0352): [`set_client_active`](Self::set_client_active);
 ///   - stanzas: [`send`](Self::send);
 ///   - the roster: [`add_contact`](Self::add_contact),
 ///     [`update_contact`](Self::update_contact), [`remove_contact`](Self::remove_contact);
 ///   - subscriptions: [`subscribe`](Self::subscribe), [`unsubscribe`](Self::unsubscribe),
 ///     [`approve`](Self::approve), [`deny`](Self::deny), [`cancel`](Self::cancel),
-///     [`probe`](Self::probe).
+///     [`probe`](Self::probe);
+///   - blocking (XEP-0191): [`request_blocklist`](Self::request_blocklist),
+///     [`block`](Self::block), [`unblock`](Self::unblock).
 /// - **(D) outputs**: [`poll_transmit`](Self::poll_transmit) (or
 ///   [`poll_message`](Self::poll_message) on a WebSocket),
 ///   [`poll_action`](Self::poll_action), [`poll_event`](Self::poll_event),
@@ -115,6 +120,7 @@ impl Client {
             cx: Context {
                 presence: config.presence,
                 status: config.status.clone(),
+                client_active: config.client_active,
                 scram_cache: config.scram_cache.clone(),
                 feature_cache: config.feature_cache.clone(),
                 fast_token: config.fast_token.clone(),
@@ -162,6 +168,12 @@ impl Client {
         &self.cx.status
     }
 
+    /// The client state (XEP-0352) as last set: `true` active, `false` inactive (sent or
+    /// not: only a server that offers CSI is told).
+    pub fn client_active(&self) -> bool {
+        self.cx.client_active
+    }
+
     /// The full JID the server bound, from binding until the session ends.
     pub fn bound_jid(&self) -> Option<&FullJid> {
         self.session.bound_jid()
@@ -207,6 +219,14 @@ impl Client {
     /// for the next session's [`Config::roster_cache`]).
     pub fn roster(&self) -> &Roster {
         self.session.roster()
+    }
+
+    /// The block list (XEP-0191) as the server last said it, kept up to date by its pushes:
+    /// `None` until [`request_blocklist`](Self::request_blocklist) was answered (the server
+    /// pushes changes only to resources that asked for the list), and once the session
+    /// ended. At most [`Config::max_blocklist`](crate::Config::max_blocklist) JIDs.
+    pub fn blocklist(&self) -> Option<&BTreeSet<Jid>> {
+        self.session.data()?.blocklist.as_ref()
     }
 
     /// Whether `jid` supports `feature` (a disco feature such as `urn:xmpp:receipts`), from
@@ -372,6 +392,19 @@ impl Client {
         self.command(now, |s, cx| s.send_directed_presence(to, cx))
     }
 
+    /// Sets the client state (XEP-0352 client state indication): `false` when the user is
+    /// not looking (the application went to the background), `true` when they are again.
+    /// Like [`set_presence`](Self::set_presence) it may be called before `connect` or
+    /// during login: the value applies once online. Online, a server that offers CSI is
+    /// told at once with a nonza that stream management does not count; setting the
+    /// current value sends nothing. A new session starts active at the server, so the
+    /// state goes out on entering it only when inactive; a resumed session keeps the state
+    /// the server was told (only a change made since goes out). A server that does not
+    /// offer CSI is told nothing, and that is no error.
+    pub fn set_client_active(&mut self, now: Instant, active: bool) -> Result<(), UsageError> {
+        self.command(now, |s, cx| s.set_client_active(active, cx))
+    }
+
     // ----- (C) commands: stanzas -----
 
     /// Sends a stanza the application built (message, IQ, directed presence).
@@ -396,7 +429,26 @@ impl Client {
         body: &str,
         kind: MessageType,
     ) -> Result<String, UsageError> {
-        self.command(now, |s, cx| s.online()?.send_message(to, body, kind, cx))
+        self.command(now, |s, cx| {
+            s.online()?.send_message(to, body, kind, None, cx)
+        })
+    }
+
+    /// [`send_message`](Self::send_message) with the application's own `id` (non-empty),
+    /// for an adapter or application that names its messages itself.
+    pub fn send_message_with_id(
+        &mut self,
+        now: Instant,
+        to: &Jid,
+        body: &str,
+        kind: MessageType,
+        id: &str,
+    ) -> Result<(), UsageError> {
+        self.command(now, |s, cx| {
+            s.online()?
+                .send_message(to, body, kind, Some(id), cx)
+                .map(drop)
+        })
     }
 
     /// Asks `jid` what the capabilities its presence announced stand for (XEP-0115), for
@@ -451,6 +503,34 @@ impl Client {
             s.online()?.remove_contact(jid, cx);
             Ok(())
         })
+    }
+
+    // ----- (C) commands: blocking (online) -----
+
+    /// Asks the server for the block list (XEP-0191, which advises it right after login):
+    /// [`Event::Blocklist`] answers, or [`Event::BlockingFailed`]. From then on the server
+    /// pushes every change ([`Event::Blocked`], [`Event::Unblocked`]) and
+    /// [`blocklist`](Self::blocklist) follows them.
+    pub fn request_blocklist(&mut self, now: Instant) -> Result<(), UsageError> {
+        self.command(now, |s, cx| {
+            s.online()?.request_blocklist(cx);
+            Ok(())
+        })
+    }
+
+    /// Blocks `jids` (bare, full or domain JIDs): the server drops what they send and
+    /// hides our presence from them. Success is reported by the server's push,
+    /// [`Event::Blocked`] (sent to resources that requested the list), a refusal by
+    /// [`Event::BlockingFailed`]. No JID at all is refused with
+    /// [`UsageError::NothingToBlock`].
+    pub fn block(&mut self, now: Instant, jids: &[Jid]) -> Result<(), UsageError> {
+        self.command(now, |s, cx| s.online()?.change_blocking(true, jids, cx))
+    }
+
+    /// Unblocks `jids`; with none, every blocked JID (XEP-0191 section 3.5). Reported like
+    /// [`block`](Self::block), by [`Event::Unblocked`] or [`Event::BlockingFailed`].
+    pub fn unblock(&mut self, now: Instant, jids: &[Jid]) -> Result<(), UsageError> {
+        self.command(now, |s, cx| s.online()?.change_blocking(false, jids, cx))
     }
 
     // ----- (C) commands: subscriptions (online) -----

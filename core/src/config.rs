@@ -222,6 +222,13 @@ pub struct Config {
     pub presence: Presence,
     /// Initial status text. Default empty (no `<status/>` is sent).
     pub status: String,
+    /// The initial client state (XEP-0352 client state indication): `false` tells a
+    /// server that offers CSI, once online, that the user is not looking, so that it may
+    /// hold back or drop what is not urgent. Changed later with
+    /// [`Client::set_client_active`](crate::Client::set_client_active); carry
+    /// [`Client::client_active`](crate::Client::client_active) over reconnects as the
+    /// presence is. Default true (active, what a server assumes of a new session).
+    pub client_active: bool,
     /// Priority sent with every available presence (omitted when 0). Default 0.
     pub priority: i8,
     /// What to do with IQ requests the core does not answer. Default: `service-unavailable`.
@@ -247,6 +254,10 @@ pub struct Config {
     /// How many contacts' full-JID presences the core remembers (a hostile server could
     /// otherwise grow the table without bound). Default 10,000.
     pub max_tracked_presences: usize,
+    /// How many JIDs of the block list (XEP-0191) the core keeps (a hostile server could
+    /// push any number). Past it, further blocked JIDs are still reported but not kept.
+    /// Default 10,000.
+    pub max_blocklist: usize,
     /// Allow SASL PLAIN. It is only ever used over TLS, even with
     /// [`TlsPolicy::InsecurePlaintext`], and never while a usable SCRAM is offered.
     /// Default true: some servers offer nothing else.
@@ -331,6 +342,7 @@ impl Config {
             tls: TlsPolicy::Required,
             presence: Presence::Chat,
             status: String::new(),
+            client_active: true,
             priority: 0,
             iq_policy: IqPolicy::ServiceUnavailable,
             timeouts: Timeouts::default(),
@@ -350,6 +362,7 @@ impl Config {
             subscription_policy: SubscriptionPolicy::Deny,
             max_open_subscription_requests: 1_000,
             max_tracked_presences: 10_000,
+            max_blocklist: 10_000,
             identity: Identity::new("client", "pc").with_name("Herald"),
             caps_node: "https://example.invalid/herald".into(),
             extra_features: Vec::new(),

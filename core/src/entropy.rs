@@ -5,7 +5,7 @@ use std::fmt;
 
 /// A source of random bytes.
 ///
-/// Real sessions need unpredictable bytes (SCRAM nonces): use [`OsEntropy`] (feature
+/// Real sessions need unpredictable bytes (SCRAM nonces): use `OsEntropy` (feature
 /// `os-entropy`) or your platform's CSPRNG. [`SeededEntropy`] is for tests.
 pub trait Entropy: Send {
     /// Fills `buf` with random bytes.

@@ -236,6 +236,15 @@ pub enum Event {
         /// The id [`Client::send_message`](crate::Client::send_message) returned.
         id: String,
     },
+    /// A contact's capabilities were verified and cached: its disco#info answer hashed to
+    /// the `ver` it announced. From now on [`Client::supports`](crate::Client::supports)
+    /// answers for every resource that announces this `ver`.
+    CapsVerified {
+        /// Who answered.
+        from: Jid,
+        /// The `ver` now in the cache.
+        ver: String,
+    },
     /// A contact's capabilities could not be verified: its disco#info answer did not hash
     /// to the `ver` it announced, or was malformed. Nothing was cached (XEP-0115 section
     /// 5.4): the contact's features stay unknown.
@@ -246,6 +255,34 @@ pub enum Event {
         ver: String,
         /// What was wrong.
         reason: String,
+    },
+    /// The block list (XEP-0191), the answer to
+    /// [`Client::request_blocklist`](crate::Client::request_blocklist): every JID blocked
+    /// (at most [`Config::max_blocklist`](crate::Config::max_blocklist) of them), sorted.
+    /// From now on the server pushes changes and [`Client::blocklist`](crate::Client::blocklist)
+    /// follows them.
+    Blocklist {
+        /// The blocked JIDs.
+        jids: Vec<Jid>,
+    },
+    /// The server pushed a block (XEP-0191), already answered: these JIDs are blocked now,
+    /// by this client's [`block`](crate::Client::block) or by another resource of the
+    /// account.
+    Blocked {
+        /// The JIDs blocked.
+        jids: Vec<Jid>,
+    },
+    /// The server pushed an unblock (XEP-0191), already answered: these JIDs are no longer
+    /// blocked; none means every JID is unblocked (the list is empty now).
+    Unblocked {
+        /// The JIDs unblocked; empty: all of them.
+        jids: Vec<Jid>,
+    },
+    /// A block, unblock or block list request (XEP-0191) was refused, e.g.
+    /// `service-unavailable` from a server without the blocking command.
+    BlockingFailed {
+        /// The stanza error condition.
+        condition: String,
     },
     /// Any other stanza (message, IQ, probe, unknown top-level element), as a compact
     /// read-only tree; [`Stanza::to_element`] gives the `minidom` element.

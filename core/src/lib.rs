@@ -28,10 +28,11 @@
 //!
 //! - **(A) getters**: [`state`](Client::state), [`is_closed`](Client::is_closed),
 //!   [`presence`](Client::presence), [`status`](Client::status),
+//!   [`client_active`](Client::client_active),
 //!   [`bound_jid`](Client::bound_jid), [`config`](Client::config),
 //!   [`scram_cache`](Client::scram_cache), [`feature_cache`](Client::feature_cache),
 //!   [`fast_token`](Client::fast_token),
-//!   [`roster`](Client::roster),
+//!   [`roster`](Client::roster), [`blocklist`](Client::blocklist),
 //!   [`contact_presences`](Client::contact_presences),
 //!   [`best_presence`](Client::best_presence).
 //! - **(B) inputs**, each taking `now`: [`handle_input`](Client::handle_input) (any chunk
@@ -46,6 +47,8 @@
 //!   - the account's presence: [`set_presence`](Client::set_presence),
 //!     [`set_status`](Client::set_status), [`change_presence`](Client::change_presence),
 //!     [`send_directed_presence`](Client::send_directed_presence);
+//!   - the client state (XEP-0352, kept like the presence and sent once online when the
+//!     server offers CSI): [`set_client_active`](Client::set_client_active);
 //!   - stanzas: [`send`](Client::send);
 //!   - the roster (online): [`add_contact`](Client::add_contact),
 //!     [`update_contact`](Client::update_contact),
@@ -54,7 +57,9 @@
 //!     [`unsubscribe`](Client::unsubscribe), [`approve`](Client::approve),
 //!     [`deny`](Client::deny), [`cancel`](Client::cancel), [`probe`](Client::probe). An
 //!     incoming request waits [`Timeouts::subscription_window`] (30 s) for `approve` or
-//!     `deny`; then the [`SubscriptionPolicy`] answers.
+//!     `deny`; then the [`SubscriptionPolicy`] answers;
+//!   - blocking (online, XEP-0191): [`request_blocklist`](Client::request_blocklist),
+//!     [`block`](Client::block), [`unblock`](Client::unblock).
 //! - **(D) outputs**, all `#[must_use]`: [`poll_transmit`](Client::poll_transmit) (bytes
 //!   to write) or, on a WebSocket, [`poll_message`](Client::poll_message) (one message per
 //!   call, until it returns 0), [`poll_action`](Client::poll_action),

@@ -209,6 +209,15 @@ pub struct ServerProfile {
     /// The stream management sessions, live and cut. Tests carry them from one connection
     /// to the next by moving the profile, like [`fast_tokens`](Self::fast_tokens).
     pub sm_store: SmStore,
+    /// Offer XEP-0352 client state indication (`<csi xmlns='urn:xmpp:csi:0'/>`) after
+    /// authentication, and take `<active/>` and `<inactive/>` from a bound client. Without
+    /// it they end the stream with `unsupported-stanza-type`, as an unknown top-level
+    /// element does (Prosody without mod_csi).
+    pub csi: bool,
+    /// XEP-0191 blocking: the account's block list, served and edited as Prosody's
+    /// mod_blocklist does (a change is answered, then pushed if the client asked for the
+    /// list on this stream). `None`: not supported, requests get `service-unavailable`.
+    pub blocklist: Option<Vec<String>>,
 }
 
 /// How long a cut stream management session waits for a resume when the profile sets no
@@ -271,6 +280,8 @@ impl ServerProfile {
             sm_refuse_resume: false,
             sm_counter_start: 0,
             sm_store: SmStore::default(),
+            csi: false,
+            blocklist: None,
         }
     }
 

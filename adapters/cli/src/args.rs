@@ -19,6 +19,7 @@ use herald_core::{Presence, SubscriptionPolicy};
 ///   remove JID                        remove a contact (subscriptions end both ways)
 ///   subscribe JID / unsubscribe JID   ask to see / stop seeing a contact's presence
 ///   approve JID / deny JID            answer a subscription request
+///   message JID TEXT...               send a chat message (a "message_sent" event gives its id)
 ///   quit                              close the session and exit (so does end of input)
 /// A NAME or GROUP with spaces goes in double quotes: add bob@example.org "Bob B" "Old friends",Work
 ///
@@ -31,7 +32,9 @@ use herald_core::{Presence, SubscriptionPolicy};
 ///   roster_unavailable, roster_edit_failed; subscription_request, subscription_answered,
 ///   subscription_left_pending, subscribed, unsubscribed, contact_unsubscribed; resumed
 ///   (a lost connection's session resumed, with "resent": stanzas sent again),
-///   stanzas_lost ("ids": stanzas that may not have arrived).
+///   stanzas_lost ("ids": stanzas that may not have arrived); message (from, type, body,
+///   id, thread, delay, carbon), message_sent (to, id), message_error, receipt (from, id),
+///   caps_invalid.
 /// Exit status: 0 clean quit, 1 authentication failed, 2 bad usage, 3 TLS or certificate
 /// failure, 4 any other failure.
 // This comment is the `--help` text: its brackets are usage syntax, not doc links.
@@ -113,6 +116,15 @@ pub(crate) struct Args {
     /// No TLS at all: the password crosses the network in the clear. Loopback tests only.
     #[arg(long)]
     pub(crate) insecure_plaintext: bool,
+
+    /// What kind of client this is, as service discovery tells contacts (XEP-0030
+    /// identity type of category `client`): pc, phone, web, bot, console, tablet...
+    #[arg(long, value_name = "TYPE", default_value = "pc", value_parser = parse_token)]
+    pub(crate) client_type: String,
+
+    /// The client's name, as service discovery tells contacts.
+    #[arg(long, value_name = "NAME", default_value = "Herald")]
+    pub(crate) client_name: String,
 }
 
 /// How TLS starts.
@@ -165,6 +177,20 @@ pub(crate) fn parse_seconds(value: &str) -> Result<Duration, String> {
         .and_then(|s| Duration::try_from_secs_f64(s).ok())
         .filter(|d| *d <= herald_core::Timeouts::MAX)
         .ok_or_else(|| format!("not a number of seconds up to a year: {value:?}"))
+}
+
+/// One word of letters, digits and `-` (an identity type).
+pub(crate) fn parse_token(value: &str) -> Result<String, String> {
+    let ok = !value.is_empty()
+        && value.len() <= 64
+        && value.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+    if ok {
+        Ok(value.to_string())
+    } else {
+        Err(format!(
+            "not a client type: {value:?} (one word: pc, phone, web, bot...)"
+        ))
+    }
 }
 
 /// The presence values of the interface: the five names and the numbers 0 to 4.

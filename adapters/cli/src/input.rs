@@ -3,8 +3,8 @@
 use std::io::BufRead;
 use std::sync::mpsc::Sender;
 
-use herald_core::Presence;
-use herald_core::jid::BareJid;
+use herald_core::jid::{BareJid, Jid};
+use herald_core::{MessageType, Presence};
 use herald_std::Handle;
 
 use crate::args::parse_presence;
@@ -40,6 +40,13 @@ pub(crate) enum Command {
     Approve(BareJid),
     /// `deny JID`.
     Deny(BareJid),
+    /// `message JID TEXT...`: a chat message.
+    Message {
+        /// The addressee (a bare or full JID).
+        to: Jid,
+        /// The text.
+        body: String,
+    },
     /// `quit`.
     Quit,
     /// A blank line.
@@ -77,11 +84,27 @@ pub(crate) fn parse(line: &str) -> Result<Command, String> {
         "unsubscribe" => Ok(Command::Unsubscribe(one_jid(word, rest)?)),
         "approve" => Ok(Command::Approve(one_jid(word, rest)?)),
         "deny" => Ok(Command::Deny(one_jid(word, rest)?)),
+        "message" => parse_message(rest),
         _ => Err(format!(
             "unknown command: {line:?} (expected presence, status, roster, add, remove, \
-             subscribe, unsubscribe, approve, deny or quit)"
+             subscribe, unsubscribe, approve, deny, message or quit)"
         )),
     }
+}
+
+/// `message JID TEXT...`.
+fn parse_message(rest: &str) -> Result<Command, String> {
+    const USAGE: &str = "usage: message JID TEXT...";
+    let (to, body) = rest
+        .split_once(char::is_whitespace)
+        .map(|(t, b)| (t, b.trim()))
+        .filter(|(_, b)| !b.is_empty())
+        .ok_or(USAGE)?;
+    let to = Jid::new(to).map_err(|e| format!("not a JID: {to:?} ({e})"))?;
+    Ok(Command::Message {
+        to,
+        body: body.to_string(),
+    })
 }
 
 const ADD_USAGE: &str = "usage: add JID [NAME] [GROUP,...] (quote a NAME or GROUP with spaces)";
@@ -178,6 +201,9 @@ pub(crate) fn read_commands(handle: Handle, roster_requests: Sender<()>) {
             Ok(Command::Unsubscribe(jid)) => handle.unsubscribe(jid),
             Ok(Command::Approve(jid)) => handle.approve(jid),
             Ok(Command::Deny(jid)) => handle.deny(jid),
+            Ok(Command::Message { to, body }) => handle
+                .send_message(&to, &body, MessageType::Chat)
+                .map(|id| output::emit(&output::message_sent(&to, &id))),
             Ok(Command::Quit) => {
                 let _ = handle.close();
                 return;
@@ -222,6 +248,15 @@ mod tests {
         assert!(parse("presence busy").is_err());
         assert!(parse("frobnicate").is_err());
         assert!(parse("quit now").is_err());
+        assert_eq!(
+            parse("message bob@localhost/phone  hi  there "),
+            Ok(Command::Message {
+                to: Jid::new("bob@localhost/phone").unwrap(),
+                body: "hi  there".into()
+            })
+        );
+        assert!(parse("message bob@localhost").is_err());
+        assert!(parse("message not@a@jid hi").is_err());
     }
 
     fn jid(s: &str) -> BareJid {

@@ -89,6 +89,8 @@ fn run(args: Args) -> u8 {
     config.presence = args.presence;
     config.status = args.status.clone();
     config.priority = args.priority;
+    config.identity = herald_core::Identity::new("client", args.client_type.clone())
+        .with_name(args.client_name.clone());
     config.subscription_policy = args.subscriptions.into();
     config.timeouts.subscription_window = args.subscription_window;
     if args.link_check.is_zero() {

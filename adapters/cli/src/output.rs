@@ -31,6 +31,12 @@ pub(crate) fn event(event: &Event) -> Option<Value> {
 
 pub(crate) use herald_json::exit_status as exit_code;
 
+/// A `message_sent` event: the message to `to` went to the session with this `id` (its
+/// receipt or error names it).
+pub(crate) fn message_sent(to: &herald_core::jid::Jid, id: &str) -> Value {
+    json!({ "event": "message_sent", "to": to.to_string(), "id": id })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,6 +8,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
+// A chat message (XEP-0184 receipt requested when the contact's verified capabilities
+// include receipts).
+#define HERALD_MESSAGE_CHAT 0
+
+// A normal message.
+#define HERALD_MESSAGE_NORMAL 1
+
+// A headline.
+#define HERALD_MESSAGE_HEADLINE 2
+
 // An event the library has no kind number for yet (its JSON still says what it is).
 #define HERALD_EVENT_OTHER 0
 
@@ -70,6 +80,22 @@
 
 // Any other stanza (message, IQ, ...): `text` is its XML.
 #define HERALD_EVENT_STANZA 19
+
+// A message: `jid` is the sender (for a carbon copy of a message another resource
+// sent: that resource), `text` the body (empty without one), `code` the type (`chat`,
+// `normal`, `headline`, `groupchat`), `status` the message id (empty without one); `flag`:
+// a carbon copy (XEP-0280). The JSON has the thread, delay and carbon direction.
+#define HERALD_EVENT_MESSAGE 21
+
+// A message came back as an error: `jid` (empty when not stated), `code` (the
+// condition), `text`, `status` the failed message's id (empty when unknown).
+#define HERALD_EVENT_MESSAGE_ERROR 22
+
+// `jid` received our message whose id is in `status` (XEP-0184).
+#define HERALD_EVENT_RECEIPT 23
+
+// `jid`'s capabilities did not verify: `code` is the `ver`, `text` why.
+#define HERALD_EVENT_CAPS_INVALID 24
 
 // The session ended, once: `code` is the reason's stable name (`"auth_failed"`, ...),
 // `text` says it for people, `end` is `HERALD_END_*`, `flag`: reconnecting may help.
@@ -394,6 +420,20 @@ int32_t herald_send_directed_presence(struct herald_client *client,
 // broadcast presence goes through the presence calls), its root declaring
 // `xmlns='jabber:client'`.
 int32_t herald_send_xml(struct herald_client *client, uint64_t now_ms, const char *xml, size_t len);
+
+// Sends `body` to `to` as a message of `kind` (`HERALD_MESSAGE_*`) and stores its id,
+// NUL-terminated, in `id` (`id_capacity` bytes; the id is at most 64 bytes): a receipt or
+// an error event names it. `HERALD_ERR_BUFFER_TOO_SMALL` (nothing sent) when the id does
+// not fit. Online only.
+int32_t herald_send_message(struct herald_client *client,
+                            uint64_t now_ms,
+                            const char *to,
+                            size_t to_len,
+                            const char *body,
+                            size_t body_len,
+                            int32_t kind,
+                            char *id,
+                            size_t id_capacity);
 
 // Adds `jid` to the roster with `name` (may be empty for none) and asks for a
 // subscription to its presence, as IPWorks `Add` does. Online only.

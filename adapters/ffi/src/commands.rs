@@ -5,7 +5,7 @@ use std::ffi::c_char;
 
 use herald_core::jid::{BareJid, Jid};
 use herald_core::minidom::Element;
-use herald_core::{Client, Instant, UsageError};
+use herald_core::{Client, Instant, MessageType, UsageError};
 
 use crate::client::{herald_client, presence};
 use crate::guard::{Error, Result, text, with_client};
@@ -122,6 +122,66 @@ pub extern "C" fn herald_send_xml(
 fn parse_stanza(xml: &str) -> Result<Element> {
     xml.parse::<Element>()
         .map_err(|e| Error::invalid(format!("xml is not one element: {e}")))
+}
+
+/// A chat message (XEP-0184 receipt requested when the contact's verified capabilities
+/// include receipts).
+pub const HERALD_MESSAGE_CHAT: i32 = 0;
+/// A normal message.
+pub const HERALD_MESSAGE_NORMAL: i32 = 1;
+/// A headline.
+pub const HERALD_MESSAGE_HEADLINE: i32 = 2;
+
+/// Sends `body` to `to` as a message of `kind` (`HERALD_MESSAGE_*`) and stores its id,
+/// NUL-terminated, in `id` (`id_capacity` bytes; the id is at most 64 bytes): a receipt or
+/// an error event names it. `HERALD_ERR_BUFFER_TOO_SMALL` (nothing sent) when the id does
+/// not fit. Online only.
+#[unsafe(no_mangle)]
+pub extern "C" fn herald_send_message(
+    client: *mut herald_client,
+    now_ms: u64,
+    to: *const c_char,
+    to_len: usize,
+    body: *const c_char,
+    body_len: usize,
+    kind: i32,
+    id: *mut c_char,
+    id_capacity: usize,
+) -> i32 {
+    with_client(client, |c| {
+        let to = any_jid(to, to_len)?;
+        let body = text(body, body_len, "body")?;
+        let kind = match kind {
+            HERALD_MESSAGE_CHAT => MessageType::Chat,
+            HERALD_MESSAGE_NORMAL => MessageType::Normal,
+            HERALD_MESSAGE_HEADLINE => MessageType::Headline,
+            other => {
+                return Err(Error::invalid(format!(
+                    "message kind {other} is not 0 to 2"
+                )));
+            }
+        };
+        if id.is_null() {
+            return Err(Error::null("id"));
+        }
+        // The core's ids are a short prefix and a counter: far below 64 bytes.
+        if id_capacity < 65 {
+            return Err(Error::new(
+                HERALD_ERR_BUFFER_TOO_SMALL,
+                "the id buffer needs 65 bytes",
+            ));
+        }
+        let now = c.instant(now_ms)?;
+        let sent = c.core.send_message(now, &to, body, kind)?;
+        let n = sent.len().min(64);
+        // SAFETY: `id` is non-null with at least 65 writable bytes (checked above, the
+        // caller's promise); `sent` is our own memory.
+        unsafe {
+            std::ptr::copy_nonoverlapping(sent.as_ptr(), id.cast::<u8>(), n);
+            id.add(n).write(0);
+        }
+        Ok(HERALD_OK)
+    })
 }
 
 /// Adds `jid` to the roster with `name` (may be empty for none) and asks for a

@@ -52,6 +52,18 @@ pub const HERALD_EVENT_STANZAS_LOST: i32 = 17;
 pub const HERALD_EVENT_FAST_TOKEN_UPDATED: i32 = 18;
 /// Any other stanza (message, IQ, ...): `text` is its XML.
 pub const HERALD_EVENT_STANZA: i32 = 19;
+/// A message: `jid` is the sender (for a carbon copy of a message another resource
+/// sent: that resource), `text` the body (empty without one), `code` the type (`chat`,
+/// `normal`, `headline`, `groupchat`), `status` the message id (empty without one); `flag`:
+/// a carbon copy (XEP-0280). The JSON has the thread, delay and carbon direction.
+pub const HERALD_EVENT_MESSAGE: i32 = 21;
+/// A message came back as an error: `jid` (empty when not stated), `code` (the
+/// condition), `text`, `status` the failed message's id (empty when unknown).
+pub const HERALD_EVENT_MESSAGE_ERROR: i32 = 22;
+/// `jid` received our message whose id is in `status` (XEP-0184).
+pub const HERALD_EVENT_RECEIPT: i32 = 23;
+/// `jid`'s capabilities did not verify: `code` is the `ver`, `text` why.
+pub const HERALD_EVENT_CAPS_INVALID: i32 = 24;
 /// The session ended, once: `code` is the reason's stable name (`"auth_failed"`, ...),
 /// `text` says it for people, `end` is `HERALD_END_*`, `flag`: reconnecting may help.
 pub const HERALD_EVENT_DISCONNECTED: i32 = 20;
@@ -218,6 +230,38 @@ impl EventStore {
             Event::Stanza(stanza) => {
                 out.kind = HERALD_EVENT_STANZA;
                 out.text = herald_client::hand_out(&mut self.text, &stanza.to_string());
+            }
+            Event::Message(m) => {
+                out.kind = HERALD_EVENT_MESSAGE;
+                out.jid = jid(m.from.as_str());
+                out.code = herald_client::hand_out(&mut self.code, m.kind.as_str());
+                out.text = herald_client::hand_out(&mut self.text, m.body.as_deref().unwrap_or(""));
+                out.status =
+                    herald_client::hand_out(&mut self.status, m.id.as_deref().unwrap_or(""));
+                out.flag = m.carbon.is_some();
+            }
+            Event::MessageError {
+                from,
+                id,
+                condition,
+                text,
+            } => {
+                out.kind = HERALD_EVENT_MESSAGE_ERROR;
+                out.jid = jid(from.as_ref().map_or("", |j| j.as_str()));
+                out.code = herald_client::hand_out(&mut self.code, condition);
+                out.text = herald_client::hand_out(&mut self.text, text.as_deref().unwrap_or(""));
+                out.status = herald_client::hand_out(&mut self.status, id.as_deref().unwrap_or(""));
+            }
+            Event::Receipt { from, id } => {
+                out.kind = HERALD_EVENT_RECEIPT;
+                out.jid = jid(from.as_str());
+                out.status = herald_client::hand_out(&mut self.status, id);
+            }
+            Event::CapsInvalid { from, ver, reason } => {
+                out.kind = HERALD_EVENT_CAPS_INVALID;
+                out.jid = jid(from.as_str());
+                out.code = herald_client::hand_out(&mut self.code, ver);
+                out.text = herald_client::hand_out(&mut self.text, reason);
             }
             Event::Disconnected { reason } => {
                 out.kind = HERALD_EVENT_DISCONNECTED;

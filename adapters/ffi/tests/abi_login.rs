@@ -104,6 +104,67 @@ fn logs_in_and_changes_presence() {
     assert_eq!(herald_get_status(c, &mut got), HERALD_OK);
     assert_eq!(string(got), "busy");
 
+    // A message: its id comes back NUL-terminated; an incoming one is an event.
+    let mut id = [0u8; 65];
+    let (to, body) = ("bob@localhost", "hi & bye");
+    let code = herald_send_message(
+        c,
+        wire.now_ms,
+        to.as_ptr().cast(),
+        to.len(),
+        body.as_ptr().cast(),
+        body.len(),
+        HERALD_MESSAGE_CHAT,
+        id.as_mut_ptr().cast(),
+        id.len(),
+    );
+    assert_eq!(code, HERALD_OK, "{}", last_error());
+    let id = std::ffi::CStr::from_bytes_until_nul(&id)
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let bytes = String::from_utf8(transmit(c, 4096)).unwrap();
+    assert_eq!(
+        bytes,
+        format!(
+            "<message to='bob@localhost' type='chat' id='{id}'><body>hi &amp; bye</body></message>"
+        )
+    );
+    let mut small = [0u8; 8];
+    let code = herald_send_message(
+        c,
+        wire.now_ms,
+        to.as_ptr().cast(),
+        to.len(),
+        body.as_ptr().cast(),
+        body.len(),
+        HERALD_MESSAGE_CHAT,
+        small.as_mut_ptr().cast(),
+        small.len(),
+    );
+    assert_eq!(code, HERALD_ERR_BUFFER_TOO_SMALL);
+    assert!(transmit(c, 4096).is_empty(), "nothing sent");
+    wire.server.send_raw(format!(
+        "<message from='bob@localhost/x' type='chat' id='b1'><body>hello</body></message>\
+         <message from='bob@localhost/x'><received xmlns='urn:xmpp:receipts' id='{id}'/></message>"
+    ));
+    wire.events.clear();
+    wire.drive();
+    let got: Vec<_> = wire
+        .events
+        .iter()
+        .map(|e| (e.kind, e.jid.as_str(), e.text.as_str(), e.status.as_str()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (HERALD_EVENT_MESSAGE, "bob@localhost/x", "hello", "b1"),
+            (HERALD_EVENT_RECEIPT, "bob@localhost/x", "", id.as_str()),
+        ]
+    );
+    wire.events.clear();
+
     // Setting the current value sends nothing.
     assert_eq!(
         herald_set_presence(c, wire.now_ms, HERALD_PRESENCE_DND),

@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use herald_core::jid::{BareJid, Jid};
 use herald_core::minidom::Element;
-use herald_core::{Client, Presence, UsageError};
+use herald_core::{Client, MessageType, Presence, UsageError};
 
 /// A command for a session. The adapters' handles build these; their named methods
 /// (`set_presence`, `add_contact`, ...) are shorthands.
@@ -24,6 +24,18 @@ pub enum Command {
     },
     /// Sends a stanza ([`Client::send`]); needs an online session.
     Send(Box<Element>),
+    /// Sends a message with this `id` ([`Client::send_message_with_id`]); needs an online
+    /// session. [`Command::message`] picks a fresh id.
+    SendMessage {
+        /// The addressee.
+        to: Jid,
+        /// The text.
+        body: String,
+        /// Chat, normal, headline or groupchat.
+        kind: MessageType,
+        /// The message's id: a receipt or an error names it.
+        id: String,
+    },
     /// Adds a roster item and asks for a subscription ([`Client::add_contact`]).
     AddContact {
         /// The contact.
@@ -88,6 +100,17 @@ impl Command {
         }
     }
 
+    /// [`Command::SendMessage`] with a fresh id (unique in this process, unpredictable
+    /// across processes).
+    pub fn message(to: Jid, body: impl Into<String>, kind: MessageType) -> Command {
+        Command::SendMessage {
+            to,
+            body: body.into(),
+            kind,
+            id: fresh_message_id(),
+        }
+    }
+
     /// Runs a command other than `Close` on a live client.
     pub(crate) fn apply(self, client: &mut Client, now: Instant) -> Result<(), UsageError> {
         match self {
@@ -97,6 +120,9 @@ impl Command {
                 client.change_presence(now, presence, &status)
             }
             Command::Send(stanza) => client.send(now, &stanza),
+            Command::SendMessage { to, body, kind, id } => {
+                client.send_message_with_id(now, &to, &body, kind, &id)
+            }
             Command::AddContact { jid, name, groups } => {
                 client.add_contact(now, &jid, name.as_deref(), &groups)
             }
@@ -118,4 +144,16 @@ impl Command {
             },
         }
     }
+}
+
+/// A message id: a per-process random prefix (std's hasher keys are random per process)
+/// and a counter.
+fn fresh_message_id() -> String {
+    use std::hash::{BuildHasher, RandomState};
+    use std::sync::OnceLock;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static PREFIX: OnceLock<u64> = OnceLock::new();
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let prefix = *PREFIX.get_or_init(|| RandomState::new().hash_one(std::process::id()));
+    format!("m{prefix:016x}-{}", COUNTER.fetch_add(1, Ordering::Relaxed))
 }

@@ -118,6 +118,15 @@ pub fn event(event: &Event) -> Option<Value> {
         Event::Receipt { from, id } => {
             json!({ "event": "receipt", "from": from.to_string(), "id": id })
         }
+        Event::CapsVerified { from, ver } => {
+            json!({ "event": "caps_verified", "from": from.to_string(), "ver": ver })
+        }
+        Event::Blocklist { jids } => json!({ "event": "blocklist", "jids": jid_strings(jids) }),
+        Event::Blocked { jids } => json!({ "event": "blocked", "jids": jid_strings(jids) }),
+        Event::Unblocked { jids } => json!({ "event": "unblocked", "jids": jid_strings(jids) }),
+        Event::BlockingFailed { condition } => {
+            json!({ "event": "blocking_failed", "condition": condition })
+        }
         Event::CapsInvalid { from, ver, reason } => json!({
             "event": "caps_invalid",
             "from": from.to_string(),
@@ -131,6 +140,10 @@ pub fn event(event: &Event) -> Option<Value> {
         }),
         _ => return None,
     })
+}
+
+fn jid_strings(jids: &[herald_core::jid::Jid]) -> Vec<String> {
+    jids.iter().map(|j| j.to_string()).collect()
 }
 
 /// A `roster` event: every item, in JID order, and the roster version.

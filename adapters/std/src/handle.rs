@@ -2,8 +2,9 @@
 
 use std::sync::mpsc::Sender;
 
-use herald_core::Presence;
+use herald_core::jid::Jid;
 use herald_core::minidom::Element;
+use herald_core::{MessageType, Presence};
 use herald_io::Command;
 
 use crate::error::Error;
@@ -44,6 +45,18 @@ impl Handle {
     /// Queues [`Session::send`](crate::Session::send).
     pub fn send(&self, stanza: &Element) -> Result<(), Error> {
         self.command(Command::Send(Box::new(stanza.clone())))
+    }
+
+    /// Queues a message to `to` (see [`herald_core::Client::send_message`]); returns its
+    /// id, which a receipt or an error event names later.
+    pub fn send_message(&self, to: &Jid, body: &str, kind: MessageType) -> Result<String, Error> {
+        let command = Command::message(to.clone(), body, kind);
+        let Command::SendMessage { id, .. } = &command else {
+            unreachable!("Command::message builds a SendMessage")
+        };
+        let id = id.clone();
+        self.command(command)?;
+        Ok(id)
     }
 
     /// Queues [`Session::close`](crate::Session::close).

@@ -90,8 +90,8 @@ pub use handle::Handle;
 pub use herald_core;
 pub use herald_core::jid::{BareJid, FullJid, Jid};
 pub use herald_core::{
-    Config, ConfigError, DisconnectReason, Event as CoreEvent, Presence, Roster, SessionState,
-    UsageError,
+    Config, ConfigError, DisconnectReason, Event as CoreEvent, IncomingMessage, MessageType,
+    Presence, Roster, SessionState, UsageError,
 };
 pub use herald_io::{Command, ConnectOptions, OptionsError, Roots, TlsConfigs, TlsMode};
 pub use session::Session;

@@ -5,7 +5,7 @@
 
 use herald_core::jid::{BareJid, Jid};
 use herald_core::minidom::Element;
-use herald_core::{Presence, Roster};
+use herald_core::{MessageType, Presence, Roster};
 use herald_io::Command;
 use tokio::sync::{mpsc, oneshot};
 
@@ -81,6 +81,23 @@ impl Handle {
     /// Sends a stanza (see [`herald_core::Client::send`]); needs an online session.
     pub async fn send(&self, stanza: Element) -> Result<(), Error> {
         self.command(Command::Send(Box::new(stanza))).await
+    }
+
+    /// Sends a message to `to` (see [`herald_core::Client::send_message`]); returns its id,
+    /// which a receipt or an error event names later. Needs an online session.
+    pub async fn send_message(
+        &self,
+        to: Jid,
+        body: impl Into<String>,
+        kind: MessageType,
+    ) -> Result<String, Error> {
+        let command = Command::message(to, body, kind);
+        let Command::SendMessage { id, .. } = &command else {
+            unreachable!("Command::message builds a SendMessage")
+        };
+        let id = id.clone();
+        self.command(command).await?;
+        Ok(id)
     }
 
     /// The roster as the current connection knows it, or the last one while reconnecting

@@ -95,8 +95,8 @@ pub use handle::Handle;
 pub use herald_core;
 pub use herald_core::jid::{BareJid, FullJid, Jid};
 pub use herald_core::{
-    Config, ConfigError, DisconnectReason, Event as CoreEvent, Presence, Roster, SessionState,
-    UsageError,
+    Config, ConfigError, DisconnectReason, Event as CoreEvent, IncomingMessage, MessageType,
+    Presence, Roster, SessionState, UsageError,
 };
 pub use herald_io::supervisor::EndReason;
 pub use herald_io::tls::TlsSetupError;

@@ -45,6 +45,10 @@ pub enum UsageError {
     /// pre-approval (RFC 6121 section 3.4).
     #[error("no subscription request from that JID, and the server does not offer pre-approval")]
     NoPendingRequest,
+    /// [`Client::block`](crate::Client::block) with no JID: XEP-0191 has no such request
+    /// (an empty [`unblock`](crate::Client::unblock) unblocks everything).
+    #[error("block needs at least one JID")]
+    NothingToBlock,
     /// `tls_established` or `tls_failed` when no TLS handshake was requested.
     #[error("no TLS handshake is in progress")]
     NoTlsHandshake,

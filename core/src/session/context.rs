@@ -31,6 +31,8 @@ pub(crate) struct Context {
     /// The account's availability and status, as the application last set them.
     pub(crate) presence: Presence,
     pub(crate) status: String,
+    /// The client state (XEP-0352) as the application last set it: active or inactive.
+    pub(crate) client_active: bool,
     /// The capabilities every available presence carries (from the config).
     pub(crate) own_caps: Caps,
     /// The config's capabilities cache plus what this client verified.

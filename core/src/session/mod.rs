@@ -394,6 +394,25 @@ impl Session {
         Ok(())
     }
 
+    /// Sets the client state (XEP-0352); online, a server that offers CSI is told at once
+    /// (nothing goes out when the value is the current one).
+    pub(crate) fn set_client_active(
+        &mut self,
+        active: bool,
+        cx: &mut Context,
+    ) -> Result<(), UsageError> {
+        match self.state {
+            State::Closed(_) => return Err(self.ended().unwrap_or(UsageError::AlreadyClosing)),
+            State::Closing(_) => return Err(UsageError::AlreadyClosing),
+            _ => {}
+        }
+        cx.client_active = active;
+        if let State::Online(online) = &mut self.state {
+            online.data.sync_client_state(cx);
+        }
+        Ok(())
+    }
+
     /// A stanza from the application; broadcast presence must go through the presence
     /// commands.
     pub(crate) fn send(&mut self, stanza: &Element, cx: &mut Context) -> Result<(), UsageError> {

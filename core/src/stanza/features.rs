@@ -4,6 +4,7 @@
 
 use minidom::Element;
 
+use crate::stanza::csi::NS_CSI;
 use crate::stanza::iq::{NS_BIND, NS_SESSION};
 use crate::stanza::roster::{NS_PRE_APPROVAL, NS_ROSTER_VER};
 use crate::stanza::sm::NS_SM;
@@ -41,6 +42,8 @@ pub(crate) struct Features {
     pub(crate) pre_approval: bool,
     /// XEP-0198 stream management.
     pub(crate) stream_management: bool,
+    /// XEP-0352 client state indication.
+    pub(crate) csi: bool,
 }
 
 /// What a server offers with SASL2 (XEP-0388).
@@ -84,6 +87,8 @@ impl Features {
                 f.pre_approval = true;
             } else if child.is("sm", NS_SM) {
                 f.stream_management = true;
+            } else if child.is("csi", NS_CSI) {
+                f.csi = true;
             } else if child.is("session", NS_SESSION) {
                 f.session_required = !child.children().any(|c| c.name() == "optional");
             }

@@ -1,9 +1,13 @@
 //! Stanzas the core reads and writes itself.
 
+pub(crate) mod blocking;
+#[cfg(test)]
+mod blocking_tests;
 pub(crate) mod caps;
 pub(crate) mod caps_cache;
 #[cfg(test)]
 mod caps_tests;
+pub(crate) mod csi;
 pub(crate) mod features;
 pub(crate) mod iq;
 pub(crate) mod message;

@@ -1,10 +1,10 @@
 //! Stream management (XEP-0198): its elements, and [`Resumption`], what a cut session leaves
 //! for the next connection to resume it with.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::fmt;
 
-use jid::FullJid;
+use jid::{FullJid, Jid};
 
 use crate::stanza::presence::{IncomingPresence, Presence};
 use crate::stanza::roster::Roster;
@@ -163,6 +163,12 @@ pub struct Resumption {
     pub(crate) contacts: BTreeMap<String, IncomingPresence>,
     pub(crate) roster_versioning: bool,
     pub(crate) pre_approval: bool,
+    /// The server offered client state indication (XEP-0352).
+    pub(crate) csi: bool,
+    /// The client state the server was last told (XEP-0352; active when never told).
+    pub(crate) client_active: bool,
+    /// The block list (XEP-0191), when the session had received it.
+    pub(crate) blocklist: Option<BTreeSet<Jid>>,
     /// The account's broadcast presence as last sent.
     pub(crate) presence: (Presence, String),
 }

@@ -115,6 +115,9 @@ impl ScriptedServer {
         if p.pre_approval {
             xml.push_str("<sub xmlns='urn:xmpp:features:pre-approval'/>");
         }
+        if p.csi {
+            xml.push_str("<csi xmlns='urn:xmpp:csi:0'/>");
+        }
         if self.bound.is_none() {
             match p.session {
                 SessionFeature::Absent => {}

@@ -23,6 +23,8 @@
 //! - an `<auth/>` to a server without RFC 6120 SASL, an `<authenticate/>` to one without
 //!   SASL2: stream error `unsupported-stanza-type` (Prosody's answer to unknown elements);
 //! - bytes that do not parse: stream error `not-well-formed`;
+//! - a CSI nonza (XEP-0352) to a server that does not offer CSI: stream error
+//!   `unsupported-stanza-type`; before a resource is bound: noted only;
 //! - XEP-0198 misuse: `<enable/>` before binding or twice, `<resume/>` before
 //!   authentication or after binding (`<failed>` with `unexpected-request`), `<r/>` or `<a/>`
 //!   before SM is on (ignored), a bind after `<resumed/>` (stanza error `not-allowed`), an
@@ -81,6 +83,7 @@ const NS_SESSION: &str = "urn:ietf:params:xml:ns:xmpp-session";
 const NS_ROSTER: &str = "jabber:iq:roster";
 const NS_CLIENT: &str = "jabber:client";
 const NS_STREAMS: &str = "urn:ietf:params:xml:ns:xmpp-streams";
+const NS_CSI: &str = "urn:xmpp:csi:0";
 
 /// Where the server's side of the login is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -158,6 +161,9 @@ pub struct ScriptedServer {
     resumed: bool,
     /// The stanzas resent after `<resumed/>` on this connection, in order.
     pub sm_resent: Vec<String>,
+    /// Whether the client asked for the block list (XEP-0191) on this stream: changes are
+    /// pushed to it from then on.
+    pub blocklist_interested: bool,
     held: Vec<sm::Held>,
     connection_lost: bool,
 }
@@ -193,6 +199,7 @@ impl ScriptedServer {
             sm_since_request: 0,
             resumed: false,
             sm_resent: Vec::new(),
+            blocklist_interested: false,
             held: Vec::new(),
             connection_lost: false,
         }
@@ -347,6 +354,13 @@ impl ScriptedServer {
                 return self.unsupported(el);
             }
             self.on_sm(el);
+        } else if ns == NS_CSI {
+            if !self.profile.csi {
+                return self.unsupported(el);
+            }
+            if self.bound.is_none() {
+                self.violation(format!("<{}/> (CSI) before a resource is bound", el.name()));
+            }
         }
     }
 

@@ -1,5 +1,5 @@
 //! Stanzas on an authenticated stream: RFC 6120 binding, the RFC 3921 session, the
-//! roster, presence, XEP-0199 pings to the server. Every stanza the server answers with goes
+//! roster, presence, XEP-0199 pings to the server, XEP-0191 blocking. Every stanza the server answers with goes
 //! through [`send_stanza`](ScriptedServer::send_stanza), so that stream management counts it.
 
 use minidom::Element;
@@ -10,6 +10,7 @@ use crate::profile::{Reply, SessionFeature};
 
 const NS_STANZAS: &str = "urn:ietf:params:xml:ns:xmpp-stanzas";
 const NS_PING: &str = "urn:xmpp:ping";
+const NS_BLOCKING: &str = "urn:xmpp:blocking";
 
 impl ScriptedServer {
     /// A stanza on an authenticated stream, in the order it came.
@@ -76,6 +77,67 @@ impl ScriptedServer {
             self.on_roster_iq(el.attr("type").unwrap_or_default(), &id, query);
         } else if el.get_child("ping", NS_PING).is_some() && el.attr("type") == Some("get") {
             self.on_ping(el, id);
+        } else if el.children().any(|c| c.ns() == NS_BLOCKING) {
+            self.on_blocking_iq(el, &id);
+        }
+    }
+
+    /// XEP-0191, as Prosody's mod_blocklist: the list for a get (the stream is "interested"
+    /// from then on), and for a block or unblock the result, then the push of the change to
+    /// an interested stream.
+    fn on_blocking_iq(&mut self, el: &Element, id: &str) {
+        let kind = el.attr("type").unwrap_or_default();
+        if !matches!(kind, "get" | "set") {
+            return;
+        }
+        let Some(mut list) = self.profile.blocklist.clone() else {
+            return self.stanza_error(el, "cancel", "service-unavailable");
+        };
+        let Some(payload) = el.children().find(|c| c.ns() == NS_BLOCKING) else {
+            return;
+        };
+        let items: Vec<String> = payload
+            .children()
+            .filter(|c| c.is("item", NS_BLOCKING))
+            .filter_map(|c| c.attr("jid").map(str::to_string))
+            .collect();
+        let item_xml = |jids: &[String]| {
+            jids.iter()
+                .map(|j| format!("<item jid='{j}'/>"))
+                .collect::<String>()
+        };
+        let name = payload.name().to_string();
+        match (kind, name.as_str()) {
+            ("get", "blocklist") => {
+                self.blocklist_interested = true;
+                let items = item_xml(&list);
+                return self.send_stanza(format!(
+                    "<iq type='result' id='{id}'><blocklist xmlns='{NS_BLOCKING}'>{items}\
+                     </blocklist></iq>"
+                ));
+            }
+            ("set", "block") if !items.is_empty() => {
+                for jid in &items {
+                    if !list.contains(jid) {
+                        list.push(jid.clone());
+                    }
+                }
+            }
+            ("set", "unblock") if items.is_empty() => list.clear(),
+            ("set", "unblock") => list.retain(|j| !items.contains(j)),
+            _ => return self.stanza_error(el, "modify", "bad-request"),
+        }
+        self.profile.blocklist = Some(list);
+        self.send_stanza(format!("<iq type='result' id='{id}'/>"));
+        if self.blocklist_interested {
+            self.pushes += 1;
+            let to = self.bound.clone().unwrap_or_default();
+            let items = item_xml(&items);
+            self.send_stanza(format!(
+                "<iq type='set' id='push{}' to='{to}'><{name} xmlns='{NS_BLOCKING}'>{items}\
+                 </{name}></iq>",
+                self.pushes
+            ));
         }
     }
 

@@ -54,6 +54,7 @@ impl ExpectResumed {
                 roster_versioning: features.roster_versioning,
                 pre_approval: features.pre_approval,
                 stream_management: features.stream_management,
+                csi: features.csi,
             };
             self.session_required = features.session_required;
             return Ok(State::ExpectResumed(self));

@@ -88,6 +88,7 @@ pub(crate) fn expect_features(
                 roster_versioning: features.roster_versioning,
                 pre_approval: features.pre_approval,
                 stream_management: features.stream_management,
+                csi: features.csi,
             };
             let session_required = features.session_required;
             Ok(match early {

@@ -124,7 +124,13 @@ impl SessionData {
                 }),
         };
         match verdict {
-            Ok(info) => cx.caps_cache.insert(caps.ver, info.features),
+            Ok(info) => {
+                cx.caps_cache.insert(caps.ver.clone(), info.features);
+                cx.out.push_event(Event::CapsVerified {
+                    from,
+                    ver: caps.ver,
+                });
+            }
             Err(reason) => cx.out.push_event(Event::CapsInvalid {
                 from,
                 ver: caps.ver,

@@ -60,13 +60,20 @@ impl SessionData {
         to: &Jid,
         body: &str,
         kind: MessageType,
+        id: Option<&str>,
         cx: &mut Context,
     ) -> Result<String, UsageError> {
         crate::error::check_text(body)?;
+        if let Some(id) = id {
+            crate::error::check_text(id)?;
+            if id.is_empty() {
+                return Err(UsageError::InvalidElement("an empty message id".into()));
+            }
+        }
         let request = cx.config.receipts
             && kind != MessageType::Groupchat
             && self.supports(to, NS_RECEIPTS, cx) == Some(true);
-        let id = cx.out.next_id();
+        let id = id.map_or_else(|| cx.out.next_id(), str::to_owned);
         let mut bytes = Vec::new();
         write_message(to, kind, body, &id, request, &mut bytes)
             .map_err(|e| UsageError::InvalidElement(e.to_string()))?;

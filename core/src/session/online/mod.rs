@@ -7,8 +7,13 @@
 //! - `subscriptions`: subscription commands and the answer window of incoming requests
 //!   (RFC 6121 section 3);
 //! - `sm`: stream management (XEP-0198): counters, acknowledgements, link checks, and what
-//!   a lost connection leaves for resumption.
+//!   a lost connection leaves for resumption;
+//! - `messages`: messages, receipts and carbons; `discovery`: disco, version and
+//!   contacts' capabilities;
+//! - `csi`: client state indication (XEP-0352); `blocking`: the block list (XEP-0191).
 
+mod blocking;
+mod csi;
 mod discovery;
 mod messages;
 mod roster;
@@ -19,7 +24,7 @@ pub(crate) use roster::request_roster;
 pub(crate) use sm::Sm;
 
 use crate::Instant;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use jid::{BareJid, FullJid, Jid};
 
@@ -38,6 +43,7 @@ use crate::stanza::sm::Resumption;
 use crate::xml::tree::Stanza;
 
 use super::context::Context;
+use blocking::BlockingRequest;
 use subscriptions::OpenRequests;
 
 /// What the server offered after authentication that matters later in the session.
@@ -46,6 +52,8 @@ pub(crate) struct ServerFeatures {
     pub(crate) roster_versioning: bool,
     pub(crate) pre_approval: bool,
     pub(crate) stream_management: bool,
+    /// XEP-0352 client state indication.
+    pub(crate) csi: bool,
 }
 
 /// Online: the bound JID and the session's data.
@@ -104,6 +112,7 @@ impl Online {
                 }
             }
         }
+        self.data.start_client_state(cx);
     }
 }
 
@@ -127,6 +136,15 @@ pub(crate) struct SessionData {
     caps_queries: BTreeMap<String, (Jid, Caps)>,
     /// The id of our request for carbons (XEP-0280), while its answer is due.
     pending_carbons: Option<String>,
+    /// The client state the server was last told (XEP-0352, true: active), once online:
+    /// `None` before, when none may go out. A new session starts active; a resumed one as
+    /// the previous connection left it.
+    csi_state: Option<bool>,
+    /// The block list (XEP-0191) as the server last said it: `None` until the answer to
+    /// our request for it. Bounded by [`Config::max_blocklist`](crate::Config::max_blocklist).
+    pub(crate) blocklist: Option<BTreeSet<Jid>>,
+    /// Our blocking requests awaiting an answer, by IQ id.
+    pending_blocking: BTreeMap<String, BlockingRequest>,
 }
 
 impl SessionData {
@@ -144,10 +162,13 @@ impl SessionData {
                 roster_versioning: resumption.roster_versioning,
                 pre_approval: resumption.pre_approval,
                 stream_management: true,
+                csi: resumption.csi,
             },
             roster: std::mem::take(&mut resumption.roster),
             contacts: std::mem::take(&mut resumption.contacts),
             sm: Some(Sm::resumed(resumption)),
+            csi_state: Some(resumption.client_active),
+            blocklist: resumption.blocklist.take(),
             ..SessionData::default()
         }
     }
@@ -175,6 +196,7 @@ impl SessionData {
             self.server.roster_versioning |= features.roster_versioning;
             self.server.pre_approval |= features.pre_approval;
             self.server.stream_management |= features.stream_management;
+            self.server.csi |= features.csi;
             if let Some(cache) = cx.feature_cache.as_mut() {
                 cache.roster_versioning |= features.roster_versioning;
                 cache.stream_management |= features.stream_management;
@@ -186,6 +208,10 @@ impl SessionData {
                 && can_reply
             {
                 self.sm = Some(sm::enable(cx));
+            }
+            if can_reply {
+                // Online already (SASL2): the client state goes out now that CSI is known.
+                self.sync_client_state(cx);
             }
             return;
         }
@@ -256,6 +282,9 @@ impl SessionData {
                 .and_then(|id| self.pending_roster_edits.remove(id))
         {
             return self.on_roster_edit_answer(&el.to_element(), jid, cx);
+        }
+        if self.on_blocking(&el, can_reply, cx) {
+            return;
         }
         if el.is("iq", NS_CLIENT)
             && el.attr("type") == Some("set")

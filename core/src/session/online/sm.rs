@@ -191,6 +191,9 @@ impl SessionData {
             contacts: std::mem::take(&mut self.contacts),
             roster_versioning: self.server.roster_versioning,
             pre_approval: self.server.pre_approval,
+            csi: self.server.csi,
+            client_active: self.csi_state.unwrap_or(true),
+            blocklist: self.blocklist.take(),
             presence: (cx.presence, cx.status.clone()),
         })
     }
