@@ -131,7 +131,13 @@ impl Client {
                     .map(Box::new),
                 credentials,
                 own_caps: config.caps(),
-                caps_cache: config.caps_cache.clone(),
+                // Our own capabilities are known (an echo of our presence, or another
+                // resource running the same client, needs no query).
+                caps_cache: {
+                    let mut cache = config.caps_cache.clone();
+                    cache.insert(config.caps().ver, config.disco_info().features);
+                    cache
+                },
                 config,
                 entropy,
                 out: Outbox::new(id_prefix, max_unacked),

@@ -20,6 +20,9 @@ use herald_core::{Presence, SubscriptionPolicy};
 ///   subscribe JID / unsubscribe JID   ask to see / stop seeing a contact's presence
 ///   approve JID / deny JID            answer a subscription request
 ///   message JID TEXT...               send a chat message (a "message_sent" event gives its id)
+///   active / inactive                 tell the server whether you are using the client (XEP-0352)
+///   blocklist                         print the block list (a "blocklist" event)
+///   block JID / unblock [JID]         block / unblock a JID (unblock alone: everyone)
 ///   quit                              close the session and exit (so does end of input)
 /// A NAME or GROUP with spaces goes in double quotes: add bob@example.org "Bob B" "Old friends",Work
 ///
@@ -34,7 +37,7 @@ use herald_core::{Presence, SubscriptionPolicy};
 ///   (a lost connection's session resumed, with "resent": stanzas sent again),
 ///   stanzas_lost ("ids": stanzas that may not have arrived); message (from, type, body,
 ///   id, thread, delay, carbon), message_sent (to, id), message_error, receipt (from, id),
-///   caps_invalid.
+///   caps_verified, caps_invalid; blocklist, blocked, unblocked (jids), blocking_failed.
 /// Exit status: 0 clean quit, 1 authentication failed, 2 bad usage, 3 TLS or certificate
 /// failure, 4 any other failure.
 // This comment is the `--help` text: its brackets are usage syntax, not doc links.

@@ -47,6 +47,14 @@ pub(crate) enum Command {
         /// The text.
         body: String,
     },
+    /// `active` / `inactive`: the client state (XEP-0352).
+    ClientActive(bool),
+    /// `blocklist`: print the block list.
+    Blocklist,
+    /// `block JID`.
+    Block(Jid),
+    /// `unblock [JID]`: one, or everyone without a JID.
+    Unblock(Option<Jid>),
     /// `quit`.
     Quit,
     /// A blank line.
@@ -85,9 +93,16 @@ pub(crate) fn parse(line: &str) -> Result<Command, String> {
         "approve" => Ok(Command::Approve(one_jid(word, rest)?)),
         "deny" => Ok(Command::Deny(one_jid(word, rest)?)),
         "message" => parse_message(rest),
+        "active" if rest.is_empty() => Ok(Command::ClientActive(true)),
+        "inactive" if rest.is_empty() => Ok(Command::ClientActive(false)),
+        "blocklist" if rest.is_empty() => Ok(Command::Blocklist),
+        "block" => Ok(Command::Block(any_jid(word, rest)?)),
+        "unblock" if rest.is_empty() => Ok(Command::Unblock(None)),
+        "unblock" => Ok(Command::Unblock(Some(any_jid(word, rest)?))),
         _ => Err(format!(
             "unknown command: {line:?} (expected presence, status, roster, add, remove, \
-             subscribe, unsubscribe, approve, deny, message or quit)"
+             subscribe, unsubscribe, approve, deny, message, active, inactive, blocklist, \
+             block, unblock or quit)"
         )),
     }
 }
@@ -142,6 +157,15 @@ fn one_jid(command: &str, rest: &str) -> Result<BareJid, String> {
     }
 }
 
+/// The single JID argument (bare or full) of `command`.
+fn any_jid(command: &str, rest: &str) -> Result<Jid, String> {
+    let mut words = rest.split_whitespace();
+    match (words.next(), words.next()) {
+        (Some(jid), None) => Jid::new(jid).map_err(|e| format!("not a JID: {jid:?} ({e})")),
+        _ => Err(format!("usage: {command} JID")),
+    }
+}
+
 /// A contact's address: a bare JID (`user@domain`).
 fn bare_jid(text: &str) -> Result<BareJid, String> {
     BareJid::new(text).map_err(|e| format!("not a bare JID: {text:?} ({e})"))
@@ -185,6 +209,7 @@ fn split_words(text: &str) -> Option<Vec<String>> {
 /// prints the roster.
 pub(crate) fn read_commands(handle: Handle, roster_requests: Sender<()>) {
     let stdin = std::io::stdin();
+    let mut asked_blocklist = false;
     for line in stdin.lock().lines() {
         let Ok(line) = line else { break };
         let sent = match parse(&line) {
@@ -204,6 +229,16 @@ pub(crate) fn read_commands(handle: Handle, roster_requests: Sender<()>) {
             Ok(Command::Message { to, body }) => handle
                 .send_message(&to, &body, MessageType::Chat)
                 .map(|id| output::emit(&output::message_sent(&to, &id))),
+            Ok(Command::ClientActive(active)) => handle.set_client_active(active),
+            Ok(Command::Blocklist) => {
+                asked_blocklist = true;
+                handle.request_blocklist()
+            }
+            Ok(Command::Block(jid)) => {
+                with_blocklist(&handle, &mut asked_blocklist).and_then(|()| handle.block(vec![jid]))
+            }
+            Ok(Command::Unblock(jid)) => with_blocklist(&handle, &mut asked_blocklist)
+                .and_then(|()| handle.unblock(jid.into_iter().collect())),
             Ok(Command::Quit) => {
                 let _ = handle.close();
                 return;
@@ -218,6 +253,15 @@ pub(crate) fn read_commands(handle: Handle, roster_requests: Sender<()>) {
         }
     }
     let _ = handle.close();
+}
+
+/// Asks for the block list once before the first block or unblock: servers push changes
+/// (the `blocked` / `unblocked` events that confirm them) only to resources that asked.
+fn with_blocklist(handle: &Handle, asked: &mut bool) -> Result<(), herald_std::Error> {
+    if !std::mem::replace(asked, true) {
+        handle.request_blocklist()?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -257,6 +301,14 @@ mod tests {
         );
         assert!(parse("message bob@localhost").is_err());
         assert!(parse("message not@a@jid hi").is_err());
+        assert_eq!(parse("inactive"), Ok(Command::ClientActive(false)));
+        assert_eq!(parse("active"), Ok(Command::ClientActive(true)));
+        assert_eq!(
+            parse("block bob@localhost"),
+            Ok(Command::Block(Jid::new("bob@localhost").unwrap()))
+        );
+        assert_eq!(parse("unblock"), Ok(Command::Unblock(None)));
+        assert!(parse("block").is_err());
     }
 
     fn jid(s: &str) -> BareJid {

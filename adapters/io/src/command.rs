@@ -71,6 +71,15 @@ pub enum Command {
     Probe(Jid),
     /// Sends the current presence to one JID ([`Client::send_directed_presence`]).
     SendDirectedPresence(Jid),
+    /// Tells the server whether the user is using the client (XEP-0352,
+    /// [`Client::set_client_active`]); kept across reconnects like presence.
+    SetClientActive(bool),
+    /// Asks for the block list ([`Client::request_blocklist`]); needs an online session.
+    RequestBlocklist,
+    /// Blocks these JIDs ([`Client::block`]); needs an online session.
+    Block(Vec<Jid>),
+    /// Unblocks these JIDs, or everyone when empty ([`Client::unblock`]).
+    Unblock(Vec<Jid>),
     /// Closes the session for good: no reconnect follows.
     Close,
 }
@@ -137,6 +146,10 @@ impl Command {
             Command::Cancel(jid) => client.cancel(now, &jid),
             Command::Probe(jid) => client.probe(now, &jid),
             Command::SendDirectedPresence(to) => client.send_directed_presence(now, &to),
+            Command::SetClientActive(active) => client.set_client_active(now, active),
+            Command::RequestBlocklist => client.request_blocklist(now),
+            Command::Block(jids) => client.block(now, &jids),
+            Command::Unblock(jids) => client.unblock(now, &jids),
             Command::Close => match client.close(now) {
                 // Closing twice, or closing what already ended, still ends the session.
                 Ok(()) | Err(UsageError::AlreadyClosing | UsageError::SessionEnded(_)) => Ok(()),

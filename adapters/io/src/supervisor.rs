@@ -25,6 +25,7 @@
 //! | any other end, reconnect off | the session ends: [`EndReason::Session`] |
 //! | backoff | [`ConnectOptions::reconnect_initial`] doubling up to [`ConnectOptions::reconnect_max`], each delay in `[d/2, d]` (equal jitter); back to the first delay once a session gets online |
 //! | presence and status set while disconnected | checked ([`herald_core::check_text`]) and kept: the next attempt's initial presence carries the latest values |
+//! | client state (XEP-0352) | like presence: kept between connections and restored on the next (the core sends `<inactive/>` once online when the server offers CSI) |
 //! | presence and status set while connected | applied by the core (sent when online) and kept for the next attempt |
 //! | send, roster and subscription commands while disconnected | refused with [`UsageError::NotOnline`]; nothing is kept |
 //! | SCRAM keys | the last client's [`Client::scram_cache`] goes into the next attempt's [`Config::scram_cache`]: a reconnect skips PBKDF2 |
@@ -119,6 +120,8 @@ pub struct Supervisor {
     backoff: Backoff,
     entropy: Box<dyn Entropy>,
     presence: Presence,
+    /// The application's client state (XEP-0352), carried like presence.
+    client_active: bool,
     status: String,
     scram_cache: ScramCache,
     /// What the server offered, for the next login's pipelined SASL initial response.
@@ -164,6 +167,7 @@ impl Supervisor {
     pub fn new(config: Config, options: &ConnectOptions, entropy: impl Entropy + 'static) -> Self {
         Supervisor {
             presence: config.presence,
+            client_active: config.client_active,
             status: config.status.clone(),
             scram_cache: config.scram_cache.clone(),
             feature_cache: config.feature_cache.clone().map(Box::new),
@@ -258,6 +262,7 @@ impl Supervisor {
     pub fn next_config(&self) -> Config {
         let mut config = self.template.clone();
         config.presence = self.presence;
+        config.client_active = self.client_active;
         config.status = self.status.clone();
         config.scram_cache = self.scram_cache.clone();
         config.feature_cache = self.feature_cache.as_deref().cloned();
@@ -312,6 +317,7 @@ impl Supervisor {
         }
         let result = command.apply(client, now);
         self.presence = client.presence();
+        self.client_active = client.client_active();
         self.status = client.status().to_string();
         result
     }
@@ -336,6 +342,10 @@ impl Supervisor {
                 }
                 Ok(None)
             }
+            Command::SetClientActive(active) => {
+                self.client_active = active;
+                Ok(None)
+            }
             _ => Err(UsageError::NotOnline),
         }
     }
@@ -349,6 +359,7 @@ impl Supervisor {
         now: Instant,
     ) -> Next {
         self.presence = last.presence();
+        self.client_active = last.client_active();
         self.status = last.status().to_string();
         self.scram_cache = last.scram_cache().clone();
         if let Some(features) = last.feature_cache() {

@@ -59,6 +59,28 @@ impl Handle {
         Ok(id)
     }
 
+    /// Queues the client state (XEP-0352, see [`herald_core::Client::set_client_active`]):
+    /// `false` lets the server hold back unimportant traffic. Kept across reconnects.
+    pub fn set_client_active(&self, active: bool) -> Result<(), Error> {
+        self.command(Command::SetClientActive(active))
+    }
+
+    /// Queues a request for the block list (XEP-0191): a `Blocklist` event answers, and
+    /// from then on the server's pushes come as `Blocked` / `Unblocked`.
+    pub fn request_blocklist(&self) -> Result<(), Error> {
+        self.command(Command::RequestBlocklist)
+    }
+
+    /// Queues blocking `jids` (XEP-0191).
+    pub fn block(&self, jids: Vec<Jid>) -> Result<(), Error> {
+        self.command(Command::Block(jids))
+    }
+
+    /// Queues unblocking `jids`; everyone when empty (XEP-0191).
+    pub fn unblock(&self, jids: Vec<Jid>) -> Result<(), Error> {
+        self.command(Command::Unblock(jids))
+    }
+
     /// Queues [`Session::close`](crate::Session::close).
     pub fn close(&self) -> Result<(), Error> {
         self.command(Command::Close)

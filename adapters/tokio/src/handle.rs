@@ -100,6 +100,28 @@ impl Handle {
         Ok(id)
     }
 
+    /// Sets the client state (XEP-0352, see [`herald_core::Client::set_client_active`]):
+    /// `false` lets the server hold back unimportant traffic. Kept across reconnects.
+    pub async fn set_client_active(&self, active: bool) -> Result<(), Error> {
+        self.command(Command::SetClientActive(active)).await
+    }
+
+    /// Asks for the block list (XEP-0191): a `Blocklist` event answers, and from then on
+    /// the server's pushes come as `Blocked` / `Unblocked`.
+    pub async fn request_blocklist(&self) -> Result<(), Error> {
+        self.command(Command::RequestBlocklist).await
+    }
+
+    /// Blocks `jids` (XEP-0191).
+    pub async fn block(&self, jids: Vec<Jid>) -> Result<(), Error> {
+        self.command(Command::Block(jids)).await
+    }
+
+    /// Unblocks `jids`; everyone when empty (XEP-0191).
+    pub async fn unblock(&self, jids: Vec<Jid>) -> Result<(), Error> {
+        self.command(Command::Unblock(jids)).await
+    }
+
     /// The roster as the current connection knows it, or the last one while reconnecting
     /// (empty before any was received).
     pub async fn roster(&self) -> Result<Roster, Error> {

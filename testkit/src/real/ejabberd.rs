@@ -383,6 +383,10 @@ modules:
   mod_disco: {{}}
   mod_ping: {{}}
   mod_admin_extra: {{}}
+  mod_carboncopy: {{}}
+  mod_privacy: {{}}
+  mod_blocking: {{}}
+  mod_client_state: {{}}
 {stream_mgmt}"#,
         cert = certs.cert_pem.display(),
         key = certs.key_pem.display(),

@@ -117,7 +117,7 @@ legacy_ssl_ports = {{}}
 s2s_ports = {{}}
 
 -- No s2s, nothing that needs the network; HTTP only for WebSocket, on loopback.
-modules_enabled = {{ "roster", "saslauth", "tls", "disco", "ping"{extra_modules}{smacks_modules}{websocket_module} }}
+modules_enabled = {{ "roster", "saslauth", "tls", "disco", "ping", "carbons", "blocklist", "csi_simple"{extra_modules}{smacks_modules}{websocket_module} }}
 modules_disabled = {{ "s2s", "s2s_auth_certs", "offline" }}
 
 authentication = "{authentication}"

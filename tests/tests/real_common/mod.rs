@@ -294,8 +294,8 @@ fn is_reconnecting(s: &Seen) -> bool {
     matches!(s, Seen::Event(Event::Reconnecting { .. }))
 }
 
-const ALICE: (&str, &str) = ("alice", "alice-pw");
-const BOB: (&str, &str) = ("bob", "bob-pw");
+pub const ALICE: (&str, &str) = ("alice", "alice-pw");
+pub const BOB: (&str, &str) = ("bob", "bob-pw");
 
 /// The accounts every scenario's server is started with.
 pub const ACCOUNTS: &[(&str, &str)] = &[ALICE, BOB];
