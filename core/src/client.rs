@@ -398,6 +398,20 @@ impl Client {
         self.command(now, |s, cx| s.send_directed_presence(to, cx))
     }
 
+    /// Replaces the features the application handles itself
+    /// ([`Config::extra_features`](crate::Config::extra_features)): the capabilities'
+    /// `ver` is recomputed and, online and available, announced at once with the current
+    /// presence (one stanza), so contacts learn the change. Features that cannot be
+    /// announced (a duplicate of the same text is fine; a `<` or a character XML cannot
+    /// carry is not) are refused and nothing changes.
+    pub fn set_extra_features(
+        &mut self,
+        now: Instant,
+        features: Vec<String>,
+    ) -> Result<(), UsageError> {
+        self.command(now, |s, cx| s.set_extra_features(features, cx))
+    }
+
     /// Sets the client state (XEP-0352 client state indication): `false` when the user is
     /// not looking (the application went to the background), `true` when they are again.
     /// Like [`set_presence`](Self::set_presence) it may be called before `connect` or

@@ -411,6 +411,13 @@ impl Config {
         Caps::new(self.caps_node.clone(), &self.disco_info())
     }
 
+    /// Whether the service discovery information can be announced.
+    pub(crate) fn check_disco(&self) -> Result<(), ConfigError> {
+        self.disco_info()
+            .validate()
+            .map_err(|e| ConfigError::InvalidDiscoInfo(e.to_string()))
+    }
+
     /// What [`Client::new`](crate::Client::new) refuses, credentials aside.
     pub(crate) fn validate(&self) -> Result<(), ConfigError> {
         self.disco_info()

@@ -314,3 +314,42 @@ fn a_presence_flood_with_fresh_vers_sends_a_bounded_number_of_queries() {
     let sent = pair.client_sent_raw(mark);
     assert_eq!(sent.matches("disco#info").count(), 16, "{sent}");
 }
+
+#[test]
+fn changing_the_features_recomputes_the_ver_and_announces_it() {
+    let mut pair = online_with(|_| {});
+    let before = pair.client().config().caps().ver;
+    let mark = pair.mark();
+    pair.command(|c, now| c.set_extra_features(now, vec!["urn:example:games".into()]))
+        .unwrap();
+    let after = pair.client().config().caps().ver;
+    assert_ne!(before, after);
+    assert_eq!(
+        after,
+        sha1_b64(&DEFAULT_S.replace("urn:xmpp:ping<", "urn:example:games<urn:xmpp:ping<"))
+    );
+    let sent = pair.client_sent_raw(mark);
+    assert!(
+        sent.starts_with("<presence><c ") && sent.contains(&format!("ver='{after}'")),
+        "{sent}"
+    );
+    // The same features again: nothing sent. A feature with '<': refused, nothing changed.
+    let mark = pair.mark();
+    pair.command(|c, now| c.set_extra_features(now, vec!["urn:example:games".into()]))
+        .unwrap();
+    assert!(
+        pair.command(|c, now| c.set_extra_features(now, vec!["a<b".into()]))
+            .is_err()
+    );
+    assert_eq!(pair.client_sent_raw(mark), "");
+    assert_eq!(pair.client().config().caps().ver, after);
+    // The disco answer follows.
+    pair.server_says(
+        "<iq from='bob@localhost/x' id='d9' type='get'>\
+         <query xmlns='http://jabber.org/protocol/disco#info'/></iq>",
+    );
+    assert!(
+        pair.client_sent_raw(mark)
+            .contains("<feature var='urn:example:games'/>")
+    );
+}

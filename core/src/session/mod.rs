@@ -413,6 +413,36 @@ impl Session {
         Ok(())
     }
 
+    /// Replaces the application's extra features (XEP-0030/0115): the caps are
+    /// recomputed and, online and available, announced with the current presence.
+    pub(crate) fn set_extra_features(
+        &mut self,
+        features: Vec<String>,
+        cx: &mut Context,
+    ) -> Result<(), UsageError> {
+        match self.state {
+            State::Closed(_) => return Err(self.ended().unwrap_or(UsageError::AlreadyClosing)),
+            State::Closing(_) => return Err(UsageError::AlreadyClosing),
+            _ => {}
+        }
+        let old = std::mem::replace(&mut cx.config.extra_features, features);
+        if let Err(e) = cx.config.check_disco() {
+            cx.config.extra_features = old;
+            return Err(UsageError::InvalidElement(e.to_string()));
+        }
+        let caps = cx.config.caps();
+        if caps == cx.own_caps {
+            return Ok(());
+        }
+        cx.caps_cache
+            .insert(caps.ver.clone(), cx.config.disco_info().features);
+        cx.own_caps = caps;
+        if matches!(self.state, State::Online(_)) && cx.presence.is_available() {
+            online::send_own_presence(cx);
+        }
+        Ok(())
+    }
+
     /// A stanza from the application; broadcast presence must go through the presence
     /// commands.
     pub(crate) fn send(&mut self, stanza: &Element, cx: &mut Context) -> Result<(), UsageError> {
