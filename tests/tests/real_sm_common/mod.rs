@@ -136,13 +136,17 @@ pub fn message_to_alice(id: &str) -> Element {
     .expect("a message element")
 }
 
-/// The `<message id=.../>` stanzas `peer` received with `id`.
+/// The messages with `id` that `peer` received: parsed ([`CoreEvent::Message`], the usual
+/// case: a body) or as a raw stanza.
 pub fn messages_with_id(peer: &Peer, id: &str) -> usize {
     peer.history
         .iter()
-        .filter(|s| {
-            matches!(s, Seen::Event(Event::Core(CoreEvent::Stanza(st)))
-                if st.name() == "message" && st.attr("id") == Some(id))
+        .filter(|s| match s {
+            Seen::Event(Event::Core(CoreEvent::Message(m))) => m.id.as_deref() == Some(id),
+            Seen::Event(Event::Core(CoreEvent::Stanza(st))) => {
+                st.name() == "message" && st.attr("id") == Some(id)
+            }
+            _ => false,
         })
         .count()
 }
