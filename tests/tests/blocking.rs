@@ -227,6 +227,47 @@ fn an_unblock_all_push_clears_the_list_and_an_empty_block_is_refused() {
     assert_eq!(kept(&pair), Some(Vec::new()));
 }
 
+/// Prosody refuses each broadcast presence to a blocked contact with `<not-acceptable/>`:
+/// an expected consequence of the block, not reported. Any other presence error is, and so
+/// is this one while the list is unknown or from a JID that is not blocked.
+#[test]
+fn bounces_of_our_presence_to_blocked_jids_are_not_errors() {
+    let bounce = |from: &str, condition: &str| {
+        format!(
+            "<presence type='error' from='{from}'><error type='cancel'>\
+             <{condition} xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/>\
+             <text xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'>You have blocked this JID</text>\
+             </error></presence>"
+        )
+    };
+    let mut pair = online_with_list(&[SPAM, EVIL]);
+    for from in [SPAM, "spam@evil.example/phone", "other@evil.example", EVIL] {
+        pair.server_says(&bounce(from, "not-acceptable"));
+        assert_eq!(pair.take_events(), [], "{from}");
+    }
+    for (from, condition) in [
+        ("bob@localhost", "not-acceptable"),
+        (SPAM, "remote-server-not-found"),
+    ] {
+        pair.server_says(&bounce(from, condition));
+        assert_eq!(
+            pair.take_events(),
+            [Event::PresenceError {
+                from: Some(jid(from)),
+                condition: condition.into(),
+                text: Some("You have blocked this JID".into()),
+            }],
+            "{from} {condition}"
+        );
+    }
+    let mut unknown = online_with(server(&[SPAM]), |_| {});
+    unknown.server_says(&bounce(SPAM, "not-acceptable"));
+    assert!(
+        matches!(&unknown.take_events()[..], [Event::PresenceError { .. }]),
+        "the list not asked for: reported"
+    );
+}
+
 /// Pushes before the list is known are reported all the same; the list stays unknown.
 #[test]
 fn pushes_before_the_list_are_reported() {

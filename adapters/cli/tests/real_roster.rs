@@ -2,7 +2,9 @@
 //! driven through their standard input and read from their JSON events, with the default
 //! options (`--subscriptions deny`): alice adds bob, bob approves a second after the request
 //! and adds alice back, alice approves a second later; both `roster` commands say `both` and
-//! nobody was refused; alice's presence change reaches bob and bob's reaches alice; alice
+//! nobody was refused; alice's presence change reaches bob and bob's reaches alice; they
+//! exchange messages with receipts; alice blocks bob (her
+//! message is refused, her presence change raises no error) and unblocks him; alice
 //! removes bob (a removal push of the usual shape) and bob sees her go offline; both quit
 //! with status 0. Never skips: a missing server fails the test.
 
@@ -122,6 +124,8 @@ fn add_approve_watch(server: &dyn RealServer) {
     bob.say("presence away lunch");
     alice.expect(server, "presence", presence("bob", "away", "lunch"));
 
+    talk_block_unblock(server, &mut alice, &mut bob);
+
     // Removing the item ends the subscriptions: bob sees alice go offline.
     alice.say("remove bob@localhost");
     let removed = alice.expect(server, "roster_push", |v| {
@@ -146,6 +150,63 @@ fn add_approve_watch(server: &dyn RealServer) {
 
     assert_eq!(alice.quit(server), 0, "{name}: alice's exit status");
     assert_eq!(bob.quit(server), 0, "{name}: bob's exit status");
+}
+
+/// `from` sends `to` a chat message: `to` gets it from `from`'s full JID, `from` gets the
+/// receipt for its id.
+fn say_with_receipt(server: &dyn RealServer, from: &mut Herald, to: &mut Herald, text: &str) {
+    let name = server.name();
+    let to_bare = format!("{}@localhost", to.who);
+    from.say(&format!("message {to_bare} {text}"));
+    let sent = from.expect(server, "message_sent", |v| v["to"] == to_bare.as_str());
+    let id = sent["id"].as_str().unwrap().to_owned();
+    let got = to.expect(server, "message", |v| v["id"] == id.as_str());
+    let from_full = format!("{}@localhost/cli", from.who);
+    assert_eq!(
+        (&got["from"], &got["type"], &got["body"]),
+        (&json!(from_full), &json!("chat"), &json!(text)),
+        "{name}: {got}"
+    );
+    let receipt = from.expect(server, "receipt", |v| v["id"] == id.as_str());
+    assert_eq!(
+        receipt["from"],
+        format!("{}@localhost/cli", to.who),
+        "{name}"
+    );
+}
+
+/// Messages both ways, each with its receipt (both sides announced receipts in their caps);
+/// then alice blocks bob: her message to him is refused, her presence change is not
+/// reported as an error (Prosody bounces it), and unblocking works.
+fn talk_block_unblock(server: &dyn RealServer, alice: &mut Herald, bob: &mut Herald) {
+    let name = server.name();
+    say_with_receipt(server, alice, bob, "hello bob");
+    say_with_receipt(server, bob, alice, "hi alice, how are you?");
+
+    alice.say("block bob@localhost");
+    let blocked = alice.expect(server, "blocked", |_| true);
+    assert_eq!(blocked["jids"], json!(["bob@localhost"]), "{name}");
+    alice.say("presence away");
+    alice.expect(server, "presence_sent", |v| v["presence"] == "away");
+    alice.say("message bob@localhost are you there?");
+    let sent = alice.expect(server, "message_sent", |_| true);
+    let refused = alice.expect(server, "message_error", |v| v["id"] == sent["id"]);
+    assert_eq!(refused["condition"], "not-acceptable", "{name}: {refused}");
+    alice.read_available();
+    assert!(
+        alice.seen.iter().all(|v| v["event"] != "presence_error"),
+        "{name}: the presence bounced by the block is not an error: {:?}",
+        alice.seen
+    );
+    alice.say("unblock bob@localhost");
+    let unblocked = alice.expect(server, "unblocked", |_| true);
+    assert_eq!(unblocked["jids"], json!(["bob@localhost"]), "{name}");
+    alice.say("blocklist");
+    assert_eq!(
+        alice.expect(server, "blocklist", |v| v["jids"] == json!([]))["jids"],
+        json!([]),
+        "{name}"
+    );
 }
 
 #[test]

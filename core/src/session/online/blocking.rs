@@ -148,6 +148,28 @@ impl SessionData {
     }
 }
 
+impl SessionData {
+    /// Whether a presence error is the server refusing our presence to a JID on the known
+    /// block list: a server refuses what the user sends to a blocked JID with
+    /// `<not-acceptable/>` (XEP-0191 section 3.3), and Prosody does so for each broadcast
+    /// presence too. The application asked for that block; its presence did not fail, so
+    /// the bounce is not reported.
+    pub(super) fn is_block_bounce(&self, from: Option<&Jid>, condition: &str) -> bool {
+        let (Some(list), Some(from)) = (self.blocklist.as_ref(), from) else {
+            return false;
+        };
+        condition == "not-acceptable" && blocks(list, from)
+    }
+}
+
+/// Whether `list` blocks `jid`: the JID itself, its bare JID or its domain (the matching
+/// of XEP-0016 section 2.1, which XEP-0191 uses).
+fn blocks(list: &BTreeSet<Jid>, jid: &Jid) -> bool {
+    let bare = Jid::from(jid.to_bare());
+    let domain = Jid::from(jid.domain().to_owned());
+    list.contains(jid) || list.contains(&bare) || list.contains(&domain)
+}
+
 /// Whether `el` comes from the server or the account itself (no `from`, or the account's
 /// bare JID), as a roster push must (RFC 6121 section 2.1.6).
 fn from_account(el: &Stanza, cx: &Context) -> bool {

@@ -228,6 +228,9 @@ impl SessionData {
                     cx.out.push_event(Event::Presence(p))
                 }
                 PresenceKind::Error {
+                    from, condition, ..
+                } if self.is_block_bounce(from.as_ref(), &condition) => {}
+                PresenceKind::Error {
                     from,
                     condition,
                     text,
