@@ -109,7 +109,9 @@ pub enum Event {
     /// A contact's (or one of the account's own resources') presence.
     Presence(IncomingPresence),
     /// A presence came back with `type='error'`. The session and the stored presence and
-    /// status are unchanged.
+    /// status are unchanged. A `<not-acceptable/>` from a JID on the known block list
+    /// ([`Client::blocklist`](crate::Client::blocklist)) is not reported: it is the server
+    /// refusing our presence to a contact the account blocked (XEP-0191 section 3.3).
     PresenceError {
         /// Who sent the error, if stated.
         from: Option<Jid>,

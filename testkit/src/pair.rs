@@ -7,8 +7,8 @@
 use std::time::{Duration, Instant};
 
 use herald_core::{
-    Action, ChannelBinding, Client, Config, DisconnectReason, Event, SeededEntropy, Transport,
-    UsageError,
+    Action, ChannelBinding, Client, Config, DisconnectReason, Event, SeededEntropy, SessionState,
+    Transport, UsageError,
 };
 
 use crate::contract::{Contract, Drained};
@@ -119,6 +119,28 @@ impl Pair {
     pub fn with_profile(profile: ServerProfile) -> Pair {
         let config = config_for(&profile);
         Pair::new(profile, config)
+    }
+
+    /// The profile's account with its configuration edited by `edit`, not connected.
+    pub fn configured(profile: ServerProfile, edit: impl FnOnce(&mut Config)) -> Pair {
+        let mut config = config_for(&profile);
+        edit(&mut config);
+        Pair::new(profile, config)
+    }
+
+    /// [`configured`](Pair::configured), connected and online (panics otherwise), with the
+    /// login's events taken.
+    pub fn online_with(profile: ServerProfile, edit: impl FnOnce(&mut Config)) -> Pair {
+        let mut pair = Pair::configured(profile, edit);
+        pair.connect();
+        assert_eq!(
+            pair.client().state(),
+            SessionState::Online,
+            "{:#?}",
+            pair.events
+        );
+        pair.take_events();
+        pair
     }
 
     /// Connects over a plain transport and drives until nothing moves.

@@ -7,7 +7,7 @@
 mod sm_common;
 
 use herald_core::jid::Jid;
-use herald_core::{Config, Event, SessionState, UsageError};
+use herald_core::{Event, SessionState, UsageError};
 use herald_testkit::{Pair, ServerProfile, config_for};
 use sm_common::{next_config, resumed};
 
@@ -30,16 +30,6 @@ fn server(list: &[&str]) -> ServerProfile {
     }
 }
 
-fn online_with(profile: ServerProfile, edit: impl FnOnce(&mut Config)) -> Pair {
-    let mut config = config_for(&profile);
-    edit(&mut config);
-    let mut pair = Pair::new(profile, config);
-    pair.connect();
-    assert_eq!(pair.client().state(), SessionState::Online);
-    pair.take_events();
-    pair
-}
-
 /// The client's blocklist, as strings.
 fn kept(pair: &Pair) -> Option<Vec<String>> {
     pair.client()
@@ -57,7 +47,7 @@ fn last_iq_id(pair: &Pair, mark: usize) -> String {
 
 /// Online with the list asked for and received.
 fn online_with_list(list: &[&str]) -> Pair {
-    let mut pair = online_with(server(list), |_| {});
+    let mut pair = Pair::online_with(server(list), |_| {});
     pair.command(|c, now| c.request_blocklist(now)).unwrap();
     pair.drive();
     pair.take_events();
@@ -66,7 +56,7 @@ fn online_with_list(list: &[&str]) -> Pair {
 
 #[test]
 fn the_list_is_asked_for_reported_and_kept() {
-    let mut pair = online_with(server(&[SPAM, EVIL]), |_| {});
+    let mut pair = Pair::online_with(server(&[SPAM, EVIL]), |_| {});
     assert_eq!(kept(&pair), None, "unknown until asked for");
     let mark = pair.mark();
     pair.command(|c, now| c.request_blocklist(now)).unwrap();
@@ -160,7 +150,7 @@ fn unblocks_and_unblocking_everything() {
 /// changes the server's list and tells the client nothing.
 #[test]
 fn without_the_list_no_push_comes() {
-    let mut pair = online_with(server(&[]), |_| {});
+    let mut pair = Pair::online_with(server(&[]), |_| {});
     pair.command(|c, now| c.block(now, &[jid(SPAM)])).unwrap();
     pair.drive();
     assert!(pair.take_events().is_empty());
@@ -260,7 +250,7 @@ fn bounces_of_our_presence_to_blocked_jids_are_not_errors() {
             "{from} {condition}"
         );
     }
-    let mut unknown = online_with(server(&[SPAM]), |_| {});
+    let mut unknown = Pair::online_with(server(&[SPAM]), |_| {});
     unknown.server_says(&bounce(SPAM, "not-acceptable"));
     assert!(
         matches!(&unknown.take_events()[..], [Event::PresenceError { .. }]),
@@ -271,7 +261,7 @@ fn bounces_of_our_presence_to_blocked_jids_are_not_errors() {
 /// Pushes before the list is known are reported all the same; the list stays unknown.
 #[test]
 fn pushes_before_the_list_are_reported() {
-    let mut pair = online_with(server(&[]), |_| {});
+    let mut pair = Pair::online_with(server(&[]), |_| {});
     pair.server_says(
         "<iq id='p' type='set'><block xmlns='urn:xmpp:blocking'><item jid='a@b'/></block></iq>",
     );
@@ -286,7 +276,7 @@ fn pushes_before_the_list_are_reported() {
 
 #[test]
 fn refusals_are_reported() {
-    let mut pair = online_with(ServerProfile::prosody_like(), |_| {});
+    let mut pair = Pair::online_with(ServerProfile::prosody_like(), |_| {});
     pair.command(|c, now| c.request_blocklist(now)).unwrap();
     pair.command(|c, now| c.block(now, &[jid(SPAM)])).unwrap();
     pair.command(|c, now| c.unblock(now, &[])).unwrap();
@@ -321,7 +311,7 @@ fn refusals_are_reported() {
 
 #[test]
 fn the_list_kept_is_bounded() {
-    let mut pair = online_with(server(&["a@x", "b@x", "c@x"]), |c| c.max_blocklist = 2);
+    let mut pair = Pair::online_with(server(&["a@x", "b@x", "c@x"]), |c| c.max_blocklist = 2);
     pair.command(|c, now| c.request_blocklist(now)).unwrap();
     pair.drive();
     assert_eq!(
@@ -351,7 +341,7 @@ fn a_resumed_session_keeps_the_list() {
         blocklist: Some(vec![SPAM.into()]),
         ..ServerProfile::stream_management()
     };
-    let mut pair = online_with(profile, |_| {});
+    let mut pair = Pair::online_with(profile, |_| {});
     pair.command(|c, now| c.request_blocklist(now)).unwrap();
     pair.drive();
     pair.cut().drive();

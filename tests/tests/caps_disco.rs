@@ -5,19 +5,12 @@
 
 use base64::Engine as _;
 use herald_core::jid::Jid;
-use herald_core::{CapsPolicy, Config, Event, Presence, SessionState, SoftwareVersion};
-use herald_testkit::{Pair, ServerProfile, config_for};
+use herald_core::{CapsPolicy, Config, Event, Presence, SoftwareVersion};
+use herald_testkit::{Pair, ServerProfile};
 use sha1::{Digest, Sha1};
 
 fn online_with(edit: impl FnOnce(&mut Config)) -> Pair {
-    let profile = ServerProfile::prosody_like();
-    let mut config = config_for(&profile);
-    edit(&mut config);
-    let mut pair = Pair::new(profile, config);
-    pair.connect();
-    assert_eq!(pair.client().state(), SessionState::Online);
-    pair.take_events();
-    pair
+    Pair::online_with(ServerProfile::prosody_like(), edit)
 }
 
 fn sha1_b64(s: &str) -> String {

@@ -6,7 +6,7 @@
 
 mod sm_common;
 
-use herald_core::{Config, SessionState, Timeouts, UsageError};
+use herald_core::{SessionState, Timeouts, UsageError};
 use herald_testkit::{Pair, ServerProfile, config_for};
 use sm_common::{count, next_config, resumed, send_messages};
 
@@ -18,12 +18,6 @@ fn with_csi(profile: ServerProfile) -> ServerProfile {
         csi: true,
         ..profile
     }
-}
-
-fn pair_with(profile: ServerProfile, edit: impl FnOnce(&mut Config)) -> Pair {
-    let mut config = config_for(&profile);
-    edit(&mut config);
-    Pair::new(profile, config)
 }
 
 fn assert_online_cleanly(pair: &Pair) {
@@ -49,7 +43,7 @@ fn csi_sent(pair: &Pair, mark: usize) -> (usize, usize) {
 
 #[test]
 fn inactive_set_before_connect_goes_out_once_online() {
-    let mut pair = pair_with(with_csi(ServerProfile::prosody_like()), |_| {});
+    let mut pair = Pair::configured(with_csi(ServerProfile::prosody_like()), |_| {});
     assert!(pair.client().client_active());
     pair.command(|c, now| c.set_client_active(now, false))
         .unwrap();
@@ -67,7 +61,7 @@ fn inactive_set_before_connect_goes_out_once_online() {
 #[test]
 fn the_config_gives_the_initial_state_and_a_change_during_login_wins() {
     // From the config, without pipelining.
-    let mut pair = pair_with(with_csi(ServerProfile::prosody_like()), |c| {
+    let mut pair = Pair::configured(with_csi(ServerProfile::prosody_like()), |c| {
         c.client_active = false;
         c.pipelining = false;
     });
@@ -76,7 +70,7 @@ fn the_config_gives_the_initial_state_and_a_change_during_login_wins() {
     assert_eq!(csi_sent(&pair, 0), (0, 1));
 
     // Set inactive during the login, then active again: the server is never told.
-    let mut pair = pair_with(with_csi(ServerProfile::prosody_like()), |_| {});
+    let mut pair = Pair::configured(with_csi(ServerProfile::prosody_like()), |_| {});
     pair.start();
     assert!(pair.step_until(|c| c.state() == SessionState::Binding));
     pair.command(|c, now| c.set_client_active(now, false))
@@ -89,7 +83,7 @@ fn the_config_gives_the_initial_state_and_a_change_during_login_wins() {
     // Online before the second call: the inactive state went out, then the active one.
     assert_eq!(csi_sent(&pair, 0), (1, 1));
 
-    let mut pair = pair_with(with_csi(ServerProfile::prosody_like()), |_| {});
+    let mut pair = Pair::configured(with_csi(ServerProfile::prosody_like()), |_| {});
     pair.start();
     assert!(pair.step_until(|c| c.state() == SessionState::Binding));
     pair.command(|c, now| c.set_client_active(now, false))
@@ -103,7 +97,7 @@ fn the_config_gives_the_initial_state_and_a_change_during_login_wins() {
 
 #[test]
 fn an_active_new_session_sends_nothing() {
-    let mut pair = pair_with(with_csi(ServerProfile::prosody_like()), |_| {});
+    let mut pair = Pair::configured(with_csi(ServerProfile::prosody_like()), |_| {});
     pair.connect();
     assert_online_cleanly(&pair);
     assert_eq!(csi_sent(&pair, 0), (0, 0));
@@ -111,7 +105,7 @@ fn an_active_new_session_sends_nothing() {
 
 #[test]
 fn each_change_goes_out_once_and_the_same_value_sends_nothing() {
-    let mut pair = pair_with(with_csi(ServerProfile::prosody_like()), |_| {});
+    let mut pair = Pair::configured(with_csi(ServerProfile::prosody_like()), |_| {});
     pair.connect();
     pair.take_events();
     let mark = pair.mark();
@@ -140,7 +134,7 @@ fn each_change_goes_out_once_and_the_same_value_sends_nothing() {
 /// nothing goes out, and the value is still kept.
 #[test]
 fn not_offered_nothing_is_sent_and_nothing_fails() {
-    let mut pair = pair_with(ServerProfile::prosody_like(), |c| c.client_active = false);
+    let mut pair = Pair::configured(ServerProfile::prosody_like(), |c| c.client_active = false);
     pair.connect();
     assert_online_cleanly(&pair);
     pair.command(|c, now| c.set_client_active(now, true))
@@ -157,7 +151,7 @@ fn not_offered_nothing_is_sent_and_nothing_fails() {
 /// acknowledgement the server never gives (its `h` counts stanzas only).
 #[test]
 fn stream_management_does_not_count_the_nonzas() {
-    let mut pair = pair_with(with_csi(ServerProfile::stream_management()), |_| {});
+    let mut pair = Pair::configured(with_csi(ServerProfile::stream_management()), |_| {});
     pair.connect();
     assert_online_cleanly(&pair);
     pair.advance(Timeouts::default().ack_delay);
@@ -180,7 +174,7 @@ fn stream_management_does_not_count_the_nonzas() {
 /// changed between the connections is, once.
 #[test]
 fn a_resumed_session_is_told_only_a_change() {
-    let mut pair = pair_with(with_csi(ServerProfile::stream_management()), |c| {
+    let mut pair = Pair::configured(with_csi(ServerProfile::stream_management()), |c| {
         c.client_active = false;
     });
     pair.connect();
@@ -218,7 +212,7 @@ fn a_resumed_session_is_told_only_a_change() {
 /// inactive state is restored.
 #[test]
 fn a_new_session_after_a_reconnect_is_told_inactive_again() {
-    let mut pair = pair_with(with_csi(ServerProfile::prosody_like()), |c| {
+    let mut pair = Pair::configured(with_csi(ServerProfile::prosody_like()), |c| {
         c.client_active = false;
     });
     pair.connect();
@@ -234,7 +228,7 @@ fn a_new_session_after_a_reconnect_is_told_inactive_again() {
 /// A refused resumption binds a new session: the inactive state is restored in it.
 #[test]
 fn a_refused_resumption_is_a_new_session() {
-    let mut pair = pair_with(with_csi(ServerProfile::stream_management()), |c| {
+    let mut pair = Pair::configured(with_csi(ServerProfile::stream_management()), |c| {
         c.client_active = false;
     });
     pair.connect();
@@ -255,7 +249,7 @@ fn a_refused_resumption_is_a_new_session() {
 #[test]
 fn with_sasl2_the_state_goes_out_when_the_features_come() {
     let profile = with_csi(ServerProfile::fast_login());
-    let mut pair = pair_with(profile, |c| c.client_active = false);
+    let mut pair = Pair::configured(profile, |c| c.client_active = false);
     pair.connect();
     assert_online_cleanly(&pair);
     assert!(
@@ -269,7 +263,7 @@ fn with_sasl2_the_state_goes_out_when_the_features_come() {
 
 #[test]
 fn closing_and_ended_sessions_refuse_the_command() {
-    let mut pair = pair_with(with_csi(ServerProfile::prosody_like()), |_| {});
+    let mut pair = Pair::configured(with_csi(ServerProfile::prosody_like()), |_| {});
     pair.connect();
     pair.command(|c, now| c.close(now)).unwrap();
     let mark = pair.mark();

@@ -4,18 +4,11 @@
 //! (XEP-0280): enabled when asked for, copies unwrapped only from the account itself.
 
 use herald_core::jid::Jid;
-use herald_core::{CarbonDirection, Config, Event, MessageType, SessionState, UsageError};
+use herald_core::{CarbonDirection, Config, Event, MessageType, UsageError};
 use herald_testkit::{Pair, ServerProfile, config_for};
 
 fn online_with(edit: impl FnOnce(&mut Config)) -> Pair {
-    let profile = ServerProfile::prosody_like();
-    let mut config = config_for(&profile);
-    edit(&mut config);
-    let mut pair = Pair::new(profile, config);
-    pair.connect();
-    assert_eq!(pair.client().state(), SessionState::Online);
-    pair.take_events();
-    pair
+    Pair::online_with(ServerProfile::prosody_like(), edit)
 }
 
 fn jid(s: &str) -> Jid {

@@ -369,6 +369,15 @@ impl Session {
         Ok(())
     }
 
+    /// Refuses a setting once the session is closing or closed (with the reason it ended).
+    fn still_open(&self) -> Result<(), UsageError> {
+        match self.state {
+            State::Closed(_) => Err(self.ended().unwrap_or(UsageError::AlreadyClosing)),
+            State::Closing(_) => Err(UsageError::AlreadyClosing),
+            _ => Ok(()),
+        }
+    }
+
     /// Sets availability and status; online, one stanza goes out (none when both equal the
     /// current values).
     pub(crate) fn change_presence(
@@ -377,11 +386,7 @@ impl Session {
         status: &str,
         cx: &mut Context,
     ) -> Result<(), UsageError> {
-        match self.state {
-            State::Closed(_) => return Err(self.ended().unwrap_or(UsageError::AlreadyClosing)),
-            State::Closing(_) => return Err(UsageError::AlreadyClosing),
-            _ => {}
-        }
+        self.still_open()?;
         crate::error::check_text(status)?;
         if presence == cx.presence && status == cx.status {
             return Ok(());
@@ -401,11 +406,7 @@ impl Session {
         active: bool,
         cx: &mut Context,
     ) -> Result<(), UsageError> {
-        match self.state {
-            State::Closed(_) => return Err(self.ended().unwrap_or(UsageError::AlreadyClosing)),
-            State::Closing(_) => return Err(UsageError::AlreadyClosing),
-            _ => {}
-        }
+        self.still_open()?;
         cx.client_active = active;
         if let State::Online(online) = &mut self.state {
             online.data.sync_client_state(cx);
@@ -420,11 +421,7 @@ impl Session {
         features: Vec<String>,
         cx: &mut Context,
     ) -> Result<(), UsageError> {
-        match self.state {
-            State::Closed(_) => return Err(self.ended().unwrap_or(UsageError::AlreadyClosing)),
-            State::Closing(_) => return Err(UsageError::AlreadyClosing),
-            _ => {}
-        }
+        self.still_open()?;
         let old = std::mem::replace(&mut cx.config.extra_features, features);
         if let Err(e) = cx.config.check_disco() {
             cx.config.extra_features = old;

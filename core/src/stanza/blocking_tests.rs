@@ -3,15 +3,12 @@
 use jid::Jid;
 
 use super::blocking::*;
-use crate::xml::first_element;
+use crate::xml::read_after_header;
 use crate::xml::tree::Stanza;
 
+/// Reads `body` as the first element after a server stream header.
 fn read(body: &str) -> Stanza {
-    let mut bytes = b"<stream:stream xmlns='jabber:client' \
-        xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>"
-        .to_vec();
-    bytes.extend_from_slice(body.as_bytes());
-    first_element(&bytes)
+    read_after_header(body)
 }
 
 fn jid(s: &str) -> Jid {

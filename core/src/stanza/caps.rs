@@ -11,7 +11,7 @@ use sha1::{Digest, Sha1};
 
 use crate::stanza::iq::Request;
 use crate::xml::tree::{ElementRef, Stanza};
-use crate::xml::{escape_attr, escape_text, invalid_char};
+use crate::xml::{escape_text, invalid_char, push_attr};
 
 /// Service discovery information (XEP-0030).
 pub(crate) const NS_DISCO_INFO: &str = "http://jabber.org/protocol/disco#info";
@@ -382,39 +382,30 @@ fn read_form(x: ElementRef<'_>) -> Result<Option<DataForm>, CapsError> {
     })
 }
 
-/// Appends ` name='value'` (`value` checked).
-fn attr(name: &str, value: &str, out: &mut Vec<u8>) {
-    out.push(b' ');
-    out.extend_from_slice(name.as_bytes());
-    out.extend_from_slice(b"='");
-    escape_attr(value, out);
-    out.push(b'\'');
-}
-
 /// Appends `<query xmlns='http://jabber.org/protocol/disco#info' node='…'>` with `info`'s
 /// identities, features and forms. `info` and `node` were checked
 /// ([`DiscoInfo::validate`], [`check_text`](crate::check_text)).
 pub(crate) fn write_query_result(info: &DiscoInfo, node: Option<&str>, out: &mut Vec<u8>) {
     out.extend_from_slice(b"<query xmlns='http://jabber.org/protocol/disco#info'");
     if let Some(node) = node {
-        attr("node", node, out);
+        push_attr("node", node, out);
     }
     out.push(b'>');
     for identity in &info.identities {
         out.extend_from_slice(b"<identity");
-        attr("category", &identity.category, out);
-        attr("type", &identity.kind, out);
+        push_attr("category", &identity.category, out);
+        push_attr("type", &identity.kind, out);
         if let Some(lang) = &identity.lang {
-            attr("xml:lang", lang, out);
+            push_attr("xml:lang", lang, out);
         }
         if let Some(name) = &identity.name {
-            attr("name", name, out);
+            push_attr("name", name, out);
         }
         out.extend_from_slice(b"/>");
     }
     for feature in &info.features {
         out.extend_from_slice(b"<feature");
-        attr("var", feature, out);
+        push_attr("var", feature, out);
         out.extend_from_slice(b"/>");
     }
     for form in &info.forms {
@@ -423,7 +414,7 @@ pub(crate) fn write_query_result(info: &DiscoInfo, node: Option<&str>, out: &mut
         write_values(std::slice::from_ref(&form.form_type), out);
         for (var, values) in &form.fields {
             out.extend_from_slice(b"<field");
-            attr("var", var, out);
+            push_attr("var", var, out);
             out.push(b'>');
             write_values(values, out);
         }
@@ -452,9 +443,9 @@ pub(crate) fn write_info_result(
     out: &mut Vec<u8>,
 ) {
     out.extend_from_slice(b"<iq");
-    attr("id", request.request_attr("id").unwrap_or_default(), out);
+    push_attr("id", request.request_attr("id").unwrap_or_default(), out);
     if let Some(from) = request.request_attr("from") {
-        attr("to", from, out);
+        push_attr("to", from, out);
     }
     out.extend_from_slice(b" type='result'>");
     write_query_result(info, node, out);
@@ -465,11 +456,11 @@ pub(crate) fn write_info_result(
 /// request that fetches an entity's information (`node`: the caps' `node#ver`).
 pub(crate) fn write_info_request(id: &str, to: &str, node: Option<&str>, out: &mut Vec<u8>) {
     out.extend_from_slice(b"<iq");
-    attr("id", id, out);
-    attr("to", to, out);
+    push_attr("id", id, out);
+    push_attr("to", to, out);
     out.extend_from_slice(b" type='get'><query xmlns='http://jabber.org/protocol/disco#info'");
     if let Some(node) = node {
-        attr("node", node, out);
+        push_attr("node", node, out);
     }
     out.extend_from_slice(b"/></iq>");
 }
@@ -478,13 +469,13 @@ pub(crate) fn write_info_request(id: &str, to: &str, node: Option<&str>, out: &m
 /// with the request's `node` if it named one.
 pub(crate) fn write_items_result(request: &impl Request, node: Option<&str>, out: &mut Vec<u8>) {
     out.extend_from_slice(b"<iq");
-    attr("id", request.request_attr("id").unwrap_or_default(), out);
+    push_attr("id", request.request_attr("id").unwrap_or_default(), out);
     if let Some(from) = request.request_attr("from") {
-        attr("to", from, out);
+        push_attr("to", from, out);
     }
     out.extend_from_slice(b" type='result'><query xmlns='http://jabber.org/protocol/disco#items'");
     if let Some(node) = node {
-        attr("node", node, out);
+        push_attr("node", node, out);
     }
     out.extend_from_slice(b"/></iq>");
 }
@@ -554,9 +545,9 @@ impl Caps {
     /// (the strings checked with [`check_text`](crate::check_text)).
     pub fn write(&self, out: &mut Vec<u8>) {
         out.extend_from_slice(b"<c xmlns='http://jabber.org/protocol/caps'");
-        attr("hash", &self.hash, out);
-        attr("node", &self.node, out);
-        attr("ver", &self.ver, out);
+        push_attr("hash", &self.hash, out);
+        push_attr("node", &self.node, out);
+        push_attr("ver", &self.ver, out);
         out.extend_from_slice(b"/>");
     }
 }

@@ -8,7 +8,7 @@ use minidom::rxml::XMLNS_XML;
 use crate::jid_util::parse_jid;
 use crate::stanza::{NS_CLIENT, NS_STANZAS, condition_and_text};
 use crate::xml::tree::{ElementRef, Stanza};
-use crate::xml::{InvalidXml, escape_attr, escape_text, invalid_char};
+use crate::xml::{InvalidXml, escape_text, invalid_char, push_attr};
 
 /// Message Delivery Receipts (XEP-0184).
 pub(crate) const NS_RECEIPTS: &str = "urn:xmpp:receipts";
@@ -329,15 +329,6 @@ fn check_all(texts: &[&str]) -> Result<(), InvalidXml> {
     }
 }
 
-/// Appends ` name='value'` (checked by the caller).
-fn attr(name: &str, value: &str, out: &mut Vec<u8>) {
-    out.push(b' ');
-    out.extend_from_slice(name.as_bytes());
-    out.extend_from_slice(b"='");
-    escape_attr(value, out);
-    out.push(b'\'');
-}
-
 /// Appends `<message to='…' type='…' id='…'><body>…</body></message>`, with
 /// `<request xmlns='urn:xmpp:receipts'/>` when `request_receipt` (XEP-0184). The stanza
 /// takes the stream's default namespace (`jabber:client`). When `body` or `id` holds a
@@ -352,9 +343,9 @@ pub(crate) fn write_message(
 ) -> Result<(), InvalidXml> {
     check_all(&[to.as_str(), body, id])?;
     out.extend_from_slice(b"<message");
-    attr("to", to.as_str(), out);
-    attr("type", kind.as_str(), out);
-    attr("id", id, out);
+    push_attr("to", to.as_str(), out);
+    push_attr("type", kind.as_str(), out);
+    push_attr("id", id, out);
     out.extend_from_slice(b"><body>");
     escape_text(body, out);
     out.extend_from_slice(b"</body>");
@@ -376,10 +367,10 @@ pub(crate) fn write_receipt(
 ) -> Result<(), InvalidXml> {
     check_all(&[to.as_str(), id, acked_id])?;
     out.extend_from_slice(b"<message");
-    attr("to", to.as_str(), out);
-    attr("id", id, out);
+    push_attr("to", to.as_str(), out);
+    push_attr("id", id, out);
     out.extend_from_slice(b"><received xmlns='urn:xmpp:receipts'");
-    attr("id", acked_id, out);
+    push_attr("id", acked_id, out);
     out.extend_from_slice(b"/></message>");
     Ok(())
 }
@@ -390,7 +381,7 @@ pub(crate) fn write_receipt(
 pub(crate) fn write_carbons_enable(id: &str, out: &mut Vec<u8>) -> Result<(), InvalidXml> {
     check_all(&[id])?;
     out.extend_from_slice(b"<iq type='set'");
-    attr("id", id, out);
+    push_attr("id", id, out);
     out.extend_from_slice(b"><enable xmlns='urn:xmpp:carbons:2'/></iq>");
     Ok(())
 }

@@ -10,17 +10,13 @@ use proptest::sample::select;
 use super::message::*;
 use crate::stanza::NS_CLIENT;
 use crate::xml::tree::Stanza;
-use crate::xml::{InvalidXml, arb_element, first_element};
+use crate::xml::{InvalidXml, arb_element, read_after_header};
 
 const OWN: &str = "me@example.com";
 
 /// Reads `body` as the first element after a server stream header.
 fn read(body: &str) -> Stanza {
-    let mut bytes = b"<stream:stream xmlns='jabber:client' \
-        xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>"
-        .to_vec();
-    bytes.extend_from_slice(body.as_bytes());
-    first_element(&bytes)
+    read_after_header(body)
 }
 
 fn own() -> BareJid {

@@ -602,6 +602,17 @@ fn header(attrs: &AttrMap) -> StreamHeader {
     }
 }
 
+/// `body` read as the first element after a server stream header (`jabber:client`). For
+/// tests.
+#[cfg(test)]
+pub(crate) fn read_after_header(body: &str) -> Stanza {
+    let mut bytes = b"<stream:stream xmlns='jabber:client' \
+        xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>"
+        .to_vec();
+    bytes.extend_from_slice(body.as_bytes());
+    first_element(&bytes)
+}
+
 /// The first element after the stream header in `bytes` (a whole stream's start), read
 /// with default limits; panics on anything else. For the writer's and the tree's tests.
 #[cfg(test)]

@@ -5,15 +5,11 @@ use minidom::rxml::XMLNS_XML;
 use proptest::prelude::*;
 
 use super::tree::{NodeRef, Stanza};
-use crate::xml::{arb_element, first_element};
+use crate::xml::{arb_element, read_after_header};
 
 /// Reads `body` as the first element after a server stream header.
 fn read(body: &str) -> Stanza {
-    let mut bytes = b"<stream:stream xmlns='jabber:client' \
-        xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>"
-        .to_vec();
-    bytes.extend_from_slice(body.as_bytes());
-    first_element(&bytes)
+    read_after_header(body)
 }
 
 #[test]

@@ -66,6 +66,15 @@ pub(crate) fn escape_text(s: &str, out: &mut Vec<u8>) {
     }
 }
 
+/// Appends ` name='value'`: `value` checked by the caller, escaped here.
+pub(crate) fn push_attr(name: &str, value: &str, out: &mut Vec<u8>) {
+    out.push(b' ');
+    out.extend_from_slice(name.as_bytes());
+    out.extend_from_slice(b"='");
+    escape_attr(value, out);
+    out.push(b'\'');
+}
+
 /// Appends `s`, already checked, as the content of a single-quoted attribute value. Tab, LF
 /// and CR are escaped too, so that attribute-value normalization keeps them.
 pub(crate) fn escape_attr(s: &str, out: &mut Vec<u8>) {
