@@ -173,23 +173,14 @@ fn presence_seen_by_bob(server: &dyn RealServer, valgrind: bool, ending: Ending)
         );
     }
 
-    // Exactly the three changes, in order.
-    bob.collect_for(Duration::from_millis(300));
-    let seen: Vec<(Presence, String)> = bob
-        .presences_from("alice")
-        .into_iter()
-        .filter(|(resource, ..)| resource == "c")
-        .map(|(_, p, s)| (p, s))
-        .collect();
-    assert_eq!(
-        seen,
-        vec![
-            (Presence::Away, "from C".to_string()),
-            (Presence::DoNotDisturb, "from C".to_string()),
-            (Presence::Offline, String::new()),
+    bob.assert_presences_exactly(
+        "alice",
+        "c",
+        &[
+            (Presence::Away, "from C"),
+            (Presence::DoNotDisturb, "from C"),
+            (Presence::Offline, ""),
         ],
-        "{}",
-        bob.dump()
     );
     eprintln!(
         "{}{}: online and seen by bob in {logged_in:?}, all done in {:?}",

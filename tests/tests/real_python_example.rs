@@ -196,23 +196,14 @@ fn python_logs_in_changes_presence_and_closes() {
     bob.wait_presence("offline", "alice", Some("py"), |p| {
         p.availability == Presence::Offline
     });
-    // Exactly the three, in order, nothing doubled.
-    bob.collect_for(Duration::from_millis(300));
-    let seen: Vec<(Presence, String)> = bob
-        .presences_from("alice")
-        .into_iter()
-        .filter(|(resource, ..)| resource == "py")
-        .map(|(_, p, s)| (p, s))
-        .collect();
-    assert_eq!(
-        seen,
-        vec![
-            (Presence::Away, "from Python".to_string()),
-            (Presence::DoNotDisturb, "still Python".to_string()),
-            (Presence::Offline, String::new()),
+    bob.assert_presences_exactly(
+        "alice",
+        "py",
+        &[
+            (Presence::Away, "from Python"),
+            (Presence::DoNotDisturb, "still Python"),
+            (Presence::Offline, ""),
         ],
-        "{}",
-        bob.dump()
     );
 }
 

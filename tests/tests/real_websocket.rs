@@ -6,8 +6,6 @@
 
 mod real_common;
 
-use std::time::Duration;
-
 use herald_core::{DisconnectReason, Presence, TlsPolicy};
 use herald_testkit::real::{Prosody, RealServer};
 use herald_tokio::{ConnectOptions, EndReason, Error};
@@ -88,23 +86,14 @@ fn presence_sequence_seen_by_bob(secure: bool) {
         ),
         "{end:?}"
     );
-    // Exactly the three changes, in order, nothing doubled.
-    bob.collect_for(Duration::from_millis(300));
-    let seen: Vec<(Presence, String)> = bob
-        .presences_from("alice")
-        .into_iter()
-        .filter(|(resource, ..)| resource == "web")
-        .map(|(_, p, s)| (p, s))
-        .collect();
-    assert_eq!(
-        seen,
-        vec![
-            (Presence::Away, "on the web".to_string()),
-            (Presence::DoNotDisturb, "busy".to_string()),
-            (Presence::Offline, String::new()),
+    bob.assert_presences_exactly(
+        "alice",
+        "web",
+        &[
+            (Presence::Away, "on the web"),
+            (Presence::DoNotDisturb, "busy"),
+            (Presence::Offline, ""),
         ],
-        "{}",
-        bob.dump()
     );
 }
 

@@ -270,6 +270,26 @@ impl Peer {
             })
             .collect()
     }
+
+    /// After a short wait for stragglers, asserts that `user`'s resource `resource` sent
+    /// exactly `expected` (availability, status), in order, nothing doubled.
+    pub fn assert_presences_exactly(
+        &mut self,
+        user: &str,
+        resource: &str,
+        expected: &[(Presence, &str)],
+    ) {
+        self.collect_for(Duration::from_millis(300));
+        let seen: Vec<(Presence, String)> = self
+            .presences_from(user)
+            .into_iter()
+            .filter(|(r, ..)| r == resource)
+            .map(|(_, p, s)| (p, s))
+            .collect();
+        let expected: Vec<(Presence, String)> =
+            expected.iter().map(|(p, s)| (*p, s.to_string())).collect();
+        assert_eq!(seen, expected, "{}", self.dump());
+    }
 }
 
 impl Drop for Peer {
