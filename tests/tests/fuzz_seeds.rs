@@ -224,6 +224,82 @@ fn command_sequence_seeds_decode_as_intended() {
     assert_eq!(tls[3], "Say(Proceed) -> tls_handshake", "{tls:#?}");
 }
 
+/// Every `command_sequence` seed decodes to exactly the steps it was written as (so the
+/// variant counts and indices of the encoder match the target's enums).
+#[test]
+fn command_sequence_seeds_decode_to_their_steps() {
+    let all = seeds("command_sequence");
+    let written = fuzz::command_sequence_seed_steps();
+    assert_eq!(all.len(), written.len(), "a seed file no one writes");
+    for (name, steps) in written {
+        let (_, data) = all
+            .iter()
+            .find(|(p, _)| p.ends_with(name))
+            .unwrap_or_else(|| panic!("no seed {name}"));
+        let decoded: Vec<String> = fuzz::command_sequence_trace(data)
+            .into_iter()
+            .map(|line| line.split(" -> ").next().unwrap_or_default().to_string())
+            .collect();
+        assert_eq!(decoded, steps, "{name}");
+    }
+}
+
+/// The Core Client seed's canned messages do what their names say: the contact's caps are
+/// verified from the answer, a message, a receipt and a carbon arrive, the block list and
+/// both pushes are reported, and the session ends cleanly.
+#[test]
+fn the_core_client_seed_reaches_the_profile() {
+    let all = seeds("command_sequence");
+    let (_, data) = all
+        .iter()
+        .find(|(p, _)| p.ends_with("core-client"))
+        .expect("the core-client seed");
+    let (trace, events) = fuzz::command_sequence_events(data);
+    let count = |what: fn(&Event) -> bool| events.iter().filter(|e| what(e)).count();
+    assert_eq!(
+        count(|e| matches!(e, Event::CapsVerified { .. })),
+        1,
+        "{events:#?}"
+    );
+    assert_eq!(
+        count(|e| matches!(e, Event::CapsInvalid { .. })),
+        0,
+        "{events:#?}"
+    );
+    assert_eq!(
+        count(|e| matches!(e, Event::Receipt { .. })),
+        1,
+        "{events:#?}"
+    );
+    assert_eq!(
+        count(|e| matches!(e, Event::Message(m) if m.carbon.is_some())),
+        1
+    );
+    assert_eq!(
+        count(|e| matches!(e, Event::Message(m) if m.carbon.is_none())),
+        1
+    );
+    assert_eq!(
+        count(|e| matches!(e, Event::Blocklist { jids } if jids.len() == 1)),
+        1
+    );
+    assert_eq!(
+        count(|e| matches!(e, Event::Blocked { .. })),
+        1,
+        "{events:#?}"
+    );
+    assert_eq!(
+        count(|e| matches!(e, Event::Unblocked { .. })),
+        1,
+        "{events:#?}"
+    );
+    assert_eq!(
+        ending(&events),
+        Some(DisconnectReason::LocalClose),
+        "{trace:#?}"
+    );
+}
+
 type EntryPoint = fn(&[u8]);
 
 /// Every input a fuzzer crashed on, by target (`tests/fuzz-regressions/<target>/`).

@@ -26,10 +26,12 @@
 pub mod modes;
 pub mod scripted_seeds;
 mod sequence;
+mod sequence_seeds;
 mod websocket;
 
 pub use modes::{FAST_TOKEN, USER_AGENT, raw_config};
-pub use sequence::{command_sequence, command_sequence_trace};
+pub use sequence::{command_sequence, command_sequence_events, command_sequence_trace};
+pub use sequence_seeds::seed_steps as command_sequence_seed_steps;
 
 use herald_core::{
     Action, Config, Event, Presence, ScramCache, SessionState, TlsPolicy, Transport,

@@ -88,7 +88,7 @@ pub const RAW: [RawSeed; 6] = [
 /// The `online_bytes` seed's mode: the SASL2 login, the roster fetched, fed whole.
 pub const ONLINE_MODE: u8 = SASL2 | FETCH_ROSTER | ONLINE_WHOLE;
 
-/// Every scripted seed, recorded now.
+/// Every scripted seed, recorded now, and the `command_sequence` seeds, encoded now.
 pub fn seeds() -> Vec<Seed> {
     let mut seeds: Vec<Seed> = RAW
         .iter()
@@ -107,13 +107,14 @@ pub fn seeds() -> Vec<Seed> {
         name: "scripted-sasl2-online",
         data: [&[ONLINE_MODE][..], &online_part()].concat(),
     });
+    seeds.extend(super::sequence_seeds::seeds());
     seeds
 }
 
 /// Runs a session, the client with `config` and the fuzz seed, the server playing
 /// `profile`: the login,
-/// a contact's presence, a message and a ping, our presence changed, our close and the
-/// server's answer. Returns every byte the client was fed.
+/// a contact's presence with caps, a message asking for a receipt, a carbon, a block push,
+/// a disco#info query and a ping, our presence changed, our close and the server's answer. Returns every byte the client was fed.
 fn record(profile: ServerProfile, config: Config, transport: Transport) -> Vec<u8> {
     // The config is valid: the fuzz body builds the same.
     let client = Client::new(config, SeededEntropy::new(SEED)).expect("valid config");
@@ -130,8 +131,19 @@ fn record(profile: ServerProfile, config: Config, transport: Transport) -> Vec<u
     );
     pair.server_says(
         "<presence from='bob@localhost/phone'><show>away</show><status>out</status>\
-         </presence><message from='bob@localhost/phone' type='chat'><body>hi</body>\
-         </message><iq type='get' id='ping1' from='localhost'>\
+         <c xmlns='http://jabber.org/protocol/caps' hash='sha-1' \
+         node='http://code.google.com/p/exodus' ver='QgayPKawpkPSDYmwT/WM94uAlu0='/>\
+         </presence><message from='bob@localhost/phone' type='chat' id='m1'><body>hi</body>\
+         <thread>t1</thread><request xmlns='urn:xmpp:receipts'/></message>\
+         <message from='alice@localhost' type='chat'><sent xmlns='urn:xmpp:carbons:2'>\
+         <forwarded xmlns='urn:xmpp:forward:0'><message xmlns='jabber:client' \
+         from='alice@localhost/phone' to='bob@localhost' type='chat' id='c1'>\
+         <body>from my phone</body></message></forwarded></sent></message>\
+         <iq type='set' id='block1'><block xmlns='urn:xmpp:blocking'>\
+         <item jid='spam@evil.example'/></block></iq>\
+         <iq type='get' id='disco1' from='bob@localhost/phone'>\
+         <query xmlns='http://jabber.org/protocol/disco#info'/></iq>\
+         <iq type='get' id='ping1' from='localhost'>\
          <ping xmlns='urn:xmpp:ping'/></iq>",
     );
     pair.command(|c, now| c.set_presence(now, Presence::Away))
