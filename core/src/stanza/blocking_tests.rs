@@ -3,13 +3,7 @@
 use jid::Jid;
 
 use super::blocking::*;
-use crate::xml::read_after_header;
-use crate::xml::tree::Stanza;
-
-/// Reads `body` as the first element after a server stream header.
-fn read(body: &str) -> Stanza {
-    read_after_header(body)
-}
+use crate::xml::read_after_header as read;
 
 fn jid(s: &str) -> Jid {
     Jid::new(s).unwrap()

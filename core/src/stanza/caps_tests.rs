@@ -7,12 +7,7 @@ use proptest::prelude::*;
 
 use super::caps::*;
 use crate::xml::tree::Stanza;
-use crate::xml::{arb_element, first_element, read_after_header};
-
-/// Reads `body` as the first element after a server stream header.
-fn read(body: &str) -> Stanza {
-    read_after_header(body)
-}
+use crate::xml::{arb_element, first_element, read_after_header as read};
 
 /// Reads `<query xmlns='…disco#info'>{body}</query>`.
 fn parse(body: &str) -> Result<DiscoInfo, CapsError> {

@@ -10,14 +10,9 @@ use proptest::sample::select;
 use super::message::*;
 use crate::stanza::NS_CLIENT;
 use crate::xml::tree::Stanza;
-use crate::xml::{InvalidXml, arb_element, read_after_header};
+use crate::xml::{InvalidXml, arb_element, read_after_header as read};
 
 const OWN: &str = "me@example.com";
-
-/// Reads `body` as the first element after a server stream header.
-fn read(body: &str) -> Stanza {
-    read_after_header(body)
-}
 
 fn own() -> BareJid {
     BareJid::new(OWN).unwrap()

@@ -5,12 +5,7 @@ use minidom::rxml::XMLNS_XML;
 use proptest::prelude::*;
 
 use super::tree::{NodeRef, Stanza};
-use crate::xml::{arb_element, read_after_header};
-
-/// Reads `body` as the first element after a server stream header.
-fn read(body: &str) -> Stanza {
-    read_after_header(body)
-}
+use crate::xml::{arb_element, read_after_header as read};
 
 #[test]
 fn reads_like_a_minidom_element() {

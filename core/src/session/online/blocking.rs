@@ -146,9 +146,7 @@ impl SessionData {
         }
         cx.out.push_event(event);
     }
-}
 
-impl SessionData {
     /// Whether a presence error is the server refusing our presence to a JID on the known
     /// block list: a server refuses what the user sends to a blocked JID with
     /// `<not-acceptable/>` (XEP-0191 section 3.3), and Prosody does so for each broadcast
